@@ -1,0 +1,35 @@
+# BlockLab. Every target installs what it needs on a fresh Debian machine.
+SWIFT ?= swift
+BIN := .build/release/blocklab
+APT_PACKAGES := liburing-dev pkg-config fio util-linux e2fsprogs
+
+.PHONY: all build deps test demo bench crash-test clean
+
+all: build
+
+# System packages: liburing (the engine), fio (benchmarks and fio-compat tests),
+# losetup and mkfs.ext4 (loop-device tests).
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product blocklab
+
+test: deps
+	$(SWIFT) test
+
+demo: build
+	$(BIN) demo
+
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/blocklab-bench
+
+clean:
+	rm -rf .build

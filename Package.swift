@@ -1,0 +1,62 @@
+// swift-tools-version: 6.0
+// BlockLab: block-storage performance lab. One module per concern; data flows
+// JobSpec -> Workload -> Engine (+ IOShaper from VolumeModel) -> Metrics -> CLI/Reporter.
+import PackageDescription
+
+let package = Package(
+    name: "BlockLab",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "blocklab", targets: ["blocklab"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: [
+        // liburing (Debian liburing-dev) found through pkg-config.
+        .systemLibrary(name: "CURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        // ioctl and other macros Swift cannot import.
+        .target(name: "CSupport"),
+        // Shared vocabulary: units, errors, clocks, JSON values, atomic files, the shaper protocol.
+        .target(name: "BlockLabCore"),
+        // fio job files and command lines -> typed JobSpec.
+        .target(name: "JobSpec", dependencies: ["BlockLabCore"]),
+        // What to do next: offsets, block sizes, read/write mix (pure, deterministic).
+        .target(name: "Workload", dependencies: ["BlockLabCore", "JobSpec"]),
+        // Data patterns and checksums for verify=.
+        .target(name: "Verify", dependencies: ["BlockLabCore", .product(name: "Crypto", package: "swift-crypto")]),
+        // Histograms, samples, results, fio-compatible JSON and text output.
+        .target(name: "Metrics", dependencies: ["BlockLabCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
+        // io_uring and psync engines, targets, job threads.
+        .target(name: "Engine", dependencies: ["BlockLabCore", "JobSpec", "Workload", "Verify", "Metrics", "CURing", "CSupport"]),
+        // Token buckets, GCRA, credit buckets (know nothing of EBS or io_uring).
+        .target(name: "Throttle", dependencies: ["BlockLabCore"]),
+        // EBS volume/instance models, I/O accounting, latency models, virtual-clock simulator.
+        .target(name: "VolumeModel", dependencies: ["BlockLabCore", "Throttle", "JobSpec", "Workload", "Yams"]),
+        // Copy-on-write block store: thin volumes, snapshots, restore, checker.
+        .target(name: "SnapStore", dependencies: ["BlockLabCore", "CSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        // Subcommands; thin glue over the modules above.
+        .target(name: "BlockLabCLI", dependencies: [
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
+        // `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
+        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "Throttle", "VolumeModel", "SnapStore", "Metrics"]),
+
+        .testTarget(name: "CoreTests", dependencies: ["BlockLabCore"]),
+        .testTarget(name: "JobSpecTests", dependencies: ["JobSpec"]),
+        .testTarget(name: "WorkloadTests", dependencies: ["Workload"]),
+        .testTarget(name: "VerifyTests", dependencies: ["Verify"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
+        .testTarget(name: "VolumeModelTests", dependencies: ["VolumeModel"]),
+        .testTarget(name: "SnapStoreTests", dependencies: ["SnapStore"]),
+        .testTarget(name: "CLITests", dependencies: ["BlockLabCLI"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

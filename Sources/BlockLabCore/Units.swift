@@ -1,0 +1,139 @@
+/// Sizes and durations as fio writes them, parsed to exact integers.
+///
+/// Sizes: `k m g t p` (any case, optionally followed by `b`, `ib` or `iB`) are powers of
+/// 1024: `4k` = `4KiB` = 4,096 bytes. fio's "compatibility mode" reads `4KiB` as 4,000;
+/// BlockLab does not copy that quirk: here KiB is always 1,024. A bare number is bytes.
+/// Durations: a bare number takes the option's default unit (seconds for `runtime`,
+/// microseconds for `thinktime`, as in fio); suffixes `ns us ms s m h d`.
+public enum Units {
+    public static let KiB: UInt64 = 1 << 10
+    public static let MiB: UInt64 = 1 << 20
+    public static let GiB: UInt64 = 1 << 30
+    public static let TiB: UInt64 = 1 << 40
+    public static let PiB: UInt64 = 1 << 50
+
+    /// Parses a size such as `4k`, `1M`, `10G`, `1.5g`, `512`, `0x1000`.
+    /// `what` names the option (and file/line) for the error message.
+    public static func parseSize(_ text: String, what: String) throws -> UInt64 {
+        let s = text.trimmingWhitespace()
+        guard !s.isEmpty else { throw BlockLabError.usage("\(what): empty size") }
+        if s.lowercased().hasPrefix("0x") {
+            guard let v = UInt64(s.dropFirst(2), radix: 16) else {
+                throw BlockLabError.usage("\(what): malformed size '\(text)'")
+            }
+            return v
+        }
+        var numberEnd = s.startIndex
+        while numberEnd < s.endIndex, s[numberEnd].isNumber || s[numberEnd] == "." { numberEnd = s.index(after: numberEnd) }
+        let number = String(s[s.startIndex..<numberEnd])
+        let suffix = s[numberEnd...].lowercased()
+        let multiplier: UInt64
+        switch suffix {
+        case "", "b": multiplier = 1
+        case "k", "kb", "kib": multiplier = KiB
+        case "m", "mb", "mib": multiplier = MiB
+        case "g", "gb", "gib": multiplier = GiB
+        case "t", "tb", "tib": multiplier = TiB
+        case "p", "pb", "pib": multiplier = PiB
+        default: throw BlockLabError.usage("\(what): unknown size suffix in '\(text)' (use k, m, g, t or p; powers of 1024)")
+        }
+        guard !number.isEmpty else { throw BlockLabError.usage("\(what): malformed size '\(text)'") }
+        if let whole = UInt64(number) {
+            let (v, overflow) = whole.multipliedReportingOverflow(by: multiplier)
+            guard !overflow else { throw BlockLabError.usage("\(what): size '\(text)' is too large") }
+            return v
+        }
+        guard let d = Double(number), d.isFinite, d >= 0 else {
+            throw BlockLabError.usage("\(what): malformed size '\(text)'")
+        }
+        let v = d * Double(multiplier)
+        guard v < 1.8e19 else { throw BlockLabError.usage("\(what): size '\(text)' is too large") }
+        return UInt64(v.rounded(.down))
+    }
+
+    /// Parses a duration to nanoseconds. `defaultUnitNs` applies to a bare number.
+    public static func parseDuration(_ text: String, defaultUnitNs: UInt64, what: String) throws -> UInt64 {
+        let s = text.trimmingWhitespace().lowercased()
+        guard !s.isEmpty else { throw BlockLabError.usage("\(what): empty duration") }
+        var numberEnd = s.startIndex
+        while numberEnd < s.endIndex, s[numberEnd].isNumber || s[numberEnd] == "." { numberEnd = s.index(after: numberEnd) }
+        let number = String(s[s.startIndex..<numberEnd])
+        let unit: UInt64
+        switch s[numberEnd...] {
+        case "": unit = defaultUnitNs
+        case "ns": unit = 1
+        case "us", "usec": unit = NS.perMicrosecond
+        case "ms", "msec": unit = NS.perMillisecond
+        case "s", "sec": unit = NS.perSecond
+        case "m", "min": unit = 60 * NS.perSecond
+        case "h": unit = 3600 * NS.perSecond
+        case "d": unit = 86400 * NS.perSecond
+        default: throw BlockLabError.usage("\(what): unknown time unit in '\(text)' (use ns, us, ms, s, m, h or d)")
+        }
+        guard !number.isEmpty else { throw BlockLabError.usage("\(what): malformed duration '\(text)'") }
+        if let whole = UInt64(number) {
+            let (v, overflow) = whole.multipliedReportingOverflow(by: unit)
+            guard !overflow else { throw BlockLabError.usage("\(what): duration '\(text)' is too large") }
+            return v
+        }
+        guard let d = Double(number), d.isFinite, d >= 0 else {
+            throw BlockLabError.usage("\(what): malformed duration '\(text)'")
+        }
+        return UInt64((d * Double(unit)).rounded())
+    }
+
+    /// `4096` -> `4KiB`, `1572864` -> `1.5MiB`; exact multiples print without decimals.
+    public static func formatBytes(_ bytes: UInt64) -> String {
+        let units: [(UInt64, String)] = [(PiB, "PiB"), (TiB, "TiB"), (GiB, "GiB"), (MiB, "MiB"), (KiB, "KiB")]
+        for (size, name) in units where bytes >= size {
+            if bytes % size == 0 { return "\(bytes / size)\(name)" }
+            return "\(formatDecimal(Double(bytes) / Double(size), places: 2))\(name)"
+        }
+        return "\(bytes)B"
+    }
+
+    /// Bytes per second as `123MiB/s`.
+    public static func formatRate(_ bytesPerSecond: Double) -> String {
+        let units: [(Double, String)] = [(Double(GiB), "GiB/s"), (Double(MiB), "MiB/s"), (Double(KiB), "KiB/s")]
+        for (size, name) in units where bytesPerSecond >= size {
+            return "\(formatDecimal(bytesPerSecond / size, places: bytesPerSecond / size >= 100 ? 0 : 1))\(name)"
+        }
+        return "\(formatDecimal(bytesPerSecond, places: 0))B/s"
+    }
+
+    /// Nanoseconds as a short human duration: `850ns`, `12.3us`, `4.56ms`, `1.20s`.
+    public static func formatDuration(_ ns: UInt64) -> String {
+        if ns < 1_000 { return "\(ns)ns" }
+        if ns < 1_000_000 { return "\(formatDecimal(Double(ns) / 1e3, places: 1))us" }
+        if ns < 1_000_000_000 { return "\(formatDecimal(Double(ns) / 1e6, places: 2))ms" }
+        return "\(formatDecimal(Double(ns) / 1e9, places: 2))s"
+    }
+
+    /// A fixed-point decimal without Foundation's locale-dependent formatters.
+    public static func formatDecimal(_ value: Double, places: Int) -> String {
+        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<places { scale *= 10 }
+        let negative = value < 0
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9.2e18 else { return "\(value)" }
+        let n = UInt64(scaled)
+        let whole = n / UInt64(scale)
+        var text = "\(negative && n != 0 ? "-" : "")\(whole)"
+        if places > 0 {
+            let frac = String(n % UInt64(scale))
+            text += "." + String(repeating: "0", count: places - frac.count) + frac
+        }
+        return text
+    }
+}
+
+extension String {
+    /// Leading and trailing spaces and tabs removed (no Foundation needed).
+    public func trimmingWhitespace() -> String {
+        var sub = Substring(self)
+        while let f = sub.first, f == " " || f == "\t" || f == "\r" || f == "\n" { sub = sub.dropFirst() }
+        while let l = sub.last, l == " " || l == "\t" || l == "\r" || l == "\n" { sub = sub.dropLast() }
+        return String(sub)
+    }
+}

@@ -1,0 +1,175 @@
+import BlockLabCore
+
+/// fio's `rw=` modes.
+public enum RWMode: String, Sendable, CaseIterable {
+    case read, write, randread, randwrite, readwrite, randrw
+
+    public var isRandom: Bool { self == .randread || self == .randwrite || self == .randrw }
+    public var reads: Bool { self == .read || self == .randread || self == .readwrite || self == .randrw }
+    public var writes: Bool { self == .write || self == .randwrite || self == .readwrite || self == .randrw }
+}
+
+public enum IOEngineKind: String, Sendable {
+    /// io_uring, BlockLab's engine.
+    case ioUring = "io_uring"
+    /// Accepted for fio job files; runs on io_uring with the same queue semantics.
+    case libaio
+    /// pread/pwrite at queue depth 1: the fallback where io_uring is unavailable.
+    case psync
+}
+
+/// `random_distribution=`.
+public enum RandomDistribution: Equatable, Sendable {
+    case random
+    case zipf(theta: Double)
+    case pareto(h: Double)
+    /// Gaussian; `deviation` is a percentage of the region, as fio's `normal:dev`.
+    case normal(deviation: Double)
+    /// `zoned:p1/r1:p2/r2...`: p percent of accesses go to the next r percent of the region.
+    case zoned([Zone])
+
+    public struct Zone: Equatable, Sendable {
+        public var accessPercent: Double
+        public var sizePercent: Double
+        public init(accessPercent: Double, sizePercent: Double) {
+            self.accessPercent = accessPercent
+            self.sizePercent = sizePercent
+        }
+    }
+}
+
+public enum VerifyKind: String, Sendable {
+    case crc32c, md5, sha256
+}
+
+/// One `bssplit` entry: `size` for `percent` of I/Os.
+public struct BlockSizeSplit: Equatable, Sendable {
+    public var size: UInt32
+    public var percent: Int
+    public init(size: UInt32, percent: Int) {
+        self.size = size
+        self.percent = percent
+    }
+}
+
+/// How block sizes are chosen for one direction.
+public enum BlockSizeRule: Equatable, Sendable {
+    case fixed(UInt32)
+    case range(min: UInt32, max: UInt32)
+    case split([BlockSizeSplit])
+
+    /// The smallest size this rule can produce (the random map's granularity).
+    public var minimum: UInt32 {
+        switch self {
+        case .fixed(let s): return s
+        case .range(let lo, _): return lo
+        case .split(let parts): return parts.map(\.size).min() ?? 0
+        }
+    }
+
+    public var maximum: UInt32 {
+        switch self {
+        case .fixed(let s): return s
+        case .range(_, let hi): return hi
+        case .split(let parts): return parts.map(\.size).max() ?? 0
+        }
+    }
+}
+
+/// One fully resolved job: defaults applied, `[global]` merged, every value typed and
+/// checked. Units: bytes, nanoseconds.
+public struct JobSpec: Sendable {
+    public var name: String
+    public var description: String?
+    /// Where the job came from (`file:line` of its section, or `command line`), for messages.
+    public var origin: String
+
+    // Target
+    public var filename: String?
+    public var directory: String?
+    /// The target's bytes to use; nil = the whole file/device (must exist then).
+    public var size: UInt64?
+    public var offset: UInt64 = 0
+    /// Bytes of I/O to do before stopping (default: size).
+    public var ioSize: UInt64?
+    /// Stop after this many I/Os.
+    public var numberIOs: UInt64?
+
+    // Pattern
+    public var rw: RWMode = .read
+    /// Percentage of reads in mixed modes (rwmixwrite = 100 - this).
+    public var rwmixread: Int = 50
+    /// Per direction (read, write; trim unused).
+    public var blockSize: [BlockSizeRule] = [.fixed(4096), .fixed(4096)]
+    /// Offsets are aligned to this (default: the minimum block size).
+    public var blockAlign: UInt32?
+    public var randomDistribution: RandomDistribution = .random
+    public var norandommap = false
+    public var randrepeat = true
+    public var randseed: UInt64 = 0x4_6c_69_6f // fio's default seed ("fio")
+
+    // Queue
+    public var iodepth: Int = 1
+    public var iodepthBatchSubmit: Int?
+    public var iodepthBatchCompleteMin: Int?
+    public var iodepthBatchCompleteMax: Int?
+    public var numjobs: Int = 1
+    public var ioengine: IOEngineKind = .ioUring
+    public var direct = false
+    public var invalidate = true
+    public var fixedbufs = true
+    public var registerfiles = true
+    public var sqthreadPoll = false
+    public var hipri = false
+
+    // Sync
+    /// fsync after every N writes (0 = never).
+    public var fsync: Int = 0
+    public var fdatasync: Int = 0
+    public var endFsync = false
+
+    // Time
+    public var runtimeNs: UInt64?
+    public var timeBased = false
+    public var rampTimeNs: UInt64 = 0
+    public var loops: Int = 1
+    public var thinktimeNs: UInt64 = 0
+    /// Bytes/s per direction (read, write); nil = unlimited.
+    public var rate: [UInt64?] = [nil, nil]
+    /// IOPS per direction (read, write); nil = unlimited.
+    public var rateIOPS: [UInt64?] = [nil, nil]
+
+    // Grouping
+    public var stonewall = false
+    public var groupReporting = false
+
+    // Data
+    public var verify: VerifyKind?
+    public var verifyPattern: [UInt8]?
+    public var doVerify = true
+    public var verifyOnly = false
+    public var zeroBuffers = false
+    public var refillBuffers = false
+
+    // BlockLab additions (the volume model and target kinds are resolved by the CLI).
+    /// `volume=gp3:size=500g,iops=6000` (raw spec string).
+    public var volume: String?
+    /// `instance=m5.large`.
+    public var instance: String?
+
+    /// The options as written (after `[global]` merging), in order: fio's "job options".
+    public var options: [(key: String, value: String)] = []
+
+    public init(name: String, origin: String = "command line") {
+        self.name = name
+        self.origin = origin
+    }
+
+    /// The maximum block size over the directions this job does.
+    public var maxBlockSize: UInt32 {
+        var m: UInt32 = 0
+        if rw.reads { m = max(m, blockSize[0].maximum) }
+        if rw.writes { m = max(m, blockSize[1].maximum) }
+        return m
+    }
+}

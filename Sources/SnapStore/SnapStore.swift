@@ -1,0 +1,1 @@
+// Copy-on-write block store: see issue 4.

@@ -1,0 +1,1 @@
+// Token buckets, GCRA and credit buckets: see issue 3.

@@ -1,0 +1,1 @@
+// EBS volume and instance models: see issue 3.

@@ -1,0 +1,2 @@
+// `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
+print("no benchmarks yet")

@@ -1,0 +1,3 @@
+import BlockLabCLI
+
+BlockLabCommand.main()
