@@ -50,3 +50,63 @@ int bl_thread_cpu_ns(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *vol_ctx, uin
     *majflt = (uint64_t)ru.ru_majflt;
     return 0;
 }
+
+#include <linux/stat.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef STATX_DIOALIGN
+#define STATX_DIOALIGN 0x00002000U
+#endif
+
+int bl_dio_align(int fd, uint32_t *mem_align, uint32_t *offset_align) {
+    struct statx stx;
+    memset(&stx, 0, sizeof stx);
+    *mem_align = 0;
+    *offset_align = 0;
+    if (syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) != 0) return -errno;
+    if (!(stx.stx_mask & STATX_DIOALIGN)) return -EOPNOTSUPP;
+    *mem_align = stx.stx_dio_mem_align;
+    *offset_align = stx.stx_dio_offset_align;
+    return 0;
+}
+
+int bl_sleep_until_ns(uint64_t deadline_ns) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)(deadline_ns / 1000000000ull);
+    ts.tv_nsec = (long)(deadline_ns % 1000000000ull);
+    int rc;
+    do {
+        rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    } while (rc == EINTR);
+    return -rc;
+}
+
+void bl_set_timer_slack_min(void) {
+    prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+}
+
+volatile int bl_stop_flag;
+
+static void on_stop_signal(int sig) {
+    (void)sig;
+    bl_stop_flag = 1;
+}
+
+int bl_install_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0) return -errno;
+    if (sigaction(SIGTERM, &sa, NULL) != 0) return -errno;
+    return 0;
+}
+
+void bl_clear_stop(void) { bl_stop_flag = 0; }
+
+int bl_o_direct_flag(void) { return O_DIRECT; }

@@ -18,4 +18,23 @@ int bl_punch_hole(int fd, uint64_t offset, uint64_t length);
 /// The calling thread's CPU time in nanoseconds (RUSAGE_THREAD): user and system.
 int bl_thread_cpu_ns(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *vol_ctx, uint64_t *invol_ctx, uint64_t *minflt, uint64_t *majflt);
 
+/// O_DIRECT alignment of an open file from statx(STATX_DIOALIGN): memory and offset
+/// alignment in bytes. Returns 0 on success, -EOPNOTSUPP when the kernel or filesystem does
+/// not report it (then *offset_align is 0), or -errno.
+int bl_dio_align(int fd, uint32_t *mem_align, uint32_t *offset_align);
+/// Block the calling thread until the absolute CLOCK_MONOTONIC time (ns). Returns 0 or -errno.
+int bl_sleep_until_ns(uint64_t deadline_ns);
+/// Lower this thread's timer slack to 1 ns so timed waits wake on time (shaping accuracy).
+void bl_set_timer_slack_min(void);
+/// O_DIRECT's value on this architecture (Glibc's Swift module hides it without _GNU_SOURCE).
+int bl_o_direct_flag(void);
+/// Set by the SIGINT/SIGTERM handler; read on every loop iteration (volatile, so each read
+/// really goes to memory).
+extern volatile int bl_stop_flag;
+static inline int bl_stop_requested(void) { return bl_stop_flag; }
+/// Install the SIGINT/SIGTERM handler that sets bl_stop_flag. Returns 0 or -errno.
+int bl_install_stop_signals(void);
+/// Clear the stop flag (tests, or a new run in the same process).
+void bl_clear_stop(void);
+
 #endif

@@ -1,0 +1,48 @@
+import BlockLabCore
+import Engine
+
+/// The live line on a terminal: progress, current IOPS and bandwidth per direction, ETA.
+final class StatusLine: @unchecked Sendable {
+    let enabled: Bool
+    let clock: MonotonicClock
+    private var last: (t: UInt64, ios: [UInt64], bytes: [UInt64])?
+    private let start: UInt64
+
+    static let clear = "\r\u{1B}[K"
+
+    init(enabled: Bool, clock: MonotonicClock) {
+        self.enabled = enabled
+        self.clock = clock
+        start = clock.now()
+    }
+
+    func draw(_ jobs: [JobProgress], write: (String) -> Void) {
+        let now = clock.now()
+        let snaps = jobs.map { $0.snapshot() }
+        let ios = [snaps.reduce(0) { $0 + $1.ios[0] }, snaps.reduce(0) { $0 + $1.ios[1] }]
+        let bytes = [snaps.reduce(0) { $0 + $1.bytes[0] }, snaps.reduce(0) { $0 + $1.bytes[1] }]
+        defer { last = (now, ios, bytes) }
+        guard let last, now > last.t else { return }
+        let dt = Double(now - last.t) / 1e9
+        var parts: [String] = []
+        for (i, label) in ["r", "w"].enumerated() where ios[i] > last.ios[i] {
+            let iops = Double(ios[i] - last.ios[i]) / dt
+            let bw = Double(bytes[i] - last.bytes[i]) / dt
+            parts.append("\(label): \(Units.formatDecimal(iops / 1000, places: 1))k IOPS \(Units.formatRate(bw))")
+        }
+        let done = snaps.filter(\.finished).count
+        var eta = ""
+        let deadlines = snaps.map(\.deadline).filter { $0 > now }
+        if let d = deadlines.max() {
+            eta = " ETA \(Units.formatDuration((d - now) / NS.perSecond * NS.perSecond))"
+        } else {
+            let planned = snaps.reduce(UInt64(0)) { $0 + $1.plannedBytes }
+            let moved = bytes[0] + bytes[1]
+            if planned > 0, moved > 0, moved < planned {
+                let elapsed = Double(now - start)
+                eta = " ETA \(Units.formatDuration(UInt64(elapsed * Double(planned - moved) / Double(moved))))"
+            }
+        }
+        write("\(StatusLine.clear)[\(done)/\(jobs.count) done] \(parts.joined(separator: ", "))\(eta)")
+    }
+}

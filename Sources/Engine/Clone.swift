@@ -1,0 +1,106 @@
+import BlockLabCore
+import CSupport
+import Glibc
+import JobSpec
+import Metrics
+import Verify
+import Workload
+
+extension Runner {
+    /// One job clone on its own thread: open the target, build the backend on this thread
+    /// (io_uring's single-issuer mode ties a ring to the thread that created it), run the
+    /// phases, and return the result. Errors become the job's error, never a crash.
+    static func runClone(_ plan: ClonePlan, shaper: IOShaper?, progress: JobProgress, options: RunOptions) -> CloneOutcome {
+        let spec = plan.spec
+        var failed = JobResult(name: spec.name)
+        failed.options = spec.options
+        do {
+            bl_set_timer_slack_min()
+            let writes = spec.rw.writes && !spec.verifyOnly
+            var flags = (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC
+            if spec.direct { flags |= bl_o_direct_flag() }
+            let fd = open(plan.target.path, flags)
+            guard fd >= 0 else { throw SystemError("open", errno: errno, path: plan.target.path) }
+            defer { close(fd) }
+            if !spec.direct && spec.invalidate { Target.invalidateCache(fd: fd, kind: plan.target.kind) }
+
+            let codec: VerifyCodec? = (spec.verify != nil || spec.verifyPattern != nil)
+                ? try VerifyCodec(kind: spec.verify?.rawValue, pattern: spec.verifyPattern) : nil
+            let arena = BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
+            if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
+            let config = LoopConfig(
+                depth: plan.depth,
+                batchSubmit: spec.iodepthBatchSubmit ?? 0,
+                completeMin: max(1, min(spec.iodepthBatchCompleteMin ?? 1, plan.depth)),
+                completeMax: max(1, spec.iodepthBatchCompleteMax ?? plan.depth * 2),
+                rampNs: spec.rampTimeNs,
+                runtimeNs: spec.runtimeNs,
+                thinktimeNs: spec.thinktimeNs,
+                rateIOPS: [spec.rateIOPS[0] ?? 0, spec.rateIOPS[1] ?? 0],
+                rateBytes: [spec.rate[0] ?? 0, spec.rate[1] ?? 0],
+                fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
+                datasync: spec.fsync == 0 && spec.fdatasync > 0,
+                checkReads: codec != nil && !spec.rw.writes,
+                refillBuffers: spec.refillBuffers,
+                seriesIntervalNs: options.seriesIntervalNs)
+            let engineName: String
+            var result: JobResult
+            var series: [String]
+            var error: String?
+            if plan.engine == .psync {
+                engineName = "psync"
+                (result, series, error) = try drive(JobLoop(name: spec.name, backend: PsyncBackend(fd: fd), arena: arena, config: config,
+                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress), plan: plan, fd: fd)
+            } else {
+                engineName = "io_uring"
+                let backend = try UringBackend(fd: fd, depth: plan.depth, arena: arena, wantFixedBuffers: spec.fixedbufs,
+                                               wantRegisteredFile: spec.registerfiles, sqPoll: spec.sqthreadPoll, hipri: spec.hipri)
+                (result, series, error) = try drive(JobLoop(name: spec.name, backend: backend, arena: arena, config: config,
+                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress), plan: plan, fd: fd)
+            }
+            result.extras.insert(("engine", .string(engineName)), at: 0)
+            if spec.ioengine != plan.engine { result.extras.insert(("ioengine_requested", .string(spec.ioengine.rawValue)), at: 1) }
+            return CloneOutcome(plan: plan, result: result, series: series, error: error)
+        } catch {
+            let message: String
+            if case EngineSetupError.ring(let e) = error {
+                message = "\(spec.name): cannot set up io_uring (\(String(cString: strerror(e)))); try --ioengine=psync"
+            } else {
+                message = "\(spec.name): \(error)"
+            }
+            failed.error = 5
+            return CloneOutcome(plan: plan, result: failed, series: [], error: message)
+        }
+    }
+
+    static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?) {
+        let spec = plan.spec
+        let salt = UInt64(plan.clone)
+        loop.start()
+        if !spec.verifyOnly {
+            var planner = try IOPlanner(spec: spec, region: plan.region, timeBased: spec.timeBased, seedSalt: salt)
+            try loop.runPhase(&planner, mode: .normal)
+        }
+        if loop.codec != nil, spec.rw.writes, spec.doVerify || spec.verifyOnly, !spec.timeBased,
+           loop.errorCode == 0, !loop.interrupted {
+            var replay = try IOPlanner(spec: spec, region: plan.region, timeBased: false, seedSalt: salt)
+            try loop.runPhase(&replay, mode: .verifyReplay)
+        }
+        if spec.endFsync && spec.rw.writes { _ = fsync(fd) }
+        var result = loop.result(options: spec.options)
+        var extras: [(String, JSONValue)] = [
+            ("iodepth", .int(Int64(plan.depth))),
+            ("enter_calls", .uint(loop.backend.enterCalls)),
+            ("target", .object([("path", .string(plan.target.path)), ("kind", .string(plan.target.kind.rawValue)),
+                                ("size", .uint(plan.target.size)), ("logical_block_size", .uint(UInt64(plan.target.logicalBlockSize))),
+                                ("region_offset", .uint(plan.region.lowerBound)), ("region_bytes", .uint(UInt64(plan.region.count)))])),
+        ]
+        extras += loop.backend.features
+        if loop.codec != nil { extras.append(("verified_blocks", .uint(loop.verifiedBlocks))) }
+        if loop.syncs > 0 { extras.append(("syncs", .uint(loop.syncs))) }
+        if let shaper = loop.shaper { extras.append(("volume", shaper.summary(now: loop.clock.now()))) }
+        if let m = loop.errorMessage { extras.append(("error_message", .string(m))) }
+        result.extras += extras
+        return (result, loop.seriesLines, loop.errorMessage)
+    }
+}

@@ -1,0 +1,97 @@
+import BlockLabCore
+import Foundation
+import Glibc
+
+/// Refuses to write to a block device that is in use or holds data: mounted (directly or
+/// through a partition), used as swap, held by device-mapper/md, or carrying a filesystem,
+/// partition-table or volume-manager signature. `--allow-destructive` overrides.
+public enum DeviceGuard {
+    /// Throws a usage error explaining why `path` is unsafe to write; nil when it is safe.
+    public static func checkWritable(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK else { return }
+        let major = (UInt32(truncatingIfNeeded: st.st_rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 32) & ~0xfff)
+        let minor = UInt32(truncatingIfNeeded: st.st_rdev & 0xff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 12) & ~0xff)
+        let devs = Set([("\(major):\(minor)")] + partitions(major: major, minor: minor))
+        if let mount = mountPoint(of: devs) {
+            throw refusal(path, "it is mounted (at \(mount))")
+        }
+        if let holder = holders(major: major, minor: minor) {
+            throw refusal(path, "it is in use by \(holder)")
+        }
+        if let sig = try signature(path) {
+            throw refusal(path, "it holds \(sig)")
+        }
+    }
+
+    static func refusal(_ path: String, _ why: String) -> BlockLabError {
+        .usage("refusing to write to \(path): \(why). Pass --allow-destructive to overwrite it anyway (its data will be destroyed)")
+    }
+
+    /// "MAJ:MIN" of each partition of the device, from sysfs.
+    static func partitions(major: UInt32, minor: UInt32) -> [String] {
+        let dir = "/sys/dev/block/\(major):\(minor)"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        return entries.compactMap { name in
+            guard FileManager.default.fileExists(atPath: "\(dir)/\(name)/partition"),
+                  let dev = try? String(contentsOfFile: "\(dir)/\(name)/dev", encoding: .utf8) else { return nil }
+            return dev.trimmingWhitespace()
+        }
+    }
+
+    /// The first mount point whose source is one of `devs` (mountinfo field 3 is MAJ:MIN).
+    static func mountPoint(of devs: Set<String>) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count > 4, devs.contains(String(f[2])) { return String(f[4]) }
+        }
+        if let swaps = try? String(contentsOfFile: "/proc/swaps", encoding: .utf8) {
+            for line in swaps.split(separator: "\n").dropFirst() {
+                let name = String(line.split(separator: " ").first ?? "")
+                var st = stat()
+                if stat(name, &st) == 0 {
+                    let rdev = st.st_rdev
+                    let key = "\((UInt32(truncatingIfNeeded: rdev >> 8) & 0xfff)):\(UInt32(truncatingIfNeeded: rdev & 0xff))"
+                    if devs.contains(key) { return "swap" }
+                }
+            }
+        }
+        return nil
+    }
+
+    static func holders(major: UInt32, minor: UInt32) -> String? {
+        let dir = "/sys/dev/block/\(major):\(minor)/holders"
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir), let first = entries.first else { return nil }
+        return first
+    }
+
+    /// Well-known on-disk signatures: (offset, magic bytes, what it is).
+    static let signatures: [(Int, [UInt8], String)] = [
+        (1080, [0x53, 0xEF], "an ext2/ext3/ext4 filesystem"),
+        (0, Array("XFSB".utf8), "an XFS filesystem"),
+        (65600, Array("_BHRfS_M".utf8), "a btrfs filesystem"),
+        (4086, Array("SWAPSPACE2".utf8), "a swap area"),
+        (0, [0x4C, 0x55, 0x4B, 0x53, 0xBA, 0xBE], "a LUKS encrypted volume"),
+        (536, Array("LVM2 001".utf8), "an LVM physical volume"),
+        (512, Array("EFI PART".utf8), "a GPT partition table"),
+        (1024, [0x10, 0x20, 0xF5, 0xF2], "an F2FS filesystem"),
+        (3, Array("NTFS    ".utf8), "an NTFS filesystem"),
+        (32769, Array("CD001".utf8), "an ISO 9660 filesystem"),
+        (510, [0x55, 0xAA], "a partition table or boot sector"),
+    ]
+
+    /// The signature found on the device, if any.
+    public static func signature(_ path: String) throws -> String? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError("open", errno: errno, path: path) }
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 70 * 1024)
+        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n > 0 else { return nil }
+        for (off, magic, what) in signatures where off + magic.count <= n {
+            if Array(head[off..<(off + magic.count)]) == magic { return what }
+        }
+        return nil
+    }
+}

@@ -1,1 +1,0 @@
-// io_uring engine.

@@ -1,0 +1,45 @@
+import BlockLabCore
+import Synchronization
+
+/// Live counters a job thread publishes once per loop iteration (relaxed atomic stores, no
+/// locks) so another thread can draw the status line.
+public final class JobProgress: Sendable {
+    public let name: String
+    let readIOs = Atomic<UInt64>(0)
+    let writeIOs = Atomic<UInt64>(0)
+    let readBytes = Atomic<UInt64>(0)
+    let writeBytes = Atomic<UInt64>(0)
+    let finished = Atomic<Bool>(false)
+    /// Total bytes the job will move when bounded (0 = time-based).
+    public let plannedBytes: UInt64
+    /// When the job's measured phase ends, for time-based jobs (0 = not known yet).
+    let deadline = Atomic<UInt64>(0)
+
+    init(name: String, plannedBytes: UInt64) {
+        self.name = name
+        self.plannedBytes = plannedBytes
+    }
+
+    @inline(__always)
+    func publish(ios r: UInt64, _ w: UInt64, bytes rb: UInt64, _ wb: UInt64) {
+        readIOs.store(r, ordering: .relaxed)
+        writeIOs.store(w, ordering: .relaxed)
+        readBytes.store(rb, ordering: .relaxed)
+        writeBytes.store(wb, ordering: .relaxed)
+    }
+
+    public struct Snapshot: Sendable {
+        public var ios: [UInt64]
+        public var bytes: [UInt64]
+        public var finished: Bool
+        public var plannedBytes: UInt64
+        public var deadline: UInt64
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(ios: [readIOs.load(ordering: .relaxed), writeIOs.load(ordering: .relaxed)],
+                 bytes: [readBytes.load(ordering: .relaxed), writeBytes.load(ordering: .relaxed)],
+                 finished: finished.load(ordering: .relaxed), plannedBytes: plannedBytes,
+                 deadline: deadline.load(ordering: .relaxed))
+    }
+}

@@ -1,0 +1,98 @@
+import BlockLabCore
+import CURing
+import Glibc
+
+/// A thin, typed wrapper over one liburing ring (in the spirit of swift-system: the calls
+/// are liburing's own inline helpers, errors come back as `SystemError`). The ring lives at
+/// a stable address (allocated, not a Swift stored struct) so liburing's inline functions
+/// can take a pointer to it without exclusivity checks on every call.
+final class Ring {
+    let ring: UnsafeMutablePointer<io_uring>
+    let entries: UInt32
+    let sqPoll: Bool
+    private(set) var registeredBuffers = false
+    private(set) var registeredFile = false
+
+    // Flags from io_uring.h that Swift cannot import (they are built from enum bits).
+    static let sqeFixedFile: UInt8 = 1 << 0
+    static let setupIOPoll: UInt32 = 1 << 0
+    static let setupSQPoll: UInt32 = 1 << 1
+    static let setupCoopTaskrun: UInt32 = 1 << 8
+    static let setupSingleIssuer: UInt32 = 1 << 12
+    static let setupDeferTaskrun: UInt32 = 1 << 13
+
+    /// Sets up a ring. Tries the cheapest task-running modes first (single issuer, deferred
+    /// task work: completions are run when we wait, not by interrupting us) and falls back
+    /// to plain flags on kernels that reject them.
+    init(entries: UInt32, sqPoll: Bool, ioPoll: Bool) throws {
+        self.entries = entries
+        self.sqPoll = sqPoll
+        ring = .allocate(capacity: 1)
+        ring.initialize(to: io_uring())
+        var base: UInt32 = 0
+        if sqPoll { base |= Ring.setupSQPoll }
+        if ioPoll { base |= Ring.setupIOPoll }
+        let attempts: [UInt32] = sqPoll
+            ? [base]
+            : [base | Ring.setupSingleIssuer | Ring.setupDeferTaskrun, base | Ring.setupCoopTaskrun, base]
+        var lastError: Int32 = 0
+        for flags in attempts {
+            var params = io_uring_params()
+            params.flags = flags
+            if sqPoll { params.sq_thread_idle = 1000 }
+            // Completion queue twice the depth so a burst of completions never overflows.
+            params.flags |= UInt32(IORING_SETUP_CQSIZE)
+            params.cq_entries = entries * 2
+            let rc = io_uring_queue_init_params(entries, ring, &params)
+            if rc == 0 {
+                return
+            }
+            lastError = -rc
+            if lastError == EPERM || lastError == ENOSYS || lastError == ENOMEM { break }
+        }
+        ring.deallocate()
+        throw EngineSetupError.ring(errno: lastError)
+    }
+
+    deinit {
+        io_uring_queue_exit(ring)
+        ring.deallocate()
+    }
+
+    /// Registers one buffer per slot (fixed buffers: the kernel pins them once instead of
+    /// mapping user pages on every I/O). Returns false when the kernel refuses (memlock
+    /// limits, old kernel); the engine then uses plain reads and writes.
+    func registerBuffers(_ iovecs: UnsafePointer<iovec>, count: Int) -> Bool {
+        registeredBuffers = io_uring_register_buffers(ring, iovecs, UInt32(count)) == 0
+        return registeredBuffers
+    }
+
+    /// Registers the target's descriptor as fixed file 0 (saves an fget/fput per I/O).
+    func registerFile(_ fd: Int32) -> Bool {
+        var f = fd
+        registeredFile = io_uring_register_files(ring, &f, 1) == 0
+        return registeredFile
+    }
+
+    /// Which of the opcodes the engine uses this kernel supports, by name.
+    func probe() -> [(String, Bool)] {
+        guard let p = io_uring_get_probe_ring(ring) else { return [] }
+        defer { io_uring_free_probe(p) }
+        let ops: [(String, Int32)] = [
+            ("READ", Int32(IORING_OP_READ.rawValue)), ("WRITE", Int32(IORING_OP_WRITE.rawValue)),
+            ("READ_FIXED", Int32(IORING_OP_READ_FIXED.rawValue)), ("WRITE_FIXED", Int32(IORING_OP_WRITE_FIXED.rawValue)),
+            ("FSYNC", Int32(IORING_OP_FSYNC.rawValue)),
+        ]
+        return ops.map { ($0.0, io_uring_opcode_supported(p, $0.1) != 0) }
+    }
+
+    /// Reads the capabilities once at start and checks that the ones we need exist.
+    static func requiredOpcodesMissing(_ probe: [(String, Bool)]) -> [String] {
+        probe.filter { !$0.1 && ($0.0 == "READ" || $0.0 == "WRITE") }.map(\.0)
+    }
+}
+
+/// Why an engine could not start; turned into a user-facing message by the runner.
+enum EngineSetupError: Error {
+    case ring(errno: Int32)
+}

@@ -1,0 +1,120 @@
+import BlockLabCore
+import CSupport
+import Dispatch
+import Foundation
+import JobSpec
+import Metrics
+import Verify
+import Workload
+
+/// How a run is carried out, beyond the jobs themselves.
+public struct RunOptions {
+    public var allowDestructive = false
+    /// Width of the `--write-series` intervals (0 = no series).
+    public var seriesIntervalNs: UInt64 = 0
+    public var clock: MonotonicClock = SystemClock.shared
+    /// Builds the shaper for a job; its numjobs clones share it (one emulated volume).
+    public var shaperFactory: ((JobSpec) throws -> IOShaper?)?
+    /// Called about once a second from the calling thread while jobs run.
+    public var onProgress: (([JobProgress]) -> Void)?
+    /// Notes and warnings for stderr.
+    public var onNotice: (String) -> Void = { _ in }
+    public init() {}
+}
+
+/// What a run produced: the result, the per-interval series lines, and job errors.
+public struct RunOutput {
+    public var result: RunResult
+    public var series: [String]
+    public var errors: [String]
+    public var interrupted: Bool
+}
+
+/// Runs jobs: resolves targets, starts one thread (with its own ring) per job clone,
+/// group by group (stonewall), and gathers the results.
+public enum Runner {
+    public static func run(_ jobs: [JobSpec], options: RunOptions) throws -> RunOutput {
+        let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, notice: options.onNotice)
+        if plans.contains(where: { $0.engine == .ioUring }) { try probeIOUring() }
+        var shapers: [String: IOShaper] = [:]
+        for job in jobs where shapers[job.origin + job.name] == nil {
+            if let make = options.shaperFactory, let s = try make(job) { shapers[job.origin + job.name] = s }
+        }
+        bl_clear_stop()
+        _ = bl_install_stop_signals()
+        let timestamp = WallClock.nowEpochMilliseconds()
+        var outcomes: [CloneOutcome] = []
+        for group in Set(plans.map(\.group)).sorted() {
+            let members = plans.filter { $0.group == group }
+            outcomes += runGroup(members, shapers: shapers, options: options)
+            if bl_stop_requested() != 0 { break }
+        }
+        var results: [JobResult] = []
+        for group in Set(outcomes.map(\.plan.group)).sorted() {
+            let members = outcomes.filter { $0.plan.group == group }
+            if members.contains(where: { $0.plan.spec.groupReporting }) {
+                var merged = JobResult.merge(members.map(\.result), name: members[0].plan.spec.name)
+                merged.groupID = group
+                merged.options = members[0].result.options
+                merged.extras = members[0].result.extras + [("group_reporting", .object([("jobs", .int(Int64(members.count)))]))]
+                results.append(merged)
+            } else {
+                results += members.map { var r = $0.result; r.groupID = group; return r }
+            }
+        }
+        var run = RunResult(jobs: results, timestampMs: timestamp)
+        let interrupted = bl_stop_requested() != 0
+        run.extras = [("interrupted", .bool(interrupted))]
+        return RunOutput(result: run, series: outcomes.flatMap(\.series), errors: outcomes.compactMap(\.error),
+                         interrupted: interrupted)
+    }
+
+    /// Creates and drops a tiny ring so a blocked io_uring fails with a clear message
+    /// before any thread starts.
+    static func probeIOUring() throws {
+        do {
+            _ = try Ring(entries: 2, sqPoll: false, ioPoll: false)
+        } catch EngineSetupError.ring(let e) {
+            let reason = String(cString: strerror(e))
+            if e == EPERM || e == ENOSYS || e == EACCES {
+                throw BlockLabError.usage("io_uring is not available here (\(reason); containers and seccomp profiles often block it). Run with --ioengine=psync to use pread/pwrite instead")
+            }
+            throw BlockLabError.usage("cannot set up io_uring: \(reason). Run with --ioengine=psync to use pread/pwrite instead")
+        }
+    }
+
+    struct CloneOutcome {
+        var plan: ClonePlan
+        var result: JobResult
+        var series: [String]
+        var error: String?
+    }
+
+    final class Box: @unchecked Sendable { var outcome: CloneOutcome? }
+
+    static func runGroup(_ plans: [ClonePlan], shapers: [String: IOShaper], options: RunOptions) -> [CloneOutcome] {
+        let group = DispatchGroup()
+        let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
+        let boxes = plans.map { _ in Box() }
+        for (i, plan) in plans.enumerated() {
+            group.enter()
+            let shaper = shapers[plan.spec.origin + plan.spec.name]
+            let thread = Thread {
+                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)
+                progress[i].finished.store(true, ordering: .relaxed)
+                group.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        while group.wait(timeout: .now() + .seconds(1)) == .timedOut {
+            options.onProgress?(progress)
+        }
+        return boxes.map { $0.outcome! }
+    }
+
+    static func plannedBytes(_ plan: ClonePlan) -> UInt64 {
+        guard !plan.spec.timeBased else { return 0 }
+        return (try? IOPlanner(spec: plan.spec, region: plan.region, timeBased: false, seedSalt: UInt64(plan.clone)))?.plannedBytes ?? 0
+    }
+}
