@@ -1,5 +1,67 @@
 import BlockLabCore
 
+/// One direction's (read, write or trim) figures of a job, in fio's terms.
+public struct DirectionResult: Sendable {
+    public var ios: UInt64 = 0
+    public var bytes: UInt64 = 0
+    /// Completed with fewer bytes than asked (fio's short_ios).
+    public var shortIOs: UInt64 = 0
+    /// Failed or dropped (fio's drop_ios).
+    public var dropIOs: UInt64 = 0
+    /// Time the direction was active (the job's runtime if it did any I/O, as fio).
+    public var runtimeNs: UInt64 = 0
+    /// Due -> submitted (see JobRecorder), submitted -> completed, due -> completed.
+    public var slat = LatencyStats()
+    public var clat = LatencyStats()
+    public var lat = LatencyStats()
+    /// Per sampling window (fio: 500 ms): I/Os, bytes and the window's width in ns (the last
+    /// window may be shorter). In a merged result each entry is the sum over the group's jobs
+    /// of the window with the same index.
+    public var windowIOs: [UInt64] = []
+    public var windowBytes: [UInt64] = []
+    public var windowNs: [UInt64] = []
+
+    public init() {}
+
+    /// Average IOPS over the runtime.
+    public var iops: Double { runtimeNs == 0 ? 0 : Double(ios) * 1e9 / Double(runtimeNs) }
+    /// Average bandwidth over the runtime, bytes per second.
+    public var bwBytesPerSec: Double { runtimeNs == 0 ? 0 : Double(bytes) * 1e9 / Double(runtimeNs) }
+
+    /// IOPS of each sampling window.
+    public var iopsSamples: SampleStats { SampleStats(rates(windowIOs)) }
+    /// Bandwidth (bytes/s) of each sampling window.
+    public var bwSamples: SampleStats { SampleStats(rates(windowBytes)) }
+
+    private func rates(_ amounts: [UInt64]) -> [Double] {
+        zip(amounts, windowNs).compactMap { a, w in w == 0 ? nil : Double(a) * 1e9 / Double(w) }
+    }
+
+    /// Adds another job's figures: counts and histograms summed, runtime the longest,
+    /// windows summed index by index.
+    public mutating func merge(_ o: DirectionResult) {
+        ios += o.ios
+        bytes += o.bytes
+        shortIOs += o.shortIOs
+        dropIOs += o.dropIOs
+        runtimeNs = max(runtimeNs, o.runtimeNs)
+        slat.merge(o.slat)
+        clat.merge(o.clat)
+        lat.merge(o.lat)
+        for i in 0..<o.windowIOs.count {
+            if i < windowIOs.count {
+                windowIOs[i] += o.windowIOs[i]
+                windowBytes[i] += o.windowBytes[i]
+                windowNs[i] = max(windowNs[i], o.windowNs[i])
+            } else {
+                windowIOs.append(o.windowIOs[i])
+                windowBytes.append(o.windowBytes[i])
+                windowNs.append(o.windowNs[i])
+            }
+        }
+    }
+}
+
 /// One job's (or one reporting group's) result, in fio's terms.
 public struct JobResult: Sendable {
     public var name: String
@@ -11,11 +73,75 @@ public struct JobResult: Sendable {
     /// the `blocklab` key of the job in JSON.
     public var extras: [(String, JSONValue)] = []
 
+    /// read, write, trim (index by IODirection.rawValue).
+    public var directions: [DirectionResult] = [DirectionResult(), DirectionResult(), DirectionResult()]
+    /// fio's job_runtime: the job's run time; for a group, the SUM over its jobs (as fio).
+    public var jobRuntimeNs: UInt64 = 0
+    /// Wall time the job (or the group's longest job) ran.
+    public var elapsedNs: UInt64 = 0
+    /// CPU use of the job's thread; summed over a group's jobs.
+    public var cpu = CPUUsage()
+    public var distributions = Distributions()
+    /// The job's iodepth (fio's latency_depth).
+    public var iodepth: Int = 1
+    /// How many jobs this result covers (1 unless merged for group_reporting).
+    public var jobCount: Int = 1
+
     public init(name: String) { self.name = name }
 
-    /// Merges several jobs' results into one (group_reporting).
+    public var read: DirectionResult {
+        get { directions[IODirection.read.rawValue] }
+        set { directions[IODirection.read.rawValue] = newValue }
+    }
+    public var write: DirectionResult {
+        get { directions[IODirection.write.rawValue] }
+        set { directions[IODirection.write.rawValue] = newValue }
+    }
+    public var trim: DirectionResult {
+        get { directions[IODirection.trim.rawValue] }
+        set { directions[IODirection.trim.rawValue] = newValue }
+    }
+
+    /// User and system CPU as a percentage of job_runtime (fio's usr_cpu / sys_cpu).
+    public var usrCPUPercent: Double { jobRuntimeNs == 0 ? 0 : Double(cpu.userNs) * 100 / Double(jobRuntimeNs) }
+    public var sysCPUPercent: Double { jobRuntimeNs == 0 ? 0 : Double(cpu.systemNs) * 100 / Double(jobRuntimeNs) }
+
+    /// Merges several jobs' results into one (group_reporting), with fio's semantics: I/O
+    /// counts, bytes and histograms summed; runtime the longest job's, so IOPS and bandwidth
+    /// are the group's total (a sum, not a mean of the jobs' means); CPU and job_runtime
+    /// summed. Options, group id and extras come from the first job.
     public static func merge(_ results: [JobResult], name: String) -> JobResult {
-        JobResult(name: name)
+        var out = JobResult(name: name)
+        guard let first = results.first else { return out }
+        out.groupID = first.groupID
+        out.options = first.options
+        out.extras = first.extras
+        out.iodepth = first.iodepth
+        out.jobCount = 0
+        for r in results {
+            for d in 0..<out.directions.count where d < r.directions.count {
+                out.directions[d].merge(r.directions[d])
+            }
+            if out.error == 0 { out.error = r.error }
+            out.interrupted = out.interrupted || r.interrupted
+            out.jobRuntimeNs += r.jobRuntimeNs
+            out.elapsedNs = max(out.elapsedNs, r.elapsedNs)
+            out.cpu.add(r.cpu)
+            out.distributions.merge(r.distributions)
+            out.jobCount += r.jobCount
+        }
+        return out
+    }
+}
+
+extension CPUUsage {
+    public mutating func add(_ o: CPUUsage) {
+        userNs += o.userNs
+        systemNs += o.systemNs
+        voluntaryContextSwitches += o.voluntaryContextSwitches
+        involuntaryContextSwitches += o.involuntaryContextSwitches
+        minorFaults += o.minorFaults
+        majorFaults += o.majorFaults
     }
 }
 
@@ -31,14 +157,4 @@ public struct RunResult: Sendable {
         self.jobs = jobs
         self.timestampMs = timestampMs
     }
-}
-
-/// fio-compatible JSON (`--output-format=json`): fio's field names and units.
-public enum FioJSON {
-    public static func document(_ run: RunResult) -> JSONValue { .object([]) }
-}
-
-/// The readable summary (`--output-format=normal`).
-public enum NormalReport {
-    public static func render(_ run: RunResult) -> String { "" }
 }
