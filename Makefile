@@ -24,8 +24,11 @@ build: deps
 test: deps
 	$(SWIFT) test
 
+# The quick suite on a scratch file in a temporary directory; JSON results stay in results/.
 demo: build
-	$(BIN) demo
+	@scratch=$$(mktemp -d /var/tmp/blocklab-demo.XXXXXX); \
+	trap 'rm -rf "$$scratch"' EXIT; \
+	BLOCKLAB_SCRATCH="$$scratch" $(BIN) run --output-format=table profiles/jobs/quick.fio
 
 bench: deps
 	$(SWIFT) build -c release

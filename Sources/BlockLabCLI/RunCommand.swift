@@ -13,7 +13,7 @@ struct RunCommand: ParsableCommand {
         Unsupported fio options are errors, never silently ignored.
         """)
 
-    @Option(name: .customLong("output-format"), help: "normal (readable summary) or json (fio's field names).")
+    @Option(name: .customLong("output-format"), help: "normal (readable summary), json (fio's field names) or table (one line per job).")
     var outputFormat: String = "normal"
 
     @Option(help: "Write the output to this file (atomically) instead of stdout.")
@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         guard let format = RunSession.Format(rawValue: outputFormat) else {
-            throw BlockLabError.usage("--output-format: '\(outputFormat)' is not one of normal, json")
+            throw BlockLabError.usage("--output-format: '\(outputFormat)' is not one of normal, json, table")
         }
         var session = RunSession(jobArguments: jobArguments)
         session.format = format

@@ -7,7 +7,7 @@ import Metrics
 /// Everything `blocklab run` does between parsing its flags and exiting, kept out of the
 /// command type so tests can drive it: jobs -> engine -> result -> files.
 struct RunSession {
-    enum Format: String { case normal, json }
+    enum Format: String { case normal, json, table }
 
     var jobArguments: [String]
     var format: Format = .normal
@@ -51,7 +51,12 @@ struct RunSession {
         var run = output.result
         run.globalOptions = []
         let json = FioJSON.document(run).serialized() + "\n"
-        let text = format == .json ? json : NormalReport.render(run)
+        let text: String
+        switch format {
+        case .json: text = json
+        case .normal: text = NormalReport.render(run)
+        case .table: text = NormalReport.table(run)
+        }
         if let outputPath {
             try AtomicFile.write(text, to: outputPath)
         } else {

@@ -37,7 +37,7 @@ enum Planner {
                 depth = 1
             }
             for clone in 0..<spec.numjobs {
-                let path = spec.filename ?? "\(spec.directory ?? ".")/\(spec.name).\(jobNumber).0"
+                let path = targetPath(spec, jobNumber: jobNumber)
                 let target = try prepareTarget(spec, path: path, allowDestructive: allowDestructive)
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
                 guard spec.offset + length <= target.size, length > 0 else {
@@ -50,6 +50,15 @@ enum Planner {
             }
         }
         return plans
+    }
+
+    /// fio's naming: `filename` (relative to `directory` when both are given), else
+    /// `directory/jobname.N.0` with N the job's number counting numjobs clones.
+    static func targetPath(_ spec: JobSpec, jobNumber: Int) -> String {
+        let dir = (spec.directory?.isEmpty ?? true) ? "." : spec.directory!
+        guard let file = spec.filename else { return "\(dir)/\(spec.name).\(jobNumber).0" }
+        if file.hasPrefix("/") || spec.directory == nil { return file }
+        return "\(dir)/\(file)"
     }
 
     static func validate(_ spec: JobSpec) throws {

@@ -1,2 +1,24 @@
-// `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
-print("no benchmarks yet")
+// `make bench`: BlockLab vs fio side by side, plus microbenchmarks. Not a test: machines
+// are noisy, so every figure is a ratio measured in the same run.
+import Foundation
+
+let args = CommandLine.arguments
+let binDir = URL(fileURLWithPath: args[0]).deletingLastPathComponent().path
+let blocklab = binDir + "/blocklab"
+let only = args.dropFirst().first
+let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 3
+let seconds = Int(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5
+let dir = ProcessInfo.processInfo.environment["BENCH_DIR"] ?? FileManager.default.currentDirectoryPath + "/.bench-data"
+try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+
+func section(_ name: String, _ body: () throws -> [String]) {
+    guard only == nil || only == name else { return }
+    do {
+        for line in try body() { print(line) }
+    } catch {
+        print("  \(name): FAILED: \(error)")
+    }
+    print("")
+}
+
+section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
