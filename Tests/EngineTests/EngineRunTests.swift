@@ -1,0 +1,118 @@
+import BlockLabCore
+import Foundation
+import Glibc
+import JobSpec
+import Metrics
+import Testing
+@testable import Engine
+
+/// Serialized: the interrupt test raises SIGINT, which every run in the process would see.
+@Suite(.serialized) struct EngineRunTests {
+    @Test func sizeBoundedWriteDoesExactlyTheExpectedIOs() throws {
+        let s = Scratch()
+        let spec = job("w", file: s.file("w.dat"), rw: .write, bs: 128 << 10, size: 64 << 20, depth: 8)
+        let out = try Runner.run([spec], options: quietOptions())
+        let w = out.result.jobs[0].write
+        #expect(out.errors.isEmpty)
+        #expect(w.ios == 512)
+        #expect(w.bytes == 64 << 20)
+        #expect(out.result.jobs[0].read.ios == 0)
+    }
+
+    @Test func randomReadWithoutSizeUsesTheWholeExistingFile() throws {
+        let s = Scratch()
+        _ = try Target.layOut(path: s.file("r.dat"), size: 8 << 20, what: "test")
+        let spec = job("r", file: s.file("r.dat"), rw: .randread, bs: 4096, size: nil, depth: 16)
+        let out = try Runner.run([spec], options: quietOptions())
+        #expect(out.result.jobs[0].read.ios == (8 << 20) / 4096)
+        #expect(out.result.jobs[0].read.bytes == 8 << 20)
+    }
+
+    @Test func psyncEngineRunsTheSameWork() throws {
+        let s = Scratch()
+        var spec = job("p", file: s.file("p.dat"), rw: .randwrite, bs: 4096, size: 4 << 20, depth: 8)
+        spec.ioengine = .psync
+        let out = try Runner.run([spec], options: quietOptions())
+        #expect(out.result.jobs[0].write.ios == 1024)
+        #expect(out.result.jobs[0].extras.first { $0.0 == "engine" }?.1 == .string("psync"))
+    }
+
+    @Test func directIOWithMixedDirectionsCountsBoth() throws {
+        let s = Scratch()
+        var spec = job("m", file: s.file("m.dat"), rw: .randrw, bs: 4096, size: 16 << 20, depth: 8)
+        spec.direct = true
+        spec.rwmixread = 70
+        let out = try Runner.run([spec], options: quietOptions())
+        let r = out.result.jobs[0]
+        #expect(r.read.ios + r.write.ios == 4096)
+        #expect(r.read.ios > r.write.ios)
+    }
+
+    @Test func numjobsWithGroupReportingMergesClones() throws {
+        let s = Scratch()
+        var spec = job("g", file: s.file("g.dat"), rw: .randread, bs: 4096, size: 4 << 20, depth: 4)
+        spec.numjobs = 3
+        spec.groupReporting = true
+        let out = try Runner.run([spec], options: quietOptions())
+        #expect(out.result.jobs.count == 1)
+        #expect(out.result.jobs[0].read.ios == 3 * 1024)
+        var separate = spec
+        separate.groupReporting = false
+        let out2 = try Runner.run([separate], options: quietOptions())
+        #expect(out2.result.jobs.count == 3)
+    }
+
+    @Test func rateIOPSHoldsTheRate() throws {
+        let s = Scratch()
+        var spec = job("rate", file: s.file("rate.dat"), rw: .randread, bs: 4096, size: 4 << 20, depth: 4)
+        spec.rateIOPS = [400, nil]
+        spec.timeBased = true
+        spec.runtimeNs = 1 * NS.perSecond
+        let out = try Runner.run([spec], options: quietOptions())
+        let iops = out.result.jobs[0].read.iops
+        #expect(iops > 300 && iops < 500, "rate_iops=400 gave \(iops)")
+    }
+
+    @Test func verifyWriteThenReadPassesAndAFlippedByteFailsWithItsOffset() throws {
+        let s = Scratch()
+        let path = s.file("v.dat")
+        var write = job("vw", file: path, rw: .randwrite, bs: 4096, size: 1 << 20, depth: 8)
+        write.verify = .crc32c
+        let out = try Runner.run([write], options: quietOptions())
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        var read = job("vr", file: path, rw: .read, bs: 4096, size: 1 << 20, depth: 8)
+        read.verify = .crc32c
+        let good = try Runner.run([read], options: quietOptions())
+        #expect(good.errors.isEmpty, "\(good.errors)")
+        #expect(good.result.jobs[0].read.ios == 256)
+
+        // Flip one byte in the block at 40 KiB.
+        let fd = open(path, O_RDWR)
+        var b: UInt8 = 0
+        pread(fd, &b, 1, 40 * 1024 + 100)
+        b ^= 0xFF
+        pwrite(fd, &b, 1, 40 * 1024 + 100)
+        close(fd)
+        let bad = try Runner.run([read], options: quietOptions())
+        #expect(bad.errors.count == 1)
+        #expect(bad.errors.first?.contains("40960") == true, "\(bad.errors)")
+        #expect(bad.result.jobs[0].error != 0)
+    }
+
+    @Test func interruptStopsCleanlyWithAValidResult() throws {
+        let s = Scratch()
+        var spec = job("int", file: s.file("i.dat"), rw: .randread, bs: 4096, size: 4 << 20, depth: 4)
+        spec.timeBased = true
+        spec.runtimeNs = 30 * NS.perSecond
+        let killer = Thread { usleep(400_000); raise(SIGINT) }
+        killer.start()
+        let start = SystemClock.shared.now()
+        let out = try Runner.run([spec], options: quietOptions())
+        #expect(out.interrupted)
+        #expect(out.result.jobs[0].interrupted)
+        #expect(out.result.jobs[0].read.ios > 0)
+        #expect(SystemClock.shared.now() - start < 10 * NS.perSecond)
+        let doc = FioJSON.document(out.result).serialized()
+        #expect((try? JSONSerialization.jsonObject(with: Data(doc.utf8))) != nil)
+    }
+}
