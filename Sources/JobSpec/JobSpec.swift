@@ -158,7 +158,10 @@ public struct JobSpec: Sendable {
     public var instance: String?
 
     /// The options as written (after `[global]` merging), in order: fio's "job options".
+    /// A repeated option keeps its first position and its last value; a bare boolean has value "".
     public var options: [(key: String, value: String)] = []
+    /// The `[global]` (or pre-`--name`) options in force for this job, as written: fio's "global options".
+    public var globalOptions: [(key: String, value: String)] = []
 
     public init(name: String, origin: String = "command line") {
         self.name = name

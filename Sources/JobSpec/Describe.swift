@@ -1,0 +1,124 @@
+import BlockLabCore
+
+extension JobSpec {
+    /// A readable multi-line listing of the resolved job, for `blocklab run --dry-run`.
+    public func describe() -> String {
+        var lines: [String] = ["job '\(name)' (\(origin))"]
+        func add(_ label: String, _ text: String) {
+            lines.append("  " + label + String(repeating: " ", count: max(1, 12 - label.count)) + text)
+        }
+        if let description { add("about", description) }
+
+        var target = filename ?? "(file named after the job)"
+        if let directory { target = directory + "/" + target }
+        var where_ = [target]
+        if offset > 0 { where_.append("offset \(Units.formatBytes(offset))") }
+        where_.append(size.map { "size \(Units.formatBytes($0))" } ?? "size: whole file/device")
+        add("target", where_.joined(separator: ", "))
+
+        var work: [String] = []
+        if let ioSize { work.append("io_size \(Units.formatBytes(ioSize))") }
+        if let numberIOs { work.append("number_ios \(numberIOs)") }
+        if loops > 1 { work.append("loops \(loops)") }
+        if !work.isEmpty { add("work", work.joined(separator: ", ")) }
+
+        var pattern = rw.rawValue
+        if rw == .readwrite || rw == .randrw { pattern += " (\(rwmixread)% reads, \(100 - rwmixread)% writes)" }
+        if rw.isRandom {
+            pattern += ", distribution \(distributionText)"
+            pattern += norandommap ? ", norandommap" : ", random map (each block once per pass)"
+            pattern += randrepeat ? ", seed \(randseed) (repeatable)" : ", seed from system RNG"
+        }
+        add("pattern", pattern)
+
+        var bs: [String] = []
+        if rw.reads { bs.append((rw.writes ? "read " : "") + Self.ruleText(blockSize[0])) }
+        if rw.writes { bs.append((rw.reads ? "write " : "") + Self.ruleText(blockSize[1])) }
+        if let blockAlign { bs.append("aligned to \(Units.formatBytes(UInt64(blockAlign)))") }
+        add("block size", bs.joined(separator: ", "))
+
+        var queue = ["\(ioengine.rawValue)", "iodepth \(iodepth)"]
+        if let b = iodepthBatchSubmit { queue.append("batch submit \(b)") }
+        if iodepthBatchCompleteMin != nil || iodepthBatchCompleteMax != nil {
+            queue.append("batch complete \(iodepthBatchCompleteMin ?? 1)-\(iodepthBatchCompleteMax.map(String.init) ?? "any")")
+        }
+        if numjobs > 1 { queue.append("numjobs \(numjobs)") }
+        queue.append(direct ? "direct (O_DIRECT)" : "buffered")
+        if !invalidate { queue.append("no cache invalidate") }
+        add("queue", queue.joined(separator: ", "))
+
+        var uring: [String] = []
+        if ioengine != .psync {
+            uring.append(fixedbufs ? "fixedbufs" : "no fixedbufs")
+            uring.append(registerfiles ? "registerfiles" : "no registerfiles")
+            if sqthreadPoll { uring.append("sqthread_poll") }
+            if hipri { uring.append("hipri") }
+            add("io_uring", uring.joined(separator: ", "))
+        }
+
+        var sync: [String] = []
+        if fsync > 0 { sync.append("fsync every \(fsync) writes") }
+        if fdatasync > 0 { sync.append("fdatasync every \(fdatasync) writes") }
+        if endFsync { sync.append("fsync at end") }
+        if !sync.isEmpty { add("sync", sync.joined(separator: ", ")) }
+
+        var time: [String] = []
+        if let runtimeNs { time.append("runtime \(Units.formatDuration(runtimeNs))") }
+        if timeBased { time.append("time_based") }
+        if rampTimeNs > 0 { time.append("ramp \(Units.formatDuration(rampTimeNs))") }
+        if thinktimeNs > 0 { time.append("thinktime \(Units.formatDuration(thinktimeNs))") }
+        add("time", time.isEmpty ? "until the work is done" : time.joined(separator: ", "))
+
+        var rates: [String] = []
+        for (i, dir) in ["read", "write"].enumerated() {
+            if let r = rate[i] { rates.append("\(dir) \(Units.formatRate(Double(r)))") }
+            if let r = rateIOPS[i] { rates.append("\(dir) \(r) IOPS") }
+        }
+        if !rates.isEmpty { add("rate cap", rates.joined(separator: ", ")) }
+
+        var data: [String] = []
+        if let verify { data.append("verify \(verify.rawValue)" + (doVerify ? "" : " (no read-back)")) }
+        if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
+        if verifyOnly { data.append("verify only") }
+        if zeroBuffers { data.append("zero buffers") }
+        if refillBuffers { data.append("refill buffers") }
+        if !data.isEmpty { add("data", data.joined(separator: ", ")) }
+
+        var group: [String] = []
+        if stonewall { group.append("stonewall") }
+        if groupReporting { group.append("group_reporting") }
+        if !group.isEmpty { add("grouping", group.joined(separator: ", ")) }
+
+        if let volume { add("volume", volume) }
+        if let instance { add("instance", instance) }
+        return lines.joined(separator: "\n")
+    }
+
+    var distributionText: String {
+        switch randomDistribution {
+        case .random: return "random (uniform)"
+        case .zipf(let t): return "zipf:\(t)"
+        case .pareto(let h): return "pareto:\(h)"
+        case .normal(let d): return "normal:\(d)"
+        case .zoned(let zones):
+            return "zoned:" + zones.map { "\(Self.percent($0.accessPercent))/\(Self.percent($0.sizePercent))" }.joined(separator: ":")
+        }
+    }
+
+    static func ruleText(_ rule: BlockSizeRule) -> String {
+        switch rule {
+        case .fixed(let s): return Units.formatBytes(UInt64(s))
+        case .range(let lo, let hi): return "\(Units.formatBytes(UInt64(lo)))-\(Units.formatBytes(UInt64(hi)))"
+        case .split(let parts): return parts.map { "\(Units.formatBytes(UInt64($0.size)))/\($0.percent)%" }.joined(separator: ":")
+        }
+    }
+
+    static func percent(_ v: Double) -> String {
+        v == v.rounded() ? String(Int(v)) : Units.formatDecimal(v, places: 2)
+    }
+
+    static func hex(_ b: UInt8) -> String {
+        let digits = Array("0123456789abcdef")
+        return String([digits[Int(b >> 4)], digits[Int(b & 15)]])
+    }
+}

@@ -1,0 +1,213 @@
+import BlockLabCore
+
+/// What applying earlier options left behind that later ones must check against.
+struct ApplyState {
+    /// Scope and value of the last rwmixread= / rwmixwrite=, to catch the two disagreeing
+    /// within one section (a later section, e.g. a job over its [global], simply overrides).
+    var rwmixRead: (scope: Int, value: Int)?
+    var rwmixWrite: (scope: Int, value: Int)?
+}
+
+/// The option language: names, aliases, and how each value lands in a `JobSpec`.
+enum Options {
+    /// fio's alternative spellings -> the canonical name.
+    static let aliases: [String: String] = [
+        "io_limit": "io_size", "readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange",
+        "ba": "blockalign", "iodepth_batch": "iodepth_batch_submit",
+        "iodepth_batch_complete": "iodepth_batch_complete_min", "wait_for_previous": "stonewall",
+    ]
+
+    /// Options that may stand alone (`time_based`) meaning true.
+    static let booleans: Set<String> = [
+        "direct", "buffered", "invalidate", "end_fsync", "time_based", "norandommap", "randrepeat",
+        "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
+        "fixedbufs", "registerfiles", "sqthread_poll", "hipri",
+    ]
+
+    static let supported: [String] = [
+        "name", "description", "filename", "directory", "size", "offset", "io_size", "number_ios",
+        "rw", "rwmixread", "rwmixwrite", "bs", "bsrange", "bssplit", "blockalign", "iodepth",
+        "iodepth_batch_submit", "iodepth_batch_complete_min", "iodepth_batch_complete_max", "numjobs",
+        "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
+        "randseed", "thinktime", "rate", "rate_iops", "verify", "verify_pattern", "volume", "instance",
+        "kb_base",
+    ] + booleans.sorted()
+
+    /// fio options people often carry over that BlockLab deliberately does not implement.
+    static let knownUnsupported: Set<String> = [
+        "buffer_compress_percentage", "buffer_compress_chunk", "dedupe_percentage", "bs_unaligned",
+        "ioscheduler", "cpus_allowed", "cpumask", "nice", "prio", "prioclass", "rate_min", "ratecycle",
+        "rate_process", "write_bw_log", "write_lat_log", "write_iops_log", "log_avg_msec", "lat_percentiles",
+        "clat_percentiles", "percentile_list", "unified_rw_reporting", "random_generator", "nrfiles",
+        "filesize", "file_service_type", "openfiles", "create_on_open", "fallocate", "overwrite",
+        "exitall", "startdelay", "thread", "iomem", "mem", "allow_mounted_write", "trim_percentage",
+        "zonemode", "zonesize", "verify_backlog", "verify_interval", "verify_fatal", "serialize_overlap",
+        "size_percent", "offset_increment", "percentage_random", "rwmixcycle", "norandommap_percentage",
+    ]
+
+    static func canonical(_ key: String) -> String { aliases[key] ?? key }
+
+    static func apply(_ opt: RawOption, to s: inout JobSpec, state: inout ApplyState) throws {
+        let key = canonical(opt.key)
+        if opt.value == nil, !booleans.contains(key), supported.contains(key) {
+            _ = try Value.required(opt) // throws "needs a value"
+        }
+        switch key {
+        case "name":
+            s.name = try Value.required(opt)
+        case "description": s.description = try Value.required(opt)
+        case "filename":
+            let v = try Value.required(opt)
+            // fio separates several files with ':' and escapes a literal one as '\:'.
+            let unescaped = v.replacingEscapedColons()
+            guard unescaped != nil else {
+                throw Value.fail(opt, "several files separated by ':' ('\(v)') are not supported; run one job per file (escape a ':' in a path as '\\:')")
+            }
+            s.filename = unescaped
+        case "directory":
+            let v = try Value.required(opt)
+            guard let d = v.replacingEscapedColons() else {
+                throw Value.fail(opt, "several directories separated by ':' ('\(v)') are not supported")
+            }
+            s.directory = d
+        case "size":
+            let v = try Value.size(opt)
+            guard v > 0 else { throw Value.fail(opt, "must be greater than 0") }
+            s.size = v
+        case "offset": s.offset = try Value.size(opt)
+        case "io_size":
+            let v = try Value.size(opt)
+            s.ioSize = v == 0 ? nil : v
+        case "number_ios":
+            let v = try Value.uint64(opt)
+            s.numberIOs = v == 0 ? nil : v
+        case "rw": s.rw = try Value.rwMode(opt)
+        case "rwmixread", "rwmixwrite":
+            let v = try Value.int(opt, min: 0)
+            guard v <= 100 else { throw Value.fail(opt, "must be a percentage 0-100, got \(v)") }
+            let read = key == "rwmixread" ? v : 100 - v
+            let other = key == "rwmixread" ? state.rwmixWrite : state.rwmixRead
+            if let other, other.scope == opt.scope, (key == "rwmixread" ? 100 - other.value : other.value) != read {
+                throw Value.fail(opt, "rwmixread and rwmixwrite disagree (\(read)% reads vs \(key == "rwmixread" ? 100 - other.value : other.value)%); set only one of them")
+            }
+            if key == "rwmixread" { state.rwmixRead = (opt.scope, v) } else { state.rwmixWrite = (opt.scope, v) }
+            s.rwmixread = read
+        case "bs":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                s.blockSize[i] = .fixed(try Value.blockSize(part!, opt))
+            }
+        case "bsrange":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                s.blockSize[i] = try Value.blockRange(part!, opt)
+            }
+        case "bssplit":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                s.blockSize[i] = try Value.blockSplit(part!, opt)
+            }
+        case "blockalign":
+            // fio accepts read,write values; BlockLab aligns both directions alike (the first value).
+            guard let first = try Value.perDirection(opt).compactMap({ $0 }).first else { throw Value.fail(opt, "empty value") }
+            s.blockAlign = try Value.blockSize(first, opt)
+        case "iodepth": s.iodepth = try Value.int(opt, min: 1)
+        case "iodepth_batch_submit": s.iodepthBatchSubmit = try Value.int(opt, min: 0)
+        case "iodepth_batch_complete_min": s.iodepthBatchCompleteMin = try Value.int(opt, min: 0)
+        case "iodepth_batch_complete_max": s.iodepthBatchCompleteMax = try Value.int(opt, min: 0)
+        case "numjobs": s.numjobs = try Value.int(opt, min: 1)
+        case "direct": s.direct = try Value.bool(opt)
+        case "buffered": s.direct = !(try Value.bool(opt))
+        case "ioengine": s.ioengine = try Value.engine(opt)
+        case "invalidate": s.invalidate = try Value.bool(opt)
+        case "fsync": s.fsync = try Value.int(opt, min: 0)
+        case "fdatasync": s.fdatasync = try Value.int(opt, min: 0)
+        case "end_fsync": s.endFsync = try Value.bool(opt)
+        case "runtime":
+            let ns = try Value.duration(opt, defaultUnitNs: NS.perSecond)
+            s.runtimeNs = ns == 0 ? nil : ns
+        case "time_based": s.timeBased = try Value.bool(opt)
+        case "ramp_time": s.rampTimeNs = try Value.duration(opt, defaultUnitNs: NS.perSecond)
+        case "loops": s.loops = try Value.int(opt, min: 1)
+        case "random_distribution": s.randomDistribution = try Value.distribution(opt)
+        case "norandommap": s.norandommap = try Value.bool(opt)
+        case "randrepeat": s.randrepeat = try Value.bool(opt)
+        case "randseed": s.randseed = try Value.uint64(opt)
+        case "thinktime": s.thinktimeNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
+        case "rate":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                let v = try Value.size(part!, opt)
+                s.rate[i] = v == 0 ? nil : v
+            }
+        case "rate_iops":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
+                s.rateIOPS[i] = v == 0 ? nil : v
+            }
+        case "stonewall": s.stonewall = try Value.bool(opt)
+        case "group_reporting": s.groupReporting = try Value.bool(opt)
+        case "verify": s.verify = try Value.verify(opt)
+        case "verify_pattern": s.verifyPattern = try Value.pattern(opt)
+        case "do_verify": s.doVerify = try Value.bool(opt)
+        case "verify_only": s.verifyOnly = try Value.bool(opt)
+        case "zero_buffers": s.zeroBuffers = try Value.bool(opt)
+        case "refill_buffers": s.refillBuffers = try Value.bool(opt)
+        case "fixedbufs": s.fixedbufs = try Value.bool(opt)
+        case "registerfiles": s.registerfiles = try Value.bool(opt)
+        case "sqthread_poll": s.sqthreadPoll = try Value.bool(opt)
+        case "hipri": s.hipri = try Value.bool(opt)
+        case "volume": s.volume = try Value.required(opt)
+        case "instance": s.instance = try Value.required(opt)
+        case "kb_base":
+            switch try Value.required(opt) {
+            case "1024": break
+            case "1000":
+                throw Value.fail(opt, "kb_base=1000 is not supported: BlockLab always reads k, m, g, t, p as powers of 1024 (4k = 4KiB = 4096 bytes); write decimal sizes in plain bytes")
+            case let v: throw Value.fail(opt, "only kb_base=1024 is accepted, got '\(v)'")
+            }
+        default:
+            throw unknown(opt)
+        }
+    }
+
+    static func unknown(_ opt: RawOption) -> BlockLabError {
+        if knownUnsupported.contains(opt.key) {
+            return Value.fail(opt, "is a fio option BlockLab does not support")
+        }
+        let near = (supported + Array(aliases.keys)).map { ($0, editDistance($0, opt.key)) }.min { $0.1 < $1.1 }
+        if let near, near.1 <= 2 { return Value.fail(opt, "unknown option (did you mean '\(near.0)'?)") }
+        return Value.fail(opt, "unknown option")
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var prev = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let cur = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
+                prev = cur
+            }
+        }
+        return row[b.count]
+    }
+}
+
+extension String {
+    /// `a\:b` -> `a:b`; nil when an unescaped ':' separates several names.
+    fileprivate func replacingEscapedColons() -> String? {
+        let chars = Array(self)
+        var out = ""
+        var i = 0
+        while i < chars.count {
+            if chars[i] == "\\", i + 1 < chars.count, chars[i + 1] == ":" {
+                out.append(":")
+                i += 2
+                continue
+            }
+            if chars[i] == ":" { return nil }
+            out.append(chars[i])
+            i += 1
+        }
+        return out
+    }
+}

@@ -1,0 +1,244 @@
+import BlockLabCore
+
+/// Typed readers for option values. Each takes the option (for its `file:line: option x`
+/// label) and throws `BlockLabError.usage` naming it.
+enum Value {
+    static func fail(_ opt: RawOption, _ message: String) -> BlockLabError {
+        BlockLabError.usage("\(opt.label): \(message)")
+    }
+
+    /// The option's value; options other than booleans cannot stand alone.
+    static func required(_ opt: RawOption) throws -> String {
+        guard let v = opt.value else {
+            throw fail(opt, opt.fromCommandLine ? "needs a value (--\(opt.key)=VALUE)" : "needs a value (\(opt.key)=VALUE)")
+        }
+        guard !v.isEmpty else { throw fail(opt, "empty value") }
+        return v
+    }
+
+    /// A bare option is true; otherwise 1/0, true/false, yes/no, on/off.
+    static func bool(_ opt: RawOption) throws -> Bool {
+        guard let v = opt.value else { return true }
+        switch v.lowercased() {
+        case "1", "true", "yes", "on", "": return true
+        case "0", "false", "no", "off": return false
+        default: throw fail(opt, "expected a boolean (1/0, true/false), got '\(v)'")
+        }
+    }
+
+    static func int(_ opt: RawOption, min lower: Int) throws -> Int {
+        let v = try required(opt)
+        guard let n = Int(v) else {
+            if v.hasPrefix("-"), Int(v.dropFirst()) != nil {
+                throw fail(opt, "must be at least \(lower), got \(v)")
+            }
+            throw fail(opt, "expected a whole number, got '\(v)'")
+        }
+        guard n >= lower else { throw fail(opt, "must be at least \(lower), got \(n)") }
+        return n
+    }
+
+    /// Decimal or `0x` hex.
+    static func uint64(_ opt: RawOption) throws -> UInt64 {
+        let v = try required(opt)
+        let parsed = v.lowercased().hasPrefix("0x") ? UInt64(v.dropFirst(2), radix: 16) : UInt64(v)
+        guard let n = parsed else { throw fail(opt, "expected a non-negative whole number, got '\(v)'") }
+        return n
+    }
+
+    static func size(_ text: String, _ opt: RawOption) throws -> UInt64 {
+        if text.hasPrefix("-") { throw fail(opt, "must not be negative, got '\(text)'") }
+        if text.hasSuffix("%") { throw fail(opt, "percentage sizes ('\(text)') are not supported; give a size such as 10g") }
+        return try Units.parseSize(text, what: opt.label)
+    }
+
+    static func size(_ opt: RawOption) throws -> UInt64 { try size(try required(opt), opt) }
+
+    /// A block size: 1 ... 4 GiB - 1, nonzero.
+    static func blockSize(_ text: String, _ opt: RawOption) throws -> UInt32 {
+        let v = try size(text, opt)
+        guard v > 0 else { throw fail(opt, "block size must be greater than 0, got '\(text)'") }
+        guard v <= UInt64(UInt32.max) else { throw fail(opt, "block size '\(text)' is too large") }
+        return UInt32(v)
+    }
+
+    static func duration(_ opt: RawOption, defaultUnitNs: UInt64) throws -> UInt64 {
+        let v = try required(opt)
+        if v.hasPrefix("-") { throw fail(opt, "must not be negative, got '\(v)'") }
+        return try Units.parseDuration(v, defaultUnitNs: defaultUnitNs, what: opt.label)
+    }
+
+    /// `a,b` per direction (read, write; a third, trim, part is accepted and ignored).
+    /// One value applies to both; an empty part leaves that direction unchanged (nil).
+    static func perDirection(_ opt: RawOption) throws -> [String?] {
+        let v = try required(opt)
+        let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        guard parts.count <= 3 else { throw fail(opt, "at most read,write,trim values, got '\(v)'") }
+        if parts.count == 1 { return [parts[0], parts[0]] }
+        return [parts[0].isEmpty ? nil : parts[0], parts[1].isEmpty ? nil : parts[1]]
+    }
+
+    /// `1k-4k`.
+    static func blockRange(_ text: String, _ opt: RawOption) throws -> BlockSizeRule {
+        let ends = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
+        guard ends.count == 2, !ends[0].isEmpty, !ends[1].isEmpty else {
+            throw fail(opt, "expected a range such as 1k-4k, got '\(text)'")
+        }
+        let lo = try blockSize(ends[0], opt), hi = try blockSize(ends[1], opt)
+        guard lo <= hi else { throw fail(opt, "range minimum \(ends[0]) is larger than maximum \(ends[1])") }
+        return lo == hi ? .fixed(lo) : .range(min: lo, max: hi)
+    }
+
+    /// `4k/60:64k/40`; entries without a percent share what is left equally (as fio), the
+    /// rounding remainder going to the last of them so the total is exactly 100.
+    static func blockSplit(_ text: String, _ opt: RawOption) throws -> BlockSizeRule {
+        var sizes: [UInt32] = []
+        var percents: [Int?] = []
+        for entry in text.split(separator: ":", omittingEmptySubsequences: false) {
+            let fields = entry.split(separator: "/", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+            guard fields.count <= 2, !fields[0].isEmpty else {
+                throw fail(opt, "expected size/percent entries such as 4k/60:64k/40, got '\(entry)'")
+            }
+            sizes.append(try blockSize(fields[0], opt))
+            if fields.count == 2 {
+                guard let p = Int(fields[1]), p >= 0, p <= 100 else {
+                    throw fail(opt, "percent must be a whole number 0-100, got '\(fields[1])' in '\(entry)'")
+                }
+                percents.append(p)
+            } else {
+                percents.append(nil)
+            }
+        }
+        let given = percents.compactMap { $0 }.reduce(0, +)
+        let missing = percents.filter { $0 == nil }.count
+        if missing > 0 {
+            guard given <= 100 else { throw fail(opt, "percentages add up to \(given), more than 100") }
+            let share = (100 - given) / missing
+            var left = missing
+            for i in percents.indices where percents[i] == nil {
+                left -= 1
+                percents[i] = left == 0 ? 100 - given - share * (missing - 1) : share
+            }
+        }
+        let total = percents.compactMap { $0 }.reduce(0, +)
+        guard total == 100 else { throw fail(opt, "percentages add up to \(total), not 100") }
+        return .split(zip(sizes, percents).map { BlockSizeSplit(size: $0, percent: $1!) })
+    }
+
+    static func rwMode(_ opt: RawOption) throws -> RWMode {
+        let v = try required(opt).lowercased()
+        if let colon = v.firstIndex(of: ":") {
+            throw fail(opt, "the ':N' suffix ('\(v)') is not supported; use rw=\(v[..<colon]) (and offset/size to pick a region)")
+        }
+        switch v {
+        case "read": return .read
+        case "write": return .write
+        case "randread": return .randread
+        case "randwrite": return .randwrite
+        case "rw", "readwrite": return .readwrite
+        case "randrw": return .randrw
+        case "trim", "randtrim", "trimwrite", "randtrimwrite":
+            throw fail(opt, "'\(v)' is not supported (trim workloads); use read, write, randread, randwrite, rw or randrw")
+        default:
+            throw fail(opt, "unknown mode '\(v)'; use read, write, randread, randwrite, rw (readwrite) or randrw")
+        }
+    }
+
+    static func engine(_ opt: RawOption) throws -> IOEngineKind {
+        let v = try required(opt)
+        guard let e = IOEngineKind(rawValue: v.lowercased()) else {
+            throw fail(opt, "unsupported ioengine '\(v)'; BlockLab supports io_uring, libaio (run on io_uring) and psync")
+        }
+        return e
+    }
+
+    static func verify(_ opt: RawOption) throws -> VerifyKind? {
+        let v = try required(opt).lowercased()
+        switch v {
+        case "0", "null", "none": return nil
+        case "crc32c", "crc32c-intel": return .crc32c
+        case "md5": return .md5
+        case "sha256": return .sha256
+        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256 (or 0/null for none)")
+        }
+    }
+
+    /// `0xdeadbeef` (bytes in the order written: de ad be ef), a decimal number (its bytes
+    /// least significant first, as few as needed: 258 -> 02 01, as fio 3.33 writes), or a
+    /// "quoted string".
+    static func pattern(_ opt: RawOption) throws -> [UInt8] {
+        let v = try required(opt)
+        if v.count >= 2, v.hasPrefix("\""), v.hasSuffix("\"") {
+            let body = Array(v.utf8.dropFirst().dropLast())
+            guard !body.isEmpty else { throw fail(opt, "empty pattern string") }
+            return body
+        }
+        if v.lowercased().hasPrefix("0x") {
+            var hex = Array(v.dropFirst(2))
+            guard !hex.isEmpty, hex.allSatisfy(\.isHexDigit) else { throw fail(opt, "malformed hex pattern '\(v)'") }
+            if hex.count % 2 == 1 { hex.insert("0", at: 0) }
+            return stride(from: 0, to: hex.count, by: 2).map { UInt8(String(hex[$0...$0 + 1]), radix: 16)! }
+        }
+        guard let n = UInt64(v) else {
+            throw fail(opt, "expected 0x hex bytes, a decimal number or a \"quoted string\", got '\(v)'")
+        }
+        var bytes: [UInt8] = []
+        var rest = n
+        repeat { bytes.append(UInt8(rest & 0xff)); rest >>= 8 } while rest != 0
+        return bytes
+    }
+}
+
+extension Value {
+    /// `random`, `zipf:θ` (θ > 0, θ ≠ 1), `pareto:h` (0 < h < 1), `normal:dev` (0-100 % of the
+    /// region), `zoned:p/r:p/r...` (access and size percents each summing to 100).
+    static func distribution(_ opt: RawOption) throws -> RandomDistribution {
+        let v = try required(opt).lowercased()
+        let parts = v.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        func number(_ text: String) throws -> Double {
+            guard let d = Double(text), d.isFinite else { throw fail(opt, "malformed number '\(text)' in '\(v)'") }
+            return d
+        }
+        func single() throws -> Double {
+            guard parts.count == 2 else { throw fail(opt, "expected \(parts[0]):VALUE, got '\(v)'") }
+            return try number(parts[1])
+        }
+        switch parts[0] {
+        case "random":
+            guard parts.count == 1 else { throw fail(opt, "'random' takes no parameter, got '\(v)'") }
+            return .random
+        case "zipf":
+            let theta = try single()
+            guard theta > 0, theta != 1 else { throw fail(opt, "zipf theta must be greater than 0 and not 1, got \(parts[1])") }
+            return .zipf(theta: theta)
+        case "pareto":
+            let h = try single()
+            guard h > 0, h < 1 else { throw fail(opt, "pareto h must be between 0 and 1 (exclusive), got \(parts[1])") }
+            return .pareto(h: h)
+        case "normal", "gauss":
+            let dev = try single()
+            guard dev >= 0, dev <= 100 else { throw fail(opt, "normal deviation is a percentage 0-100, got \(parts[1])") }
+            return .normal(deviation: dev)
+        case "zoned":
+            guard parts.count >= 2 else { throw fail(opt, "expected zoned:ACCESS%/SIZE%:..., e.g. zoned:80/20:20/80") }
+            var zones: [RandomDistribution.Zone] = []
+            for z in parts.dropFirst() {
+                let f = z.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                guard f.count == 2 else { throw fail(opt, "zone '\(z)' must be ACCESS%/SIZE%, e.g. 80/20") }
+                let access = try number(f[0]), size = try number(f[1])
+                guard access >= 0, size > 0, access <= 100, size <= 100 else {
+                    throw fail(opt, "zone '\(z)': access must be 0-100 and size 1-100 percent")
+                }
+                zones.append(.init(accessPercent: access, sizePercent: size))
+            }
+            let a = zones.reduce(0) { $0 + $1.accessPercent }, s = zones.reduce(0) { $0 + $1.sizePercent }
+            guard abs(a - 100) < 1e-9 else { throw fail(opt, "zone access percentages add up to \(Units.formatDecimal(a, places: 2)), not 100") }
+            guard abs(s - 100) < 1e-9 else { throw fail(opt, "zone size percentages add up to \(Units.formatDecimal(s, places: 2)), not 100") }
+            return .zoned(zones)
+        case "zoned_abs":
+            throw fail(opt, "zoned_abs is not supported; use zoned with percentages of the region")
+        default:
+            throw fail(opt, "unknown distribution '\(parts[0])'; use random, zipf:θ, pareto:h, normal:dev or zoned:p/r:...")
+        }
+    }
+}

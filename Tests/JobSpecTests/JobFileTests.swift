@@ -1,0 +1,236 @@
+import BlockLabCore
+import Testing
+@testable import JobSpec
+
+@Suite struct JobFileTests {
+    @Test func globalSectionsAccumulateOverLaterJobs() throws {
+        let jobs = try parse("""
+        [global]
+        size=1g
+        bs=8k
+        [a]
+        rw=randread
+        [global]
+        bs=64k
+        iodepth=16
+        [b]
+        rw=write
+        [c]
+        bs=16k
+        """)
+        #expect(jobs.map(\.name) == ["a", "b", "c"])
+        #expect(jobs[0].blockSize == [.fixed(8192), .fixed(8192)])
+        #expect(jobs[0].iodepth == 1)
+        #expect(jobs[1].blockSize == [.fixed(65536), .fixed(65536)])
+        #expect(jobs[1].iodepth == 16)
+        #expect(jobs[1].size == 1 << 30)
+        #expect(jobs[2].blockSize == [.fixed(16384), .fixed(16384)])
+        #expect(jobs[2].rw == .read)
+        #expect(jobs[0].origin == "t.fio:4")
+        // Job options: globals then the job's own, a repeated one in its first place with its last value.
+        #expect(jobs[2].options.map(\.key) == ["size", "bs", "iodepth"])
+        #expect(value(jobs[2], "bs") == "16k")
+        #expect(jobs[2].globalOptions.map(\.key) == ["size", "bs", "iodepth"])
+        #expect(jobs[2].globalOptions[1].value == "64k")
+    }
+
+    @Test func commentsAndTrailingComments() throws {
+        let jobs = try parse("""
+        ; a comment
+        # another
+          ; indented comment
+        [job] ; trailing on a header
+        size=4m ; four MiB
+        bs=4k # block
+        verify_pattern="a;b#c"
+        filename=/tmp/x#1
+        """)
+        #expect(jobs.count == 1)
+        #expect(jobs[0].size == 4 << 20)
+        #expect(jobs[0].blockSize[0] == .fixed(4096))
+        #expect(jobs[0].verifyPattern == Array("a;b#c".utf8))
+        #expect(jobs[0].filename == "/tmp/x#1")
+    }
+
+    @Test func environmentVariablesExpandAndUnsetIsEmpty() throws {
+        let jobs = try parse("""
+        [job-${SUFFIX}]
+        filename=${DEV}${UNSET}
+        size=${SIZE}
+        description=on ${UNSET}host
+        """, env: ["SUFFIX": "x", "DEV": "/dev/nvme1n1", "SIZE": "2g"])
+        #expect(jobs[0].name == "job-x")
+        #expect(jobs[0].filename == "/dev/nvme1n1")
+        #expect(jobs[0].size == 2 << 30)
+        #expect(jobs[0].description == "on host")
+    }
+
+    @Test func bareBooleansAndBooleanValues() throws {
+        let jobs = try parse("""
+        [job]
+        size=1m
+        time_based
+        group_reporting
+        direct=1
+        norandommap=true
+        randrepeat=0
+        fixedbufs=false
+        stonewall
+        end_fsync=yes
+        [buffered]
+        size=1m
+        buffered
+        """)
+        let j = jobs[0]
+        #expect(j.timeBased && j.groupReporting && j.direct && j.norandommap && j.stonewall && j.endFsync)
+        #expect(!j.randrepeat && !j.fixedbufs)
+        #expect(!jobs[1].direct)
+        #expect(value(j, "time_based") == "")
+    }
+
+    @Test func sizeAndTimeForms() throws {
+        let j = try parse("""
+        [job]
+        size=1.5g
+        offset=0x1000
+        io_size=10G
+        bs=4KiB
+        runtime=90
+        ramp_time=500ms
+        thinktime=250
+        rate=10m,5m
+        rate_iops=1000
+        number_ios=77
+        """)[0]
+        #expect(j.size == 3 << 29)
+        #expect(j.offset == 4096)
+        #expect(j.ioSize == 10 << 30)
+        #expect(j.runtimeNs == 90 * NS.perSecond)
+        #expect(j.rampTimeNs == 500 * NS.perMillisecond)
+        #expect(j.thinktimeNs == 250 * NS.perMicrosecond) // bare thinktime is microseconds
+        #expect(j.rate == [10 << 20, 5 << 20])
+        #expect(j.rateIOPS == [1000, 1000])
+        #expect(j.numberIOs == 77)
+        let k = try parse("[j]\nsize=1m\nruntime=2m\nthinktime=3ms\nrate=,5m\nrate_iops=500,\n")[0]
+        #expect(k.runtimeNs == 120 * NS.perSecond)
+        #expect(k.thinktimeNs == 3 * NS.perMillisecond)
+        #expect(k.rate == [nil, 5 << 20])
+        #expect(k.rateIOPS == [500, nil])
+    }
+
+    @Test func blockSizeForms() throws {
+        let j = try parse("[j]\nsize=1m\nbs=4k,64k\n")[0]
+        #expect(j.blockSize == [.fixed(4096), .fixed(65536)])
+        let r = try parse("[j]\nsize=1m\nbsrange=1k-4k,8k-16k\n")[0]
+        #expect(r.blockSize == [.range(min: 1024, max: 4096), .range(min: 8192, max: 16384)])
+        let s = try parse("[j]\nsize=1m\nbssplit=4k/60:64k/40,128k\n")[0]
+        #expect(s.blockSize[0] == .split([.init(size: 4096, percent: 60), .init(size: 65536, percent: 40)]))
+        #expect(s.blockSize[1] == .split([.init(size: 131072, percent: 100)]))
+        // Entries without a percent share the rest, as fio does (remainder to the last one).
+        let m = try parse("[j]\nsize=1m\nbssplit=4k/10:8k:16k:32k\n")[0]
+        #expect(m.blockSize[0] == .split([.init(size: 4096, percent: 10), .init(size: 8192, percent: 30),
+                                         .init(size: 16384, percent: 30), .init(size: 32768, percent: 30)]))
+        let w = try parse("[j]\nsize=1m\nbs=,8k\n")[0]
+        #expect(w.blockSize == [.fixed(4096), .fixed(8192)])
+    }
+
+    @Test func patternsDistributionsAndEnums() throws {
+        let j = try parse("""
+        [j]
+        size=1m
+        readwrite=randrw
+        rwmixwrite=30
+        verify=md5
+        verify_pattern=0xdeadbeef
+        random_distribution=zoned:60/10:30/20:10/70
+        ioengine=psync
+        iodepth_batch=8
+        iodepth_batch_complete=2
+        io_limit=2m
+        wait_for_previous
+        kb_base=1024
+        volume=gp3:size=500g,iops=6000
+        instance=m5.large
+        """)[0]
+        #expect(j.rw == .randrw && j.rwmixread == 70)
+        #expect(j.verify == .md5)
+        #expect(j.verifyPattern == [0xde, 0xad, 0xbe, 0xef])
+        #expect(j.randomDistribution == .zoned([.init(accessPercent: 60, sizePercent: 10),
+                                                .init(accessPercent: 30, sizePercent: 20),
+                                                .init(accessPercent: 10, sizePercent: 70)]))
+        #expect(j.ioengine == .psync)
+        #expect(j.iodepthBatchSubmit == 8 && j.iodepthBatchCompleteMin == 2)
+        #expect(j.ioSize == 2 << 20 && j.stonewall)
+        #expect(j.volume == "gp3:size=500g,iops=6000" && j.instance == "m5.large")
+        #expect(try parse("[j]\nsize=1m\nverify_pattern=258\n")[0].verifyPattern == [0x02, 0x01])
+        #expect(try parse("[j]\nsize=1m\nverify_pattern=0x123\n")[0].verifyPattern == [0x01, 0x23])
+        #expect(try parse("[j]\nsize=1m\nverify=null\n")[0].verify == nil)
+        #expect(try parse("[j]\nsize=1m\nrandom_distribution=zipf:1.2\n")[0].randomDistribution == .zipf(theta: 1.2))
+        #expect(try parse("[j]\nsize=1m\nrandom_distribution=pareto:0.9\n")[0].randomDistribution == .pareto(h: 0.9))
+        #expect(try parse("[j]\nsize=1m\nrandom_distribution=normal:5\n")[0].randomDistribution == .normal(deviation: 5))
+        #expect(try parse("[j]\nsize=1m\nrandseed=0x10\n")[0].randseed == 16)
+        #expect(try parse("[j]\nfilename=/a\\:b\n")[0].filename == "/a:b")
+    }
+
+    @Test func rwmixInJobOverridesTheOtherInGlobal() throws {
+        let j = try parse("[global]\nrwmixread=70\n[j]\nsize=1m\nrw=randrw\nrwmixwrite=50\n")[0]
+        #expect(j.rwmixread == 50)
+    }
+
+    @Test func includeIsRelativeToTheIncludingFile() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        dir.write("inc/defaults.inc", "[global]\nbs=16k\ninclude more.inc\n")
+        dir.write("inc/more.inc", "iodepth=8\n")
+        let main = dir.write("main.fio", "include inc/defaults.inc\n[j]\nsize=1m\n")
+        let j = try JobParser.parseFile(at: main, environment: [:])[0]
+        #expect(j.blockSize[0] == .fixed(16384))
+        #expect(j.iodepth == 8)
+    }
+
+    @Test func includeCycleIsAnError() throws {
+        let dir = TempDir()
+        defer { dir.cleanup() }
+        dir.write("a.fio", "[global]\nbs=4k\ninclude b.fio\n[j]\nsize=1m\n")
+        dir.write("b.fio", "include a.fio\n")
+        let m = usageMessage { try JobParser.parseFile(at: dir.path + "/a.fio", environment: [:]) }
+        #expect(m?.contains("include cycle") == true)
+        let missing = usageMessage { try parse("include nope.inc\n[j]\nsize=1m\n") }
+        #expect(missing?.hasPrefix("t.fio:1: include nope.inc") == true)
+    }
+
+    @Test func exampleProfilesParse() throws {
+        let env = ["BLOCKLAB_TARGET": "/dev/nvme1n1"]
+        let r = try JobParser.parseFile(at: profilesJobs + "/randread-4k.fio", environment: env)
+        #expect(r.count == 1 && r[0].ioengine == .libaio && r[0].timeBased && r[0].numjobs == 4)
+        #expect(r[0].filename == "/dev/nvme1n1")
+        let m = try JobParser.parseFile(at: profilesJobs + "/mixed-70-30.fio", environment: env)
+        #expect(m.map(\.name) == ["oltp", "log-writer"])
+        #expect(m[0].rwmixread == 70 && m[1].stonewall && m[1].rate == [50 << 20, 50 << 20])
+        let v = try JobParser.parseFile(at: profilesJobs + "/seq-verify.fio", environment: env)
+        #expect(v[0].verify == .crc32c && v[0].endFsync && v[0].volume?.hasPrefix("gp3:") == true)
+    }
+
+    @Test func describeListsTheResolvedJob() throws {
+        let j = try parse("""
+        [db]
+        filename=/dev/nvme1n1
+        size=10g
+        rw=randrw
+        rwmixread=70
+        bs=4k,64k
+        iodepth=32
+        runtime=30
+        time_based
+        rate_iops=1000
+        verify=crc32c
+        """)[0]
+        let text = j.describe()
+        for needle in ["job 'db' (t.fio:1)", "/dev/nvme1n1", "size 10GiB", "randrw (70% reads, 30% writes)",
+                       "read 4KiB", "write 64KiB", "iodepth 32", "runtime 30.00s", "time_based",
+                       "read 1000 IOPS", "verify crc32c"] {
+            #expect(text.contains(needle), "missing '\(needle)' in:\n\(text)")
+        }
+        #expect(text.split(separator: "\n").count >= 6)
+    }
+}

@@ -1,0 +1,74 @@
+import BlockLabCore
+import Testing
+@testable import JobSpec
+
+/// Each malformed job file must fail with a usage error naming the file, line and option.
+@Suite struct MalformedInputTests {
+    static let cases: [(text: String, message: String)] = [
+        ("[j]\nsize=1m\niodepth=0\n", "t.fio:3: option iodepth: must be at least 1, got 0"),
+        ("[j]\nsize=1m\niodepth=-4\n", "t.fio:3: option iodepth: must be at least 1, got -4"),
+        ("[j]\nsize=1m\nnumjobs=0\n", "t.fio:3: option numjobs: must be at least 1"),
+        ("[j]\nsize=1m\nnumjobs=two\n", "t.fio:3: option numjobs: expected a whole number, got 'two'"),
+        ("[j]\nsize=1m\nbs=0\n", "t.fio:3: option bs: block size must be greater than 0"),
+        ("[j]\nsize=1m\nbs=-4k\n", "t.fio:3: option bs: must not be negative"),
+        ("[j]\nsize=12q\n", "t.fio:2: option size: unknown size suffix in '12q'"),
+        ("[j]\nsize=k\n", "t.fio:2: option size: malformed size 'k'"),
+        ("[j]\nsize=50%\n", "t.fio:2: option size: percentage sizes"),
+        ("[j]\nsize=1m\nruntime=10x\n", "t.fio:3: option runtime: unknown time unit in '10x'"),
+        ("[j]\nsize=1m\nramp_time=abc\n", "t.fio:3: option ramp_time: unknown time unit in 'abc'"),
+        ("[j]\nsize=1m\nrwmixread=101\n", "t.fio:3: option rwmixread: must be a percentage 0-100, got 101"),
+        ("[j]\nsize=1m\nrwmixread=70\nrwmixwrite=40\n", "t.fio:4: option rwmixwrite: rwmixread and rwmixwrite disagree"),
+        ("[j]\nsize=1m\nbsrange=8k-4k\n", "t.fio:3: option bsrange: range minimum 8k is larger than maximum 4k"),
+        ("[j]\nsize=1m\nbsrange=4k\n", "t.fio:3: option bsrange: expected a range such as 1k-4k"),
+        ("[j]\nsize=1m\nbssplit=4k/60:64k/30\n", "t.fio:3: option bssplit: percentages add up to 90, not 100"),
+        ("[j]\nsize=1m\nbssplit=4k/80:8k/30:16k\n", "t.fio:3: option bssplit: percentages add up to 110, more than 100"),
+        ("[j]\nsize=1m\nbssplit=4k/x\n", "t.fio:3: option bssplit: percent must be a whole number"),
+        ("[j]\nsize=1m\nioengine=sync\n", "t.fio:3: option ioengine: unsupported ioengine 'sync'; BlockLab supports io_uring, libaio"),
+        ("[j]\nsize=1m\nrw=randread:8\n", "t.fio:3: option rw: the ':N' suffix ('randread:8') is not supported"),
+        ("[j]\nsize=1m\nrw=randtrim\n", "t.fio:3: option rw: 'randtrim' is not supported"),
+        ("[j]\nsize=1m\nrw=sideways\n", "t.fio:3: option rw: unknown mode 'sideways'"),
+        ("[j]\nfilename=/a:/b\n", "t.fio:2: option filename: several files separated by ':'"),
+        ("[j]\nrw=read\n", "t.fio:1: job 'j': option size: you need to specify size="),
+        ("[j]\nsize=1m\nverify=crc64\n", "t.fio:3: option verify: unsupported verify 'crc64'; BlockLab supports crc32c, md5, sha256"),
+        ("[j]\nsize=1m\nverify_pattern=0xzz\n", "t.fio:3: option verify_pattern: malformed hex pattern"),
+        ("[j]\nsize=1m\nverify_pattern=abc\n", "t.fio:3: option verify_pattern: expected 0x hex bytes"),
+        ("[j]\nsize=1m\nkb_base=1000\n", "t.fio:3: option kb_base: kb_base=1000 is not supported: BlockLab always reads k, m, g, t, p as powers of 1024"),
+        ("[j]\nsize=1m\nbogus=1\n", "t.fio:3: option bogus: unknown option"),
+        ("[j]\nsize=1m\nbuffer_compress_percentage=50\n", "t.fio:3: option buffer_compress_percentage: is a fio option BlockLab does not support"),
+        ("[j]\nsize=1m\nruntme=10\n", "t.fio:3: option runtme: unknown option (did you mean 'runtime'?)"),
+        ("[j]\nsize=1m\niodepth\n", "t.fio:3: option iodepth: needs a value (iodepth=VALUE)"),
+        ("[j]\nsize=1m\ndirect=maybe\n", "t.fio:3: option direct: expected a boolean"),
+        ("[j]\nsize=1m\nrandom_distribution=zipf:1\n", "t.fio:3: option random_distribution: zipf theta must be greater than 0 and not 1"),
+        ("[j]\nsize=1m\nrandom_distribution=pareto:1.5\n", "t.fio:3: option random_distribution: pareto h must be between 0 and 1"),
+        ("[j]\nsize=1m\nrandom_distribution=zoned:80/20:10/80\n", "t.fio:3: option random_distribution: zone access percentages add up to 90.00, not 100"),
+        ("[j]\nsize=1m\nrandom_distribution=zoned:80/20:20/70\n", "zone size percentages add up to 90.00, not 100"),
+        ("[j]\nsize=1m\nrandom_distribution=lognormal:3\n", "t.fio:3: option random_distribution: unknown distribution 'lognormal'"),
+        ("[j]\nsize=1m\nrate=fast\n", "t.fio:3: option rate: unknown size suffix in 'fast'"),
+        ("[j]\nsize=1m\nrate_iops=1k\n", "t.fio:3: option rate_iops: expected a whole number of I/Os per second"),
+        ("[j]\nsize=1m\niodepth_batch_complete_min=8\niodepth_batch_complete_max=4\n", "t.fio:1: job 'j': option iodepth_batch_complete_min (8) is larger than iodepth_batch_complete_max (4)"),
+        ("size=1m\n[j]\n", "t.fio:1: option 'size=1m' outside of a [section]"),
+        ("[j\nsize=1m\n", "t.fio:1: unterminated section header"),
+        ("[j]\nsize=${X\n", "t.fio:2: unterminated '${'"),
+        ("[global]\nsize=1m\n", "t.fio: no jobs defined"),
+        ("[global]\nbs=7z\n", "t.fio:2: option bs: unknown size suffix"),
+        ("[j]\nsize=1m\n[k]\nsize=1m\nloops=0\n", "t.fio:5: option loops: must be at least 1"),
+    ]
+
+    @Test(arguments: cases.indices)
+    func malformedInputIsAUsageErrorNamingFileLineAndOption(_ i: Int) {
+        let (text, expected) = Self.cases[i]
+        let m = usageMessage { try parse(text) }
+        #expect(m?.contains(expected) == true, "input:\n\(text)\nexpected: \(expected)\ngot: \(m ?? "no error")")
+    }
+
+    @Test func usageErrorsMapToExitCode2() {
+        do {
+            _ = try parse("[j]\nsize=1m\niodepth=0\n")
+            Issue.record("no error")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+    }
+}
