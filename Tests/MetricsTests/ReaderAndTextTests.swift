@@ -14,6 +14,7 @@ import Testing
         #expect(j.read.bwBytesPerSec == 146815296)
         #expect(j.read.meanLatNs == 76653.080183)
         #expect(j.read.p99ClatNs == 130560)
+        #expect(j.read.p99LatNs == 0) // fio prints lat percentiles only with lat_percentiles=1
         #expect(j.write.ios == 71199)
         #expect(j.usrCPU == 6.85 && j.sysCPU == 45.75)
         #expect(j.runtimeMs == 2000 && j.read.runtimeMs == 2001)
@@ -37,6 +38,8 @@ import Testing
             #expect(r.bwBytesPerSec == Double(UInt64(want.bwBytesPerSec)))
             #expect(r.p99ClatNs == Double(want.clat.percentile(99)))
             #expect(abs(r.meanLatNs - want.lat.mean) < 1e-5)
+            #expect(r.p99LatNs == Double(want.lat.percentile(99)))
+            #expect(s.total(.read).iops == r.iops)
         }
     }
 
