@@ -14,6 +14,9 @@ public struct FioJSONSummary: Sendable {
         public var meanClatNs: Double = 0
         /// clat_ns percentile "99.000000" (0 if absent).
         public var p99ClatNs: Double = 0
+        /// p99 of lat (fio: only with lat_percentiles=1; BlockLab: always, under blocklab);
+        /// 0 if absent.
+        public var p99LatNs: Double = 0
         public var runtimeMs: UInt64 = 0
     }
 
@@ -26,6 +29,13 @@ public struct FioJSONSummary: Sendable {
         public var sysCPU: Double
         /// job_runtime (ms; summed over jobs for a group, as fio).
         public var runtimeMs: UInt64
+
+        public func direction(_ d: IODirection) -> Direction { d == .write ? write : read }
+    }
+
+    /// Sum over the jobs of one direction's IOPS and bandwidth (bytes/s).
+    public func total(_ d: IODirection) -> (iops: Double, bwBytesPerSec: Double) {
+        jobs.reduce((0, 0)) { ($0.0 + $1.direction(d).iops, $0.1 + $1.direction(d).bwBytesPerSec) }
     }
 
     public var source: String
@@ -53,11 +63,15 @@ public struct FioJSONSummary: Sendable {
             guard let name = j["jobname"] as? String else {
                 throw BlockLabError.usage("\(source): job \(i) has no \"jobname\"")
             }
+            var read = direction(j["read"]), write = direction(j["write"])
+            let ours = (j["blocklab"] as? [String: Any])?["lat_percentiles_ns"] as? [String: Any]
+            if let p = ours?["read"] as? [String: Any] { read.p99LatNs = double(p["99.000000"]) }
+            if let p = ours?["write"] as? [String: Any] { write.p99LatNs = double(p["99.000000"]) }
             out.jobs.append(Job(
                 name: name,
                 groupID: int(j["groupid"]),
-                read: direction(j["read"]),
-                write: direction(j["write"]),
+                read: read,
+                write: write,
                 usrCPU: double(j["usr_cpu"]),
                 sysCPU: double(j["sys_cpu"]),
                 runtimeMs: UInt64(max(0, double(j["job_runtime"])))))
@@ -77,6 +91,7 @@ public struct FioJSONSummary: Sendable {
         // *_ns since fio 3.0; fio 2.x wrote lat/clat in microseconds.
         if let lat = o["lat_ns"] as? [String: Any] {
             d.meanLatNs = double(lat["mean"])
+            if let p = lat["percentile"] as? [String: Any] { d.p99LatNs = double(p["99.000000"]) }
         } else if let lat = o["lat"] as? [String: Any] {
             d.meanLatNs = double(lat["mean"]) * 1000
         }
