@@ -1,0 +1,100 @@
+import BlockLabCore
+import Foundation
+import Glibc
+import Testing
+@testable import BlockLabCLI
+
+/// `blocklab run` end to end, minus process exit: jobs -> engine -> files.
+@Suite(.serialized) struct RunSessionTests {
+    let dir: String = {
+        var template = Array((FileManager.default.temporaryDirectory.path + "/blocklab-cli.XXXXXX").utf8CString)
+        return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    }()
+
+    func session(_ args: [String]) -> RunSession {
+        var s = RunSession(jobArguments: args)
+        s.resultsDirectory = dir + "/results"
+        s.quiet = true
+        return s
+    }
+
+    func jsonObject(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func jsonOutputIsOneValidFioShapedDocument() throws {
+        var s = session(["--name=j", "--rw=randrw", "--bs=4k", "--size=2m", "--iodepth=4", "--filename=\(dir)/j.dat"])
+        s.format = .json
+        s.outputPath = dir + "/out.json"
+        var stdout = ""
+        let code = try s.execute(stdout: { stdout += $0 }, stderr: { _ in })
+        #expect(code == 0)
+        #expect(stdout.isEmpty)
+        let doc = try jsonObject(dir + "/out.json")
+        let jobs = try #require(doc["jobs"] as? [[String: Any]])
+        #expect(jobs.count == 1)
+        #expect(jobs[0]["jobname"] as? String == "j")
+        let read = try #require(jobs[0]["read"] as? [String: Any])
+        let write = try #require(jobs[0]["write"] as? [String: Any])
+        let total = (read["total_ios"] as? Int ?? -1) + (write["total_ios"] as? Int ?? -1)
+        #expect(total == 512)
+        #expect(jobs[0]["blocklab"] != nil)
+        #expect(doc["fio version"] != nil)
+        try FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func withoutOutputTheJSONIsSavedUnderResultsWithADescriptiveName() throws {
+        let s = session(["--name=seqw", "--rw=write", "--bs=64k", "--size=1m", "--filename=\(dir)/w.dat"])
+        var text = ""
+        _ = try s.execute(stdout: { text += $0 }, stderr: { _ in })
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir + "/results")
+        #expect(files.count == 1)
+        let name = try #require(files.first)
+        #expect(name.hasSuffix("-seqw-write-64k-qd1.json"), "\(name)")
+        _ = try jsonObject(dir + "/results/" + name)
+        #expect(text.contains("seqw"))
+        try FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func seriesFileHoldsOneJSONObjectPerLine() throws {
+        var s = session(["--name=ser", "--rw=randread", "--bs=4k", "--size=1m", "--time_based", "--runtime=2",
+                         "--filename=\(dir)/s.dat"])
+        s.seriesPath = dir + "/series.jsonl"
+        _ = try s.execute(stdout: { _ in }, stderr: { _ in })
+        let lines = try String(contentsOfFile: dir + "/series.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count >= 2)
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) is [String: Any], "\(line)")
+        }
+        try FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func dryRunPrintsTheResolvedJobWithoutDoingIO() throws {
+        var s = session(["--name=dry", "--rw=randread", "--bs=4k", "--size=1g", "--filename=\(dir)/never.dat"])
+        s.dryRun = true
+        var out = ""
+        #expect(try s.execute(stdout: { out += $0 }, stderr: { _ in }) == 0)
+        #expect(out.contains("dry"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/never.dat"))
+        try FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func unknownOptionIsAUsageErrorNamingIt() throws {
+        let s = session(["--name=x", "--rw=read", "--frobnicate=3"])
+        do {
+            _ = try s.execute(stdout: { _ in }, stderr: { _ in })
+            Issue.record("expected an error")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2)
+            #expect(e.description.contains("frobnicate"))
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func badOutputFormatIsRejected() throws {
+        var command = try BlockLabCommand.parseAsRoot(["run", "--output-format=xml", "--name=a"])
+        #expect(throws: BlockLabError.usage("--output-format: 'xml' is not one of normal, json, table")) { try command.run() }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
