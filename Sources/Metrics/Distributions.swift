@@ -80,6 +80,13 @@ public struct Distributions: Sendable, Equatable {
         }
     }
 
+    @inline(__always)
+    mutating func recordReap(_ count: Int) {
+        complete[Distributions.batchIndex(count)] &+= 1
+        completionsReaped &+= UInt64(max(0, count))
+        waits &+= 1
+    }
+
     public var latencyTotal: UInt64 {
         latencyNs.reduce(0, +) + latencyUs.reduce(0, +) + latencyMs.reduce(0, +)
     }

@@ -9,32 +9,13 @@ import BlockLabCore
 /// - clat: from submission to completion;
 /// - lat: due to completion (= slat + clat).
 public final class JobRecorder {
-    /// Per-direction accumulators. A class so that the per-I/O path mutates in place.
-    final class Direction {
-        var result = DirectionResult()
-        // The open sampling window.
-        var windowIOs: UInt64 = 0
-        var windowBytes: UInt64 = 0
-        // Since the last takeInterval.
-        var intervalIOs: UInt64 = 0
-        var intervalBytes: UInt64 = 0
-        var intervalLatSum: UInt64 = 0
-
-        init(reserve: Int) {
-            result.windowIOs.reserveCapacity(reserve)
-            result.windowBytes.reserveCapacity(reserve)
-            result.windowNs.reserveCapacity(reserve)
-        }
-    }
-
     public let startNs: UInt64
     public let sampleWindowNs: UInt64
     public let maxDepth: Int
-    private let dirs: [Direction]
-    private var windowEndNs: UInt64
-    private var windowsClosed = 0
-    private var intervalStartNs: UInt64
-    private var distributions = Distributions()
+    /// Everything mutable lives in one struct behind a pointer this recorder owns: Swift
+    /// checks exclusive access to class properties at run time on every access, which
+    /// doubled the per-I/O cost; a pointee is not checked, and the recorder is single-thread.
+    private let state: UnsafeMutablePointer<RecorderState>
 
     /// - startNs: the job's start (after ramp time) on the engine's monotonic clock.
     /// - sampleWindowNs: width of the IOPS/bandwidth sampling windows (fio: 500 ms).
@@ -43,119 +24,83 @@ public final class JobRecorder {
         self.startNs = startNs
         self.sampleWindowNs = max(1, sampleWindowNs)
         self.maxDepth = maxDepth
-        // Room for about 34 minutes of 500 ms windows before any window array grows.
-        dirs = (0..<3).map { _ in Direction(reserve: 4096) }
-        windowEndNs = startNs + self.sampleWindowNs
-        intervalStartNs = startNs
+        state = UnsafeMutablePointer<RecorderState>.allocate(capacity: 1)
+        state.initialize(to: RecorderState(startNs: startNs, windowNs: self.sampleWindowNs))
+    }
+
+    deinit {
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// One completed I/O of `bytes` bytes. `now` is the completion time.
     @inline(__always)
     public func recordCompletion(_ direction: IODirection, bytes: UInt32, slatNs: UInt64, clatNs: UInt64, latNs: UInt64, now: UInt64) {
-        if now >= windowEndNs { closeWindows(upTo: now) }
-        let d = dirs[direction.rawValue]
-        d.result.ios &+= 1
-        d.result.bytes &+= UInt64(bytes)
-        d.result.slat.record(slatNs)
-        d.result.clat.record(clatNs)
-        d.result.lat.record(latNs)
-        d.windowIOs &+= 1
-        d.windowBytes &+= UInt64(bytes)
-        d.intervalIOs &+= 1
-        d.intervalBytes &+= UInt64(bytes)
-        d.intervalLatSum &+= latNs
-        distributions.recordLatency(clatNs)
+        state.pointee.complete(direction, bytes: UInt64(bytes), slat: slatNs, clat: clatNs, lat: latNs, now: now)
     }
 
     /// A short or failed I/O (counted apart, as fio's short_ios/drop_ios).
     public func recordShort(_ direction: IODirection) {
-        dirs[direction.rawValue].result.shortIOs &+= 1
+        state.pointee.modify(direction) { $0.result.shortIOs &+= 1 }
     }
 
     /// A dropped or failed I/O (fio's drop_ios).
     public func recordDrop(_ direction: IODirection) {
-        dirs[direction.rawValue].result.dropIOs &+= 1
+        state.pointee.modify(direction) { $0.result.dropIOs &+= 1 }
     }
 
     /// Queue depth seen when submitting (how many I/Os were in flight after this submit).
     @inline(__always)
     public func recordDepth(_ inFlight: Int) {
-        distributions.depth[Distributions.depthIndex(inFlight)] &+= 1
+        state.pointee.distributions.depth[Distributions.depthIndex(inFlight)] &+= 1
     }
 
     /// How many I/Os one submit call handed to the kernel (fio's iodepth_submit).
     @inline(__always)
     public func recordSubmitBatch(_ count: Int) {
-        distributions.submit[Distributions.batchIndex(count)] &+= 1
+        state.pointee.distributions.submit[Distributions.batchIndex(count)] &+= 1
     }
 
     /// How many completions one wait for completions returned (engine efficiency figure;
     /// also fio's iodepth_complete).
     @inline(__always)
     public func recordCompletionsPerWait(_ count: Int) {
-        distributions.complete[Distributions.batchIndex(count)] &+= 1
-        distributions.completionsReaped &+= UInt64(max(0, count))
-        distributions.waits &+= 1
+        state.pointee.distributions.recordReap(count)
     }
 
     /// Closes the current sampling windows up to `now` (call a few times a second or at
     /// the end; cheap when no window has ended).
     public func tick(now: UInt64) {
-        if now >= windowEndNs { closeWindows(upTo: now) }
-    }
-
-    /// Closes every full window ending at or before `now`. A window without I/O is a sample
-    /// of zero (a stall is part of the distribution).
-    private func closeWindows(upTo now: UInt64) {
-        while now >= windowEndNs {
-            for d in dirs {
-                d.result.windowIOs.append(d.windowIOs)
-                d.result.windowBytes.append(d.windowBytes)
-                d.result.windowNs.append(sampleWindowNs)
-                d.windowIOs = 0
-                d.windowBytes = 0
-            }
-            windowEndNs += sampleWindowNs
-            windowsClosed += 1
-        }
+        state.pointee.tick(now: now)
     }
 
     /// Figures of the last finished interval for the series file and the status line:
     /// per-interval, not cumulative (since the previous call, or the start).
     public func takeInterval(now: UInt64) -> IntervalFigures {
-        var f = IntervalFigures(startNs: intervalStartNs, endNs: max(now, intervalStartNs))
-        f.relativeStartNs = intervalStartNs &- startNs
-        for i in 0..<2 {
-            let d = dirs[i]
-            f.ios[i] = d.intervalIOs
-            f.bytes[i] = d.intervalBytes
-            f.meanLatNs[i] = d.intervalIOs == 0 ? 0 : d.intervalLatSum / d.intervalIOs
-            d.intervalIOs = 0
-            d.intervalBytes = 0
-            d.intervalLatSum = 0
-        }
-        intervalStartNs = f.endNs
-        return f
+        state.pointee.takeInterval(now: now, jobStartNs: startNs)
     }
 
     /// The job's result. `endNs` is when the job stopped; cpu figures are the thread's own.
     /// The last, partial sampling window counts if it covers at least half a window (fio
     /// likewise drops a tail too short to be a fair sample), scaled to its real width.
     public func finish(name: String, endNs: UInt64, cpu: CPUUsage) -> JobResult {
-        tick(now: endNs)
-        let tailNs = endNs > windowEndNs - sampleWindowNs ? endNs - (windowEndNs - sampleWindowNs) : 0
+        state.pointee.tick(now: endNs)
+        let s = state.pointee
+        let openStart = s.windowEndNs - sampleWindowNs
+        let tailNs = endNs > openStart ? endNs - openStart : 0
         let runtime = endNs > startNs ? endNs - startNs : 0
         var job = JobResult(name: name)
         job.iodepth = maxDepth
         job.jobRuntimeNs = runtime
         job.elapsedNs = runtime
         job.cpu = cpu
-        job.distributions = distributions
-        for (i, d) in dirs.enumerated() {
-            var r = d.result
+        job.distributions = s.distributions
+        for d in IODirection.allCases {
+            let acc = s.get(d)
+            var r = acc.result
             if tailNs * 2 >= sampleWindowNs || (r.windowNs.isEmpty && tailNs > 0) {
-                r.windowIOs.append(d.windowIOs)
-                r.windowBytes.append(d.windowBytes)
+                r.windowIOs.append(acc.windowIOs)
+                r.windowBytes.append(acc.windowBytes)
                 r.windowNs.append(tailNs)
             }
             if r.ios == 0 {
@@ -166,9 +111,124 @@ public final class JobRecorder {
             } else {
                 r.runtimeNs = runtime
             }
-            job.directions[i] = r
+            job.directions[d.rawValue] = r
         }
         return job
+    }
+}
+
+/// One direction's accumulators.
+struct DirectionAccumulator {
+    var result = DirectionResult()
+    // The open sampling window.
+    var windowIOs: UInt64 = 0
+    var windowBytes: UInt64 = 0
+    // Since the last takeInterval.
+    var intervalIOs: UInt64 = 0
+    var intervalBytes: UInt64 = 0
+    var intervalLatSum: UInt64 = 0
+
+    init(reserve: Int) {
+        result.windowIOs.reserveCapacity(reserve)
+        result.windowBytes.reserveCapacity(reserve)
+        result.windowNs.reserveCapacity(reserve)
+    }
+
+    @inline(__always)
+    mutating func record(bytes: UInt64, slat: UInt64, clat: UInt64, lat: UInt64) {
+        result.ios &+= 1
+        result.bytes &+= bytes
+        result.slat.record(slat)
+        result.clat.record(clat)
+        result.lat.record(lat)
+        windowIOs &+= 1
+        windowBytes &+= bytes
+        intervalIOs &+= 1
+        intervalBytes &+= bytes
+        intervalLatSum &+= lat
+    }
+
+    mutating func closeWindow(widthNs: UInt64) {
+        result.windowIOs.append(windowIOs)
+        result.windowBytes.append(windowBytes)
+        result.windowNs.append(widthNs)
+        windowIOs = 0
+        windowBytes = 0
+    }
+}
+
+/// JobRecorder's mutable state (see JobRecorder.state).
+struct RecorderState {
+    // Room for about 34 minutes of 500 ms windows before a window array grows.
+    var read = DirectionAccumulator(reserve: 4096)
+    var write = DirectionAccumulator(reserve: 4096)
+    var trim = DirectionAccumulator(reserve: 4096)
+    var distributions = Distributions()
+    let windowNs: UInt64
+    var windowEndNs: UInt64
+    var intervalStartNs: UInt64
+
+    init(startNs: UInt64, windowNs: UInt64) {
+        self.windowNs = windowNs
+        windowEndNs = startNs + windowNs
+        intervalStartNs = startNs
+    }
+
+    @inline(__always)
+    mutating func modify(_ d: IODirection, _ body: (inout DirectionAccumulator) -> Void) {
+        switch d {
+        case .read: body(&read)
+        case .write: body(&write)
+        case .trim: body(&trim)
+        }
+    }
+
+    func get(_ d: IODirection) -> DirectionAccumulator {
+        switch d {
+        case .read: return read
+        case .write: return write
+        case .trim: return trim
+        }
+    }
+
+    @inline(__always)
+    mutating func complete(_ d: IODirection, bytes: UInt64, slat: UInt64, clat: UInt64, lat: UInt64, now: UInt64) {
+        if now >= windowEndNs { tick(now: now) }
+        switch d {
+        case .read: read.record(bytes: bytes, slat: slat, clat: clat, lat: lat)
+        case .write: write.record(bytes: bytes, slat: slat, clat: clat, lat: lat)
+        case .trim: trim.record(bytes: bytes, slat: slat, clat: clat, lat: lat)
+        }
+        distributions.recordLatency(clat)
+    }
+
+    /// Closes every full window ending at or before `now`. A window without I/O is a sample
+    /// of zero (a stall is part of the distribution).
+    mutating func tick(now: UInt64) {
+        while now >= windowEndNs {
+            read.closeWindow(widthNs: windowNs)
+            write.closeWindow(widthNs: windowNs)
+            trim.closeWindow(widthNs: windowNs)
+            windowEndNs += windowNs
+        }
+    }
+
+    mutating func takeInterval(now: UInt64, jobStartNs: UInt64) -> IntervalFigures {
+        var f = IntervalFigures(startNs: intervalStartNs, endNs: max(now, intervalStartNs))
+        f.relativeStartNs = intervalStartNs &- jobStartNs
+        for d in [IODirection.read, .write] {
+            let i = d.rawValue
+            modify(d) { a in
+                f.ios[i] = a.intervalIOs
+                f.bytes[i] = a.intervalBytes
+                f.meanLatNs[i] = a.intervalIOs == 0 ? 0 : a.intervalLatSum / a.intervalIOs
+                a.intervalIOs = 0
+                a.intervalBytes = 0
+                a.intervalLatSum = 0
+            }
+        }
+        intervalStartNs = f.endNs
+        return f
     }
 }
 

@@ -3,7 +3,8 @@ import Crypto
 
 extension VerifyCodec {
     func checkBlock(_ p: UnsafeRawPointer, length: Int, offset: UInt64, kind: Kind) -> String? {
-        let at = "verify: offset \(offset) (\(length) bytes)"
+        // Messages are built only on failure: the good path must not allocate.
+        var at: String { "verify: offset \(offset) (\(length) bytes)" }
         guard length >= minimumBlockSize else {
             return "\(at): block shorter than the \(kind.name) header and checksum (\(minimumBlockSize) bytes)"
         }

@@ -50,6 +50,15 @@ func sampleRun() -> RunResult {
         #expect(ours == fio)
     }
 
+    @Test func groupKeysMatchFioGroupReporting() {
+        let g = JobResult.merge([syntheticJob(name: "a", ios: 1000, latBase: 1000, runtimeMs: 1000),
+                                 syntheticJob(name: "b", ios: 1000, latBase: 1000, runtimeMs: 1000)], name: "g")
+        let ours = comparable(keyPaths(FioJSON.document(RunResult(jobs: [g], timestampMs: 0)).serialized()))
+        // fio's group run was randread only: no write percentiles there.
+        let fio = comparable(keyPaths(FioFixtures.groupReporting))
+        #expect(ours.filter { !$0.hasPrefix("jobs/write/clat_ns/percentile") } == fio)
+    }
+
     @Test func topLevelAndBlockLabSections() throws {
         let doc = FioJSON.document(sampleRun())
         guard case .object(let top) = doc else { Issue.record("not an object"); return }

@@ -47,3 +47,19 @@ func syntheticJob(name: String, ios: Int, latBase: UInt64, runtimeMs: UInt64, st
         #expect(g.read.ios == 0 && g.name == "none")
     }
 }
+
+@Suite struct CPUUsageTests {
+    @Test func sinceSubtractsAndThreadReadingsGrow() {
+        var a = CPUUsage(), b = CPUUsage()
+        a.userNs = 100; a.systemNs = 50; a.minorFaults = 3
+        b.userNs = 350; b.systemNs = 80; b.minorFaults = 10
+        let d = b.since(a)
+        #expect(d.userNs == 250 && d.systemNs == 30 && d.minorFaults == 7)
+        let first = CPUUsage.currentThread()
+        var x: UInt64 = 1
+        for i in 0..<100_000 { x = x &* 31 &+ UInt64(i) }
+        let second = CPUUsage.currentThread()
+        #expect(x != 0)
+        #expect(second.userNs + second.systemNs >= first.userNs + first.systemNs)
+    }
+}

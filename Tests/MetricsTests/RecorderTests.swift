@@ -81,6 +81,15 @@ func exactPercentile(_ sorted: [UInt64], _ p: Double) -> UInt64 {
         for p in fioDefaultPercentiles { #expect(a.percentile(p) == all.percentile(p)) }
     }
 
+    @Test func valuesBeyondOneHourKeepExactMax() {
+        var s = LatencyStats()
+        s.record(5)
+        s.record(LatencyStats.highestTrackableNs * 3)
+        #expect(s.max == LatencyStats.highestTrackableNs * 3 && s.min == 5)
+        #expect(s.percentile(99) <= s.max && s.percentile(99) >= LatencyStats.highestTrackableNs * 99 / 100)
+        #expect(s.percentile(1) == 5) // values below 256 are exact
+    }
+
     @Test func emptyStatsAreZero() {
         let s = LatencyStats()
         #expect(s.mean == 0 && s.stddev == 0 && s.percentile(99) == 0)

@@ -1,0 +1,23 @@
+import BlockLabCore
+
+/// One compact JSON object per line for the `--write-series` file (JSON Lines).
+public enum SeriesLine {
+    /// {"t_ms":..., "dur_ms":..., "job":..., "read":{"iops","bw_bytes","mean_lat_ns"},
+    /// "write":{...}, then `extra` (e.g. credit balances)}; time relative to the job's start.
+    public static func json(interval: IntervalFigures, job: String, extra: [(String, Double)]) -> String {
+        var m: [(String, JSONValue)] = [
+            ("t_ms", .double(Double(interval.relativeStartNs + interval.durationNs) / 1e6)),
+            ("dur_ms", .double(Double(interval.durationNs) / 1e6)),
+            ("job", .string(job)),
+        ]
+        for d in [IODirection.read, .write] {
+            m.append((d.name, .object([
+                ("iops", .double(interval.iops(d))),
+                ("bw_bytes", .double(interval.bwBytesPerSec(d))),
+                ("mean_lat_ns", .uint(interval.meanLatNs[d.rawValue])),
+            ])))
+        }
+        for (k, v) in extra { m.append((k, .double(v))) }
+        return JSONValue.object(m).serialized(indent: 0)
+    }
+}
