@@ -26,7 +26,14 @@ extension JobSpec {
         if rw == .readwrite || rw == .randrw { pattern += " (\(rwmixread)% reads, \(100 - rwmixread)% writes)" }
         if rw.isRandom {
             pattern += ", distribution \(distributionText)"
-            pattern += norandommap ? ", norandommap" : ", random map (each block once per pass)"
+            if let randomCenter { pattern += " centred at \(Self.percent(randomCenter * 100))% of the region" }
+            if norandommap {
+                pattern += ", norandommap"
+            } else if randomDistribution == .random {
+                pattern += ", random map (each block once per pass)"
+            } else {
+                pattern += ", no random map (skewed distributions repeat blocks, as fio)"
+            }
             pattern += randrepeat ? ", seed \(randseed) (repeatable)" : ", seed from system RNG"
         }
         add("pattern", pattern)

@@ -13,27 +13,32 @@ import JobSpec
 /// - pareto:h gives rank floor(n(1 - u^p)), p = log(h)/log(1-h) as fio: a fraction 1-h of the
 ///   blocks gets a fraction h of the accesses (pareto:0.8 -> 80/20).
 /// - Hot ranks of both are scattered over the region by a fixed keyed bijection (fio hashes
-///   them), so the hot set is not one contiguous run at the start.
-/// - normal:dev is centred on the middle of the region with a standard deviation of dev % of
-///   it (Box-Muller), redrawn when it falls outside; not scattered, so the hot area is visible.
+///   them), so the hot set is not one contiguous run at the start. With a centre
+///   (`zipf:1.2:0.25`) they are not scattered: rank 0 sits at that fraction of the region and
+///   ranks run on from there, wrapping, so the hot spot is where the user put it.
+/// - normal:dev is centred (on the middle, or the given centre) with a standard deviation of
+///   dev % of the region (Box-Muller), redrawn when it falls outside; not scattered.
 /// - zoned:p/r picks a zone by its access percent, then a block uniformly inside the zone.
 struct OffsetDistribution {
     private enum Kind {
         case uniform
         case zipf(theta: Double, alpha: Double, zetaN: Double, eta: Double)
         case pareto(power: Double)
-        case normal(stddev: Double)
+        case normal(centre: Double, stddev: Double)
         /// Cumulative access thresholds (per million) and each zone's [start, end) blocks.
         case zoned(threshold: [UInt64], start: [UInt64], end: [UInt64])
     }
     private let kind: Kind
     let count: UInt64
     private let scatter: Permutation
+    /// Where rank 0 goes when a centre is given (then ranks are not scattered).
+    private let rankOffset: UInt64?
     let isUniform: Bool
 
-    init(_ distribution: RandomDistribution, count: UInt64, rng: inout Xoshiro256) {
+    init(_ distribution: RandomDistribution, center: Double?, count: UInt64, rng: inout Xoshiro256) {
         self.count = count
         scatter = Permutation(count: count, rng: &rng)
+        rankOffset = center.map { min(count - 1, UInt64($0 * Double(count))) }
         isUniform = distribution == .random
         let n = Double(count)
         switch distribution {
@@ -47,7 +52,7 @@ struct OffsetDistribution {
         case .pareto(let h):
             kind = .pareto(power: log(h) / log(1 - h))
         case .normal(let dev):
-            kind = .normal(stddev: dev / 100 * n)
+            kind = .normal(centre: (center ?? 0.5) * n, stddev: dev / 100 * n)
         case .zoned(let zones):
             var threshold: [UInt64] = [], start: [UInt64] = [], end: [UInt64] = []
             var access = 0.0, size = 0.0
@@ -89,23 +94,20 @@ struct OffsetDistribution {
             let uz = u * zetaN
             var rank: UInt64
             if uz < 1 { rank = 0 } else if uz < 1 + pow(0.5, theta) { rank = 1 } else {
-                rank = UInt64(Double(count) * pow(eta * u - eta + 1, alpha))
+                let x = Double(count) * pow(eta * u - eta + 1, alpha)
+                rank = x >= 0 && x < Double(count) ? UInt64(x) : (x.isNaN ? 0 : count - 1)
             }
-            if rank >= count { rank = count - 1 }
-            return scatter.scatter(rank)
+            return place(rank)
         case .pareto(let power):
-            var rank = UInt64(Double(count) * (1 - pow(rng.unit(), power)))
-            if rank >= count { rank = count - 1 }
-            return scatter.scatter(rank)
-        case .normal(let stddev):
-            let centre = Double(count) / 2
+            return place(UInt64(Double(count) * (1 - pow(rng.unit(), power))))
+        case .normal(let centre, let stddev):
             for _ in 0..<16 {
                 let u1 = 1 - rng.unit(), u2 = rng.unit()
                 let z = (-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2)
                 let x = centre + z * stddev
                 if x >= 0 && x < Double(count) { return UInt64(x) }
             }
-            return UInt64(centre)
+            return min(count - 1, UInt64(centre))
         case .zoned(let threshold, let start, let end):
             let r = rng.below(1_000_000)
             var z = 0
@@ -114,5 +116,14 @@ struct OffsetDistribution {
             if len == 0 { return rng.below(count) } // a zone smaller than one block
             return start[z] + rng.below(len)
         }
+    }
+
+    /// A rank (0 = hottest) to a block: scattered, or counted on from the centre.
+    @inline(__always)
+    private func place(_ rank: UInt64) -> UInt64 {
+        let r = min(rank, count - 1)
+        guard let rankOffset else { return scatter.scatter(r) }
+        let b = r + rankOffset
+        return b >= count ? b - count : b
     }
 }

@@ -14,8 +14,8 @@ public struct PlannedIO: Equatable, Sendable {
 }
 
 /// Decides what a job does next: direction (rwmix), block size (bs/bsrange/bssplit),
-/// offset (sequential, or random with a random map so every block is touched once per
-/// pass unless norandommap, and the chosen distribution), and when the job's work is done
+/// offset (sequential, or uniform random with a random map so every block is touched once
+/// per pass unless norandommap, or a skewed distribution), and when the job's work is done
 /// (size, io_size, number_ios, loops). Time limits (runtime/time_based) are the engine's.
 ///
 /// Deterministic for a given seed. `next()` must not allocate: the engine calls it once
@@ -34,9 +34,8 @@ public struct IOPlanner {
         case permutation
         /// Uniform, I/Os may span blocks: permutation order, skipping blocks already taken.
         case permutationWithMap
-        /// Skewed: draw a block, take the next free one if it is taken (as fio).
-        case distributionWithMap
-        /// norandommap: draw a block where the I/O fits; repeats happen.
+        /// norandommap, or a skewed distribution (fio 3.33 drops the map for those): draw a
+        /// block where the I/O fits; repeats happen.
         case unmapped
     }
 
@@ -114,19 +113,16 @@ public struct IOPlanner {
         offsetRng = Xoshiro256(seed: seeds.next())
         keyRng = Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
-        distribution = OffsetDistribution(spec.randomDistribution, count: blocks, rng: &keyRng)
+        distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
 
         if !spec.rw.isRandom {
             placement = .sequential
-        } else if spec.norandommap {
+        } else if spec.norandommap || spec.randomDistribution != .random {
             placement = .unmapped
-        } else if spec.randomDistribution != .random {
-            placement = .distributionWithMap
         } else {
             placement = largest > unit ? .permutationWithMap : .permutation
         }
-        let needsMap = placement == .permutationWithMap || placement == .distributionWithMap
-        map = RandomMap(count: needsMap ? blocks : 1)
+        map = RandomMap(count: placement == .permutationWithMap ? blocks : 1)
 
         // What the work comes to (see the type's comment for the rules).
         let meanSize = spec.rw.reads && spec.rw.writes
@@ -213,14 +209,6 @@ public struct IOPlanner {
             } while !map.isFree(b)
             block = b
             len = take(b, wanted)
-        case .distributionWithMap:
-            var b = distribution.sample(&offsetRng)
-            if !map.isFree(b) {
-                guard let free = map.nextFree(from: b) else { return nil }
-                b = free
-            }
-            block = b
-            len = take(b, wanted)
         case .unmapped:
             if len > length {
                 len = UInt64(direction == .read ? readSizes.largest(atMost: length) : writeSizes.largest(atMost: length))
@@ -245,7 +233,7 @@ public struct IOPlanner {
         writePosition = 0
         passEnded = false
         switch placement {
-        case .permutation, .permutationWithMap, .distributionWithMap:
+        case .permutation, .permutationWithMap:
             permutation.rekey(rng: &keyRng)
             map.reset()
         case .sequential, .unmapped:

@@ -28,8 +28,7 @@ import Testing
 
     /// With variable sizes the map still gives every byte exactly once per pass.
     @Test(arguments: ["--rw=randrw --size=1m --bsrange=4k-64k", "--rw=randwrite --size=1m --bssplit=4k/50:64k/50",
-                      "--rw=randread --size=1m --bs=4k --random_distribution=zipf:1.2",
-                      "--rw=randread --size=1m --bs=8k --blockalign=4k --random_distribution=zoned:80/20:20/80"])
+                      "--rw=randread --size=1m --bs=8k --blockalign=4k", "--rw=randrw --size=1m --bs=4k,64k"])
     func mapCoversEveryByteOnce(_ args: String) throws {
         var p = try planner(args)
         var covered = [Bool](repeating: false, count: 256)
