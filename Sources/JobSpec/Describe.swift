@@ -26,18 +26,29 @@ extension JobSpec {
         if rw == .readwrite || rw == .randrw { pattern += " (\(rwmixread)% reads, \(100 - rwmixread)% writes)" }
         if rw.isRandom {
             pattern += ", distribution \(distributionText)"
-            pattern += norandommap ? ", norandommap" : ", random map (each block once per pass)"
+            if let randomCenter { pattern += " centred at \(Self.percent(randomCenter * 100))% of the region" }
+            if norandommap {
+                pattern += ", norandommap"
+            } else if randomDistribution == .random {
+                pattern += ", random map (each block once per pass)"
+            } else {
+                pattern += ", no random map (skewed distributions repeat blocks, as fio)"
+            }
             pattern += randrepeat ? ", seed \(randseed) (repeatable)" : ", seed from system RNG"
         }
         add("pattern", pattern)
 
         var bs: [String] = []
-        if rw.reads { bs.append((rw.writes ? "read " : "") + Self.ruleText(blockSize[0])) }
-        if rw.writes { bs.append((rw.reads ? "write " : "") + Self.ruleText(blockSize[1])) }
+        if rw.reads && rw.writes && blockSize[0] == blockSize[1] {
+            bs.append(Self.ruleText(blockSize[0]))
+        } else {
+            if rw.reads { bs.append((rw.writes ? "read " : "") + Self.ruleText(blockSize[0])) }
+            if rw.writes { bs.append((rw.reads ? "write " : "") + Self.ruleText(blockSize[1])) }
+        }
         if let blockAlign { bs.append("aligned to \(Units.formatBytes(UInt64(blockAlign)))") }
         add("block size", bs.joined(separator: ", "))
 
-        var queue = ["\(ioengine.rawValue)", "iodepth \(iodepth)"]
+        var queue = [ioengine == .libaio ? "libaio (run on io_uring)" : ioengine.rawValue, "iodepth \(iodepth)"]
         if let b = iodepthBatchSubmit { queue.append("batch submit \(b)") }
         if iodepthBatchCompleteMin != nil || iodepthBatchCompleteMax != nil {
             queue.append("batch complete \(iodepthBatchCompleteMin ?? 1)-\(iodepthBatchCompleteMax.map(String.init) ?? "any")")
@@ -70,7 +81,7 @@ extension JobSpec {
         add("time", time.isEmpty ? "until the work is done" : time.joined(separator: ", "))
 
         var rates: [String] = []
-        for (i, dir) in ["read", "write"].enumerated() {
+        for (i, dir) in ["read", "write"].enumerated() where i == 0 ? rw.reads : rw.writes {
             if let r = rate[i] { rates.append("\(dir) \(Units.formatRate(Double(r)))") }
             if let r = rateIOPS[i] { rates.append("\(dir) \(r) IOPS") }
         }

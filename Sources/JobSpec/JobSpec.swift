@@ -104,6 +104,9 @@ public struct JobSpec: Sendable {
     /// Offsets are aligned to this (default: the minimum block size).
     public var blockAlign: UInt32?
     public var randomDistribution: RandomDistribution = .random
+    /// fio's optional second value (`zipf:1.2:0.25`): where in the region (0...1) the most
+    /// likely blocks sit, unscattered. nil: zipf/pareto hot blocks scattered, normal centred.
+    public var randomCenter: Double?
     public var norandommap = false
     public var randrepeat = true
     public var randseed: UInt64 = 0x4_6c_69_6f // fio's default seed ("fio")

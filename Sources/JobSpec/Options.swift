@@ -126,7 +126,7 @@ enum Options {
         case "time_based": s.timeBased = try Value.bool(opt)
         case "ramp_time": s.rampTimeNs = try Value.duration(opt, defaultUnitNs: NS.perSecond)
         case "loops": s.loops = try Value.int(opt, min: 1)
-        case "random_distribution": s.randomDistribution = try Value.distribution(opt)
+        case "random_distribution": (s.randomDistribution, s.randomCenter) = try Value.distribution(opt)
         case "norandommap": s.norandommap = try Value.bool(opt)
         case "randrepeat": s.randrepeat = try Value.bool(opt)
         case "randseed": s.randseed = try Value.uint64(opt)

@@ -192,7 +192,8 @@ enum Value {
 extension Value {
     /// `random`, `zipf:θ` (θ > 0, θ ≠ 1), `pareto:h` (0 < h < 1), `normal:dev` (0-100 % of the
     /// region), `zoned:p/r:p/r...` (access and size percents each summing to 100).
-    static func distribution(_ opt: RawOption) throws -> RandomDistribution {
+    /// An optional third field (`zipf:1.2:0.25`) is fio's centre, 0...1, for zipf, pareto and normal.
+    static func distribution(_ opt: RawOption) throws -> (RandomDistribution, center: Double?) {
         let v = try required(opt).lowercased()
         let parts = v.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         func number(_ text: String) throws -> Double {
@@ -200,25 +201,31 @@ extension Value {
             return d
         }
         func single() throws -> Double {
-            guard parts.count == 2 else { throw fail(opt, "expected \(parts[0]):VALUE, got '\(v)'") }
+            guard parts.count == 2 || parts.count == 3 else { throw fail(opt, "expected \(parts[0]):VALUE[:CENTER], got '\(v)'") }
             return try number(parts[1])
+        }
+        func center() throws -> Double? {
+            guard parts.count == 3 else { return nil }
+            let c = try number(parts[2])
+            guard c >= 0, c <= 1 else { throw fail(opt, "the centre must be between 0 and 1, got \(parts[2])") }
+            return c
         }
         switch parts[0] {
         case "random":
             guard parts.count == 1 else { throw fail(opt, "'random' takes no parameter, got '\(v)'") }
-            return .random
+            return (.random, nil)
         case "zipf":
             let theta = try single()
             guard theta > 0, theta != 1 else { throw fail(opt, "zipf theta must be greater than 0 and not 1, got \(parts[1])") }
-            return .zipf(theta: theta)
+            return (.zipf(theta: theta), try center())
         case "pareto":
             let h = try single()
             guard h > 0, h < 1 else { throw fail(opt, "pareto h must be between 0 and 1 (exclusive), got \(parts[1])") }
-            return .pareto(h: h)
+            return (.pareto(h: h), try center())
         case "normal", "gauss":
             let dev = try single()
             guard dev >= 0, dev <= 100 else { throw fail(opt, "normal deviation is a percentage 0-100, got \(parts[1])") }
-            return .normal(deviation: dev)
+            return (.normal(deviation: dev), try center())
         case "zoned":
             guard parts.count >= 2 else { throw fail(opt, "expected zoned:ACCESS%/SIZE%:..., e.g. zoned:80/20:20/80") }
             var zones: [RandomDistribution.Zone] = []
@@ -234,7 +241,7 @@ extension Value {
             let a = zones.reduce(0) { $0 + $1.accessPercent }, s = zones.reduce(0) { $0 + $1.sizePercent }
             guard abs(a - 100) < 1e-9 else { throw fail(opt, "zone access percentages add up to \(Units.formatDecimal(a, places: 2)), not 100") }
             guard abs(s - 100) < 1e-9 else { throw fail(opt, "zone size percentages add up to \(Units.formatDecimal(s, places: 2)), not 100") }
-            return .zoned(zones)
+            return (.zoned(zones), nil)
         case "zoned_abs":
             throw fail(opt, "zoned_abs is not supported; use zoned with percentages of the region")
         default:

@@ -14,26 +14,230 @@ public struct PlannedIO: Equatable, Sendable {
 }
 
 /// Decides what a job does next: direction (rwmix), block size (bs/bsrange/bssplit),
-/// offset (sequential, or random with a random map so every block is touched once per
-/// pass unless norandommap, and the chosen distribution), and when the job's work is done
+/// offset (sequential, or uniform random with a random map so every block is touched once
+/// per pass unless norandommap, or a skewed distribution), and when the job's work is done
 /// (size, io_size, number_ios, loops). Time limits (runtime/time_based) are the engine's.
 ///
 /// Deterministic for a given seed. `next()` must not allocate: the engine calls it once
 /// per I/O on the hot path.
+///
+/// The work bound follows fio 3.33 (checked against it): each of `loops` loops issues I/Os
+/// while its bytes are below io_size (default: the region size; the last I/O may overshoot,
+/// `io_size=10k bs=4k` is 3 I/Os) and its count is below number_ios. A loop also ends when
+/// the region is used up — the sequential position cannot fit another block, or every block
+/// of the random map is taken — unless io_size is set, which starts a new pass instead.
+/// A new loop or pass starts again at the region start with a fresh random map.
 public struct IOPlanner {
+    private enum Placement {
+        case sequential
+        /// Uniform, every I/O within one block: the permutation alone gives each block once.
+        case permutation
+        /// Uniform, I/Os may span blocks: permutation order, skipping blocks already taken.
+        case permutationWithMap
+        /// norandommap, or a skewed distribution (fio 3.33 drops the map for those): draw a
+        /// block where the I/O fits; repeats happen.
+        case unmapped
+    }
+
+    private let start: UInt64
+    private let length: UInt64
+    private let placement: Placement
+    private let fixedDirection: IODirection?
+    private let readPercent: UInt64
+    private let readSizes: BlockSizer
+    private let writeSizes: BlockSizer
+    /// The random map's block: the smallest I/O, rounded up to blockalign. Random offsets
+    /// are multiples of it from the region start.
+    private let unit: UInt64
+    private let blocks: UInt64
+    private let timeBased: Bool
+    private let loops: Int
+    private let bytesPerLoop: UInt64
+    private let newPassWithinLoop: Bool
+    private let iosPerLoop: UInt64
+
+    private var directionRng: Xoshiro256
+    private var sizeRng: Xoshiro256
+    private var offsetRng: Xoshiro256
+    private var keyRng: Xoshiro256
+    private var readPosition: UInt64 = 0
+    private var writePosition: UInt64 = 0
+    private var permutation: Permutation
+    private var map: RandomMap
+    private let distribution: OffsetDistribution
+    private var loop = 0
+    private var loopBytes: UInt64 = 0
+    private var loopIOs: UInt64 = 0
+    private var passEnded = false
+    private var done = false
+
+    /// I/Os the job will do in total when bounded (nil for time-based jobs). Exact when every
+    /// I/O has one fixed size (see `plannedIsExact`), else an estimate from the mean size.
+    public let plannedIOCount: UInt64?
+    /// Bytes the job will move in total when bounded (nil for time-based jobs), for ETA.
+    public let plannedBytes: UInt64?
+    /// Whether `plannedIOCount`/`plannedBytes` are exact rather than estimates.
+    public let plannedIsExact: Bool
+
     /// - region: the byte range of the target this job works on (offset ..< offset+size).
     /// - timeBased: when true, the planner never runs out (wraps around, new pass).
     /// - seedSalt: distinguishes numjobs clones (fio uses a different seed per clone).
     public init(spec: JobSpec, region: Range<UInt64>, timeBased: Bool, seedSalt: UInt64) throws {
-        throw BlockLabError.usage("\(spec.origin): the I/O planner is not implemented yet")
+        start = region.lowerBound
+        length = UInt64(region.count)
+        readSizes = BlockSizer(rule: spec.blockSize[0], granularity: spec.blockAlign)
+        writeSizes = BlockSizer(rule: spec.blockSize[1], granularity: spec.blockAlign)
+        let active = [spec.rw.reads ? readSizes : nil, spec.rw.writes ? writeSizes : nil].compactMap { $0 }
+        let smallest = UInt64(active.map(\.minimum).min()!), largest = UInt64(active.map(\.maximum).max()!)
+        let align = UInt64(spec.blockAlign ?? 1)
+        unit = max(1, (smallest + align - 1) / align * align)
+        let largestMinimum = UInt64(active.map(\.minimum).max()!)
+        guard unit <= length, largestMinimum <= length else {
+            throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': the region (\(Units.formatBytes(length))) is smaller than one block (\(Units.formatBytes(max(unit, largestMinimum))))")
+        }
+        blocks = length / unit
+        fixedDirection = spec.rw.reads && spec.rw.writes ? nil : (spec.rw.reads ? .read : .write)
+        readPercent = UInt64(spec.rwmixread)
+        self.timeBased = timeBased
+        loops = spec.loops
+        bytesPerLoop = spec.ioSize ?? length
+        newPassWithinLoop = spec.ioSize != nil
+        iosPerLoop = spec.numberIOs ?? .max
+
+        // randrepeat=0: seed from the system RNG; else randseed, salted per clone.
+        var system = SystemRandomNumberGenerator()
+        let base = spec.randrepeat ? spec.randseed : system.next()
+        var seeds = SplitMix64(seed: base ^ SplitMix64.mix(seedSalt &+ 0x5EED))
+        directionRng = Xoshiro256(seed: seeds.next())
+        sizeRng = Xoshiro256(seed: seeds.next())
+        offsetRng = Xoshiro256(seed: seeds.next())
+        keyRng = Xoshiro256(seed: seeds.next())
+        permutation = Permutation(count: blocks, rng: &keyRng)
+        distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
+
+        if !spec.rw.isRandom {
+            placement = .sequential
+        } else if spec.norandommap || spec.randomDistribution != .random {
+            placement = .unmapped
+        } else {
+            placement = largest > unit ? .permutationWithMap : .permutation
+        }
+        map = RandomMap(count: placement == .permutationWithMap ? blocks : 1)
+
+        // What the work comes to (see the type's comment for the rules).
+        let meanSize = spec.rw.reads && spec.rw.writes
+            ? (Double(spec.rwmixread) * readSizes.mean + Double(100 - spec.rwmixread) * writeSizes.mean) / 100
+            : active[0].mean
+        let single = active.allSatisfy { $0.isFixed && $0.minimum == active[0].minimum }
+        let size = UInt64(active[0].minimum)
+        let mixedSequential = !spec.rw.isRandom && fixedDirection == nil
+        if timeBased {
+            (plannedIOCount, plannedBytes, plannedIsExact) = (nil, nil, false)
+        } else if single && !(mixedSequential && spec.ioSize == nil && length % size != 0) {
+            var perLoop: UInt64
+            if let io = spec.ioSize { perLoop = (io + size - 1) / size }
+            else if placement == .sequential { perLoop = length / size }
+            else if placement == .unmapped { perLoop = (length + size - 1) / size }
+            else { perLoop = blocks }
+            perLoop = min(perLoop, iosPerLoop)
+            let total = perLoop * UInt64(loops)
+            (plannedIOCount, plannedBytes, plannedIsExact) = (total, total * size, true)
+        } else {
+            // Variable sizes: a loop moves about bytesPerLoop (the map and the region end shorten
+            // I/Os so a pass adds up to the region), unless number_ios stops it first.
+            let loopBytes = min(Double(bytesPerLoop), Double(iosPerLoop) * meanSize)
+            let total = UInt64(loopBytes * Double(loops))
+            (plannedIOCount, plannedBytes, plannedIsExact) = (UInt64((Double(total) / meanSize).rounded(.up)), total, false)
+        }
     }
 
     /// The next I/O, or nil when the job's work is done.
-    public mutating func next() -> PlannedIO? { nil }
+    public mutating func next() -> PlannedIO? {
+        while !done {
+            let boundReached = !timeBased && (loopBytes >= bytesPerLoop || loopIOs >= iosPerLoop)
+            if boundReached || (passEnded && !newPassWithinLoop && !timeBased) {
+                // This loop is done.
+                guard loop + 1 < loops else {
+                    done = true
+                    return nil
+                }
+                loop += 1
+                loopBytes = 0
+                loopIOs = 0
+                newPass()
+            } else if passEnded {
+                // Time-based, or io_size beyond the region: go round again.
+                newPass()
+            }
+            let direction = fixedDirection ?? (directionRng.below(100) < readPercent ? .read : .write)
+            let wanted = UInt64(direction == .read ? readSizes.next(&sizeRng) : writeSizes.next(&sizeRng))
+            if let io = place(direction, wanted) {
+                loopBytes += UInt64(io.length)
+                loopIOs += 1
+                return io
+            }
+            passEnded = true
+        }
+        return nil
+    }
 
-    /// I/Os the job will do in total when bounded (nil for time-based jobs).
-    public var plannedIOCount: UInt64? { nil }
+    /// Where this I/O goes, and its length if the region's end (or the random map) shortens
+    /// it; nil when this pass over the region is used up.
+    @inline(__always)
+    private mutating func place(_ direction: IODirection, _ wanted: UInt64) -> PlannedIO? {
+        let block: UInt64
+        var len = wanted
+        switch placement {
+        case .sequential:
+            let position = direction == .read ? readPosition : writePosition
+            let room = length - position
+            if len > room {
+                len = UInt64(direction == .read ? readSizes.largest(atMost: room) : writeSizes.largest(atMost: room))
+                if len == 0 { return nil }
+            }
+            if direction == .read { readPosition += len } else { writePosition += len }
+            return PlannedIO(direction: direction, offset: start + position, length: UInt32(len))
+        case .permutation:
+            guard let b = permutation.next() else { return nil }
+            block = b
+        case .permutationWithMap:
+            if map.used == blocks { return nil }
+            var b: UInt64
+            repeat {
+                guard let candidate = permutation.next() else { return nil }
+                b = candidate
+            } while !map.isFree(b)
+            block = b
+            len = take(b, wanted)
+        case .unmapped:
+            if len > length {
+                len = UInt64(direction == .read ? readSizes.largest(atMost: length) : writeSizes.largest(atMost: length))
+            }
+            let lastStart = (length - len) / unit // the last block where this I/O still fits
+            block = distribution.isUniform ? offsetRng.below(lastStart + 1) : min(distribution.sample(&offsetRng), lastStart)
+        }
+        return PlannedIO(direction: direction, offset: start + block * unit, length: UInt32(len))
+    }
 
-    /// Bytes the job will move in total when bounded (nil for time-based jobs), for ETA.
-    public var plannedBytes: UInt64? { nil }
+    /// Takes the blocks an I/O at `block` covers in the random map; where one is already
+    /// taken the I/O stops short of it (fio does the same).
+    @inline(__always)
+    private mutating func take(_ block: UInt64, _ wanted: UInt64) -> UInt64 {
+        let need = (wanted + unit - 1) / unit
+        let got = map.takeRun(from: block, limit: need)
+        return got < need ? got * unit : wanted
+    }
+
+    private mutating func newPass() {
+        readPosition = 0
+        writePosition = 0
+        passEnded = false
+        switch placement {
+        case .permutation, .permutationWithMap:
+            permutation.rekey(rng: &keyRng)
+            map.reset()
+        case .sequential, .unmapped:
+            break
+        }
+    }
 }

@@ -166,6 +166,9 @@ import Testing
         #expect(try parse("[j]\nsize=1m\nverify_pattern=0x123\n")[0].verifyPattern == [0x01, 0x23])
         #expect(try parse("[j]\nsize=1m\nverify=null\n")[0].verify == nil)
         #expect(try parse("[j]\nsize=1m\nrandom_distribution=zipf:1.2\n")[0].randomDistribution == .zipf(theta: 1.2))
+        let centred = try parse("[j]\nsize=1m\nrandom_distribution=zipf:1.2:0.25\n")[0]
+        #expect(centred.randomDistribution == .zipf(theta: 1.2) && centred.randomCenter == 0.25)
+        #expect(try parse("[j]\nsize=1m\nrandom_distribution=normal:5\n")[0].randomCenter == nil)
         #expect(try parse("[j]\nsize=1m\nrandom_distribution=pareto:0.9\n")[0].randomDistribution == .pareto(h: 0.9))
         #expect(try parse("[j]\nsize=1m\nrandom_distribution=normal:5\n")[0].randomDistribution == .normal(deviation: 5))
         #expect(try parse("[j]\nsize=1m\nrandseed=0x10\n")[0].randseed == 16)

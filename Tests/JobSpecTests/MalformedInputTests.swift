@@ -42,6 +42,8 @@ import Testing
         ("[j]\nsize=1m\nrandom_distribution=pareto:1.5\n", "t.fio:3: option random_distribution: pareto h must be between 0 and 1"),
         ("[j]\nsize=1m\nrandom_distribution=zoned:80/20:10/80\n", "t.fio:3: option random_distribution: zone access percentages add up to 90.00, not 100"),
         ("[j]\nsize=1m\nrandom_distribution=zoned:80/20:20/70\n", "zone size percentages add up to 90.00, not 100"),
+        ("[j]\nsize=1m\nrandom_distribution=normal:5:2\n", "t.fio:3: option random_distribution: the centre must be between 0 and 1, got 2"),
+        ("[j]\nsize=1m\nrandom_distribution=zipf:1.2:0.5:1\n", "t.fio:3: option random_distribution: expected zipf:VALUE[:CENTER]"),
         ("[j]\nsize=1m\nrandom_distribution=lognormal:3\n", "t.fio:3: option random_distribution: unknown distribution 'lognormal'"),
         ("[j]\nsize=1m\nrate=fast\n", "t.fio:3: option rate: unknown size suffix in 'fast'"),
         ("[j]\nsize=1m\nrate_iops=1k\n", "t.fio:3: option rate_iops: expected a whole number of I/Os per second"),
