@@ -1,6 +1,7 @@
 import BlockLabCore
 import Glibc
 import JobSpec
+import Verify
 
 /// One thread's worth of work: a job (or one numjobs clone of it) resolved against its
 /// target, checked before any I/O starts so bad input fails fast with exit code 2.
@@ -67,6 +68,14 @@ enum Planner {
         if spec.numjobs < 1 { throw BlockLabError.usage("\(at): numjobs must be at least 1") }
         if spec.maxBlockSize == 0 { throw BlockLabError.usage("\(at): bs must be greater than 0") }
         if spec.verifyOnly && spec.verify == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
+        if spec.verify != nil {
+            let minimum = try VerifyCodec.minimumBlockSize(spec.verify?.rawValue)
+            let smallest = [spec.rw.reads ? spec.blockSize[0].minimum : UInt32.max,
+                            spec.rw.writes ? spec.blockSize[1].minimum : UInt32.max].min()!
+            if Int(smallest) < minimum {
+                throw BlockLabError.usage("\(at): verify=\(spec.verify!.rawValue) needs blocks of at least \(minimum) bytes (header and checksum), bs is \(smallest)")
+            }
+        }
     }
 
     static func prepareTarget(_ spec: JobSpec, path: String, allowDestructive: Bool) throws -> TargetInfo {

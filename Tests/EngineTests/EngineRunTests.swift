@@ -104,7 +104,7 @@ import Testing
         var spec = job("int", file: s.file("i.dat"), rw: .randread, bs: 4096, size: 4 << 20, depth: 4)
         spec.timeBased = true
         spec.runtimeNs = 30 * NS.perSecond
-        let killer = Thread { usleep(400_000); raise(SIGINT) }
+        let killer = Thread { usleep(400_000); kill(getpid(), SIGINT) }
         killer.start()
         let start = SystemClock.shared.now()
         let out = try Runner.run([spec], options: quietOptions())
