@@ -27,7 +27,7 @@ public struct PlannedIO: Equatable, Sendable {
 /// the region is used up — the sequential position cannot fit another block, or every block
 /// of the random map is taken — unless io_size is set, which starts a new pass instead.
 /// A new loop or pass starts again at the region start with a fresh random map.
-public struct IOPlanner {
+public struct IOPlanner: Sendable {
     private enum Placement {
         case sequential
         /// Uniform, every I/O within one block: the permutation alone gives each block once.
