@@ -46,8 +46,9 @@ public struct IOPlanner: Sendable {
     private let readPercent: UInt64
     private let readSizes: BlockSizer
     private let writeSizes: BlockSizer
-    /// The random map's block: the smallest I/O, rounded up to blockalign. Random offsets
-    /// are multiples of it from the region start.
+    /// Random offsets are multiples of this from the region start. With the random map it is
+    /// the map's block: the smallest I/O rounded up to blockalign (so each block is one I/O's
+    /// start); without the map it is blockalign itself (default: the smallest I/O), as fio.
     private let unit: UInt64
     private let blocks: UInt64
     private let timeBased: Bool
@@ -89,8 +90,20 @@ public struct IOPlanner: Sendable {
         writeSizes = BlockSizer(rule: spec.blockSize[1], granularity: spec.blockAlign)
         let active = [spec.rw.reads ? readSizes : nil, spec.rw.writes ? writeSizes : nil].compactMap { $0 }
         let smallest = UInt64(active.map(\.minimum).min()!), largest = UInt64(active.map(\.maximum).max()!)
-        let align = UInt64(spec.blockAlign ?? 1)
-        unit = max(1, (smallest + align - 1) / align * align)
+        if !spec.rw.isRandom {
+            placement = .sequential
+        } else if spec.norandommap || spec.randomDistribution != .random {
+            placement = .unmapped
+        } else {
+            let align = UInt64(spec.blockAlign ?? 1)
+            placement = largest > (smallest + align - 1) / align * align ? .permutationWithMap : .permutation
+        }
+        if let align = spec.blockAlign, placement == .unmapped {
+            unit = UInt64(align)
+        } else {
+            let align = UInt64(spec.blockAlign ?? 1)
+            unit = max(1, (smallest + align - 1) / align * align)
+        }
         let largestMinimum = UInt64(active.map(\.minimum).max()!)
         guard unit <= length, largestMinimum <= length else {
             throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': the region (\(Units.formatBytes(length))) is smaller than one block (\(Units.formatBytes(max(unit, largestMinimum))))")
@@ -114,14 +127,6 @@ public struct IOPlanner: Sendable {
         keyRng = Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
         distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
-
-        if !spec.rw.isRandom {
-            placement = .sequential
-        } else if spec.norandommap || spec.randomDistribution != .random {
-            placement = .unmapped
-        } else {
-            placement = largest > unit ? .permutationWithMap : .permutation
-        }
         map = RandomMap(count: placement == .permutationWithMap ? blocks : 1)
 
         // What the work comes to (see the type's comment for the rules).
