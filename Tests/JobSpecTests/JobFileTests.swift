@@ -175,6 +175,11 @@ import Testing
         #expect(try parse("[j]\nfilename=/a\\:b\n")[0].filename == "/a:b")
     }
 
+    @Test func sectionNameBeatsGlobalNameAndJobNameOptionBeatsSection() throws {
+        let jobs = try parse("[GLOBAL]\nname=g\nsize=1m\n[a]\n[b]\nname=renamed\n")
+        #expect(jobs.map(\.name) == ["a", "renamed"])
+    }
+
     @Test func rwmixInJobOverridesTheOtherInGlobal() throws {
         let j = try parse("[global]\nrwmixread=70\n[j]\nsize=1m\nrw=randrw\nrwmixwrite=50\n")[0]
         #expect(j.rwmixread == 50)
