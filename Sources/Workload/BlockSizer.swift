@@ -1,7 +1,7 @@
 import JobSpec
 
 /// Picks each I/O's length for one direction from its `BlockSizeRule`, without allocating.
-struct BlockSizer {
+struct BlockSizer: Sendable {
     private enum Kind {
         case fixed(UInt32)
         /// `lowest + granularity x below(choices)`.

@@ -19,7 +19,7 @@ import JobSpec
 /// - normal:dev is centred (on the middle, or the given centre) with a standard deviation of
 ///   dev % of the region (Box-Muller), redrawn when it falls outside; not scattered.
 /// - zoned:p/r picks a zone by its access percent, then a block uniformly inside the zone.
-struct OffsetDistribution {
+struct OffsetDistribution: Sendable {
     private enum Kind {
         case uniform
         case zipf(theta: Double, alpha: Double, zetaN: Double, eta: Double)

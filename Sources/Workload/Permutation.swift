@@ -7,7 +7,7 @@
 /// is a bijection. Values >= count are skipped ("cycle walking"); since 2^k < 2 x count, that
 /// costs under one extra step on average. Walking a counter 0..<2^k through it visits every
 /// block exactly once per pass: fio's random map without its memory.
-public struct Permutation {
+public struct Permutation: Sendable {
     public let count: UInt64
     private let mask: UInt64
     private let shift: UInt64

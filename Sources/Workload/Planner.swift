@@ -27,7 +27,7 @@ public struct PlannedIO: Equatable, Sendable {
 /// the region is used up — the sequential position cannot fit another block, or every block
 /// of the random map is taken — unless io_size is set, which starts a new pass instead.
 /// A new loop or pass starts again at the region start with a fresh random map.
-public struct IOPlanner {
+public struct IOPlanner: Sendable {
     private enum Placement {
         case sequential
         /// Uniform, every I/O within one block: the permutation alone gives each block once.
@@ -46,8 +46,9 @@ public struct IOPlanner {
     private let readPercent: UInt64
     private let readSizes: BlockSizer
     private let writeSizes: BlockSizer
-    /// The random map's block: the smallest I/O, rounded up to blockalign. Random offsets
-    /// are multiples of it from the region start.
+    /// Random offsets are multiples of this from the region start. With the random map it is
+    /// the map's block: the smallest I/O rounded up to blockalign (so each block is one I/O's
+    /// start); without the map it is blockalign itself (default: the smallest I/O), as fio.
     private let unit: UInt64
     private let blocks: UInt64
     private let timeBased: Bool
@@ -89,8 +90,20 @@ public struct IOPlanner {
         writeSizes = BlockSizer(rule: spec.blockSize[1], granularity: spec.blockAlign)
         let active = [spec.rw.reads ? readSizes : nil, spec.rw.writes ? writeSizes : nil].compactMap { $0 }
         let smallest = UInt64(active.map(\.minimum).min()!), largest = UInt64(active.map(\.maximum).max()!)
-        let align = UInt64(spec.blockAlign ?? 1)
-        unit = max(1, (smallest + align - 1) / align * align)
+        if !spec.rw.isRandom {
+            placement = .sequential
+        } else if spec.norandommap || spec.randomDistribution != .random {
+            placement = .unmapped
+        } else {
+            let align = UInt64(spec.blockAlign ?? 1)
+            placement = largest > (smallest + align - 1) / align * align ? .permutationWithMap : .permutation
+        }
+        if let align = spec.blockAlign, placement == .unmapped {
+            unit = UInt64(align)
+        } else {
+            let align = UInt64(spec.blockAlign ?? 1)
+            unit = max(1, (smallest + align - 1) / align * align)
+        }
         let largestMinimum = UInt64(active.map(\.minimum).max()!)
         guard unit <= length, largestMinimum <= length else {
             throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': the region (\(Units.formatBytes(length))) is smaller than one block (\(Units.formatBytes(max(unit, largestMinimum))))")
@@ -114,14 +127,6 @@ public struct IOPlanner {
         keyRng = Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
         distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
-
-        if !spec.rw.isRandom {
-            placement = .sequential
-        } else if spec.norandommap || spec.randomDistribution != .random {
-            placement = .unmapped
-        } else {
-            placement = largest > unit ? .permutationWithMap : .permutation
-        }
         map = RandomMap(count: placement == .permutationWithMap ? blocks : 1)
 
         // What the work comes to (see the type's comment for the rules).
@@ -169,9 +174,11 @@ public struct IOPlanner {
                 // Time-based, or io_size beyond the region: go round again.
                 newPass()
             }
-            let direction = fixedDirection ?? (directionRng.below(100) < readPercent ? .read : .write)
-            let wanted = UInt64(direction == .read ? readSizes.next(&sizeRng) : writeSizes.next(&sizeRng))
-            if let io = place(direction, wanted) {
+            // A Bool, not IODirection's `==`: that is a generic RawRepresentable call across
+            // modules, which showed up as a third of next()'s time under perf.
+            let read = fixedDirection.map(Self.isRead) ?? (directionRng.below(100) < readPercent)
+            let wanted = UInt64(read ? readSizes.next(&sizeRng) : writeSizes.next(&sizeRng))
+            if let io = place(read, wanted) {
                 loopBytes += UInt64(io.length)
                 loopIOs += 1
                 return io
@@ -184,18 +191,19 @@ public struct IOPlanner {
     /// Where this I/O goes, and its length if the region's end (or the random map) shortens
     /// it; nil when this pass over the region is used up.
     @inline(__always)
-    private mutating func place(_ direction: IODirection, _ wanted: UInt64) -> PlannedIO? {
+    private mutating func place(_ read: Bool, _ wanted: UInt64) -> PlannedIO? {
+        let direction: IODirection = read ? .read : .write
         let block: UInt64
         var len = wanted
         switch placement {
         case .sequential:
-            let position = direction == .read ? readPosition : writePosition
+            let position = read ? readPosition : writePosition
             let room = length - position
             if len > room {
-                len = UInt64(direction == .read ? readSizes.largest(atMost: room) : writeSizes.largest(atMost: room))
+                len = UInt64(read ? readSizes.largest(atMost: room) : writeSizes.largest(atMost: room))
                 if len == 0 { return nil }
             }
-            if direction == .read { readPosition += len } else { writePosition += len }
+            if read { readPosition += len } else { writePosition += len }
             return PlannedIO(direction: direction, offset: start + position, length: UInt32(len))
         case .permutation:
             guard let b = permutation.next() else { return nil }
@@ -211,7 +219,7 @@ public struct IOPlanner {
             len = take(b, wanted)
         case .unmapped:
             if len > length {
-                len = UInt64(direction == .read ? readSizes.largest(atMost: length) : writeSizes.largest(atMost: length))
+                len = UInt64(read ? readSizes.largest(atMost: length) : writeSizes.largest(atMost: length))
             }
             let lastStart = (length - len) / unit // the last block where this I/O still fits
             block = distribution.isUniform ? offsetRng.below(lastStart + 1) : min(distribution.sample(&offsetRng), lastStart)
@@ -226,6 +234,12 @@ public struct IOPlanner {
         let need = (wanted + unit - 1) / unit
         let got = map.takeRun(from: block, limit: need)
         return got < need ? got * unit : wanted
+    }
+
+    @inline(__always)
+    private static func isRead(_ d: IODirection) -> Bool {
+        if case .read = d { return true }
+        return false
     }
 
     private mutating func newPass() {

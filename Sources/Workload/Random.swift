@@ -2,7 +2,7 @@
 /// seedable generator (`SystemRandomNumberGenerator` cannot be replayed) and runs must be
 /// repeatable from `randseed`. xoshiro256** (Blackman & Vigna) is small, fast and passes
 /// BigCrush; splitmix64 expands one 64-bit seed into its state, as its authors recommend.
-public struct SplitMix64 {
+public struct SplitMix64: Sendable {
     public var state: UInt64
     public init(seed: UInt64) { state = seed }
 
@@ -21,7 +21,7 @@ public struct SplitMix64 {
     }
 }
 
-public struct Xoshiro256: RandomNumberGenerator {
+public struct Xoshiro256: RandomNumberGenerator, Sendable {
     private var s0, s1, s2, s3: UInt64
 
     public init(seed: UInt64) {

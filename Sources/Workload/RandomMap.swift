@@ -8,7 +8,7 @@
 /// Fixed-size uniform jobs need no map (the permutation is enough), and skewed distributions
 /// use none: fio 3.33 turns its random map off for them ("If a non-uniform model is used,
 /// fio will disable use of the random map", man fio; zipf:1.2 over 256 blocks touches ~70).
-struct RandomMap {
+struct RandomMap: Sendable {
     let count: UInt64
     private var words: [UInt64]
     private(set) var used: UInt64 = 0

@@ -175,6 +175,11 @@ import Testing
         #expect(try parse("[j]\nfilename=/a\\:b\n")[0].filename == "/a:b")
     }
 
+    @Test func sectionNameBeatsGlobalNameAndJobNameOptionBeatsSection() throws {
+        let jobs = try parse("[GLOBAL]\nname=g\nsize=1m\n[a]\n[b]\nname=renamed\n")
+        #expect(jobs.map(\.name) == ["a", "renamed"])
+    }
+
     @Test func rwmixInJobOverridesTheOtherInGlobal() throws {
         let j = try parse("[global]\nrwmixread=70\n[j]\nsize=1m\nrw=randrw\nrwmixwrite=50\n")[0]
         #expect(j.rwmixread == 50)
@@ -235,5 +240,36 @@ import Testing
             #expect(text.contains(needle), "missing '\(needle)' in:\n\(text)")
         }
         #expect(text.split(separator: "\n").count >= 6)
+    }
+}
+
+@Suite struct UnitFormTests {
+    static let sizes: [(String, UInt64)] = [
+        ("512", 512), ("4k", 4096), ("4K", 4096), ("4kb", 4096), ("4KiB", 4096), ("1m", 1 << 20), ("1M", 1 << 20),
+        ("10G", 10 << 30), ("1.5g", 3 << 29), ("2t", 2 << 40), ("1p", 1 << 50), ("0x200", 512),
+    ]
+    static let durations: [(String, UInt64)] = [
+        ("30", 30 * NS.perSecond), ("250ms", 250 * NS.perMillisecond), ("100us", 100 * NS.perMicrosecond),
+        ("10s", 10 * NS.perSecond), ("2m", 120 * NS.perSecond), ("1h", 3600 * NS.perSecond),
+        ("1d", 86400 * NS.perSecond), ("1.5s", 1500 * NS.perMillisecond), ("500ns", 500),
+    ]
+
+    @Test(arguments: sizes.indices)
+    func sizeForm(_ i: Int) throws {
+        let (text, bytes) = Self.sizes[i]
+        let j = try parse("[j]\nsize=\(text)\noffset=\(text)\nio_size=\(text)\nrate=\(text)\n")[0]
+        #expect(j.size == bytes && j.offset == bytes && j.ioSize == bytes && j.rate == [bytes, bytes], "\(text)")
+    }
+
+    @Test(arguments: durations.indices)
+    func durationForm(_ i: Int) throws {
+        let (text, ns) = Self.durations[i]
+        let j = try parse("[j]\nsize=1m\nruntime=\(text)\nramp_time=\(text)\n")[0]
+        #expect(j.runtimeNs == ns && j.rampTimeNs == ns, "\(text)")
+    }
+
+    @Test func bareThinktimeIsMicroseconds() throws {
+        #expect(try parse("[j]\nsize=1m\nthinktime=10\n")[0].thinktimeNs == 10 * NS.perMicrosecond)
+        #expect(try parse("[j]\nsize=1m\nthinktime=10s\n")[0].thinktimeNs == 10 * NS.perSecond)
     }
 }

@@ -47,7 +47,7 @@ import Testing
         "--rw=read --bsrange=4k-16k", "--rw=randwrite --bs=8k --random_distribution=zipf:0.9",
         "--rw=randread --bs=16k --random_distribution=normal:30 --norandommap",
         "--rw=randrw --bs=4k,64k --random_distribution=pareto:0.7",
-        "--rw=randread --bs=16k --blockalign=4k --norandommap",
+        "--rw=randread --bs=16k --blockalign=4k --norandommap", "--rw=randwrite --bs=16k --blockalign=4k --random_distribution=zipf:1.1",
     ])
     func everyIOInsideTheRegionAndAligned(_ args: String) throws {
         let start: UInt64 = 1 << 20, end = start + (10 << 20) + 3 * 1024
@@ -71,5 +71,15 @@ import Testing
         #expect(take(&d, 3000) != seqA)
         var e = try planner(args + " --randrepeat=0"), f = try planner(args + " --randrepeat=0")
         #expect(take(&e, 3000) != take(&f, 3000))
+    }
+}
+
+@Suite struct AlignmentTests {
+    /// Without the map, blockalign below the block size lets I/Os start on any aligned offset.
+    @Test func unmappedOffsetsUseBlockalignGranularity() throws {
+        var p = try planner("--rw=randread --bs=16k --blockalign=4k --norandommap --size=1m", timeBased: true)
+        let ios = take(&p, 5000)
+        #expect(ios.allSatisfy { $0.offset % 4096 == 0 && $0.offset + 16384 <= 1 << 20 })
+        #expect(ios.contains { $0.offset % 16384 != 0 })
     }
 }
