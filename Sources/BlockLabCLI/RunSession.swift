@@ -72,6 +72,10 @@ struct RunSession {
         return output.errors.isEmpty ? 0 : 1
     }
 
+    private func safe(_ text: String) -> String {
+        String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+    }
+
     /// `results/20261126-230300-randread-4k-qd32.json`: when, what, how deep.
     func saveResult(_ json: String, jobs: [JobSpec], timestampMs: UInt64) throws -> String {
         try FileManager.default.createDirectory(atPath: resultsDirectory, withIntermediateDirectories: true)
@@ -81,9 +85,13 @@ struct RunSession {
         gmtime_r(&t, &tmv)
         let stamp = String(format: "%04d%02d%02d-%02d%02d%02d", tmv.tm_year + 1900, tmv.tm_mon + 1, tmv.tm_mday, tmv.tm_hour, tmv.tm_min, tmv.tm_sec)
         let bs = Units.formatBytes(UInt64(first.maxBlockSize)).lowercased().replacingOccurrences(of: "ib", with: "")
-        let safeName = String(first.name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
-        var name = "\(stamp)-\(safeName)-\(first.rw.rawValue)-\(bs)-qd\(first.iodepth)"
-        if jobs.count > 1 { name += "-\(jobs.count)jobs" }
+        let file = jobArguments.first { !$0.hasPrefix("-") }.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent }
+        var name: String
+        if jobs.count > 1 {
+            name = "\(stamp)-\(safe(file ?? first.name))-\(jobs.count)jobs"
+        } else {
+            name = "\(stamp)-\(safe(first.name))-\(first.rw.rawValue)-\(bs)-qd\(first.iodepth)"
+        }
         if let v = first.volume { name += "-" + String(v.prefix { $0 != ":" }) }
         var path = "\(resultsDirectory)/\(name).json"
         var n = 2
