@@ -27,7 +27,7 @@ struct ProfileDocument {
     private mutating func flatten(_ dict: [String: Any], prefix: String) throws {
         for (k, v) in dict {
             let key = prefix.isEmpty ? k : "\(prefix).\(k)"
-            keys.append(key)
+            if !(v is [String: Any]) { keys.append(key) }
             switch v {
             case let d as [String: Any]: try flatten(d, prefix: key)
             case let b as Bool: strings[key] = b ? "true" : "false"
