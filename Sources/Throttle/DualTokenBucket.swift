@@ -17,6 +17,14 @@ public final class DualTokenBucket: @unchecked Sendable {
     public let bytes: GCRA?
     public let epoch: UInt64
     private let state: Atomic<WordPair>
+    /// Copies of the two halves of `state`, stored after every successful exchange. On
+    /// x86-64 even an atomic 128-bit *load* is a locked cmpxchg16b (~as dear as the
+    /// exchange itself), so peeks read these plain 64-bit words instead, and reservations
+    /// use them as the expected value: if they are stale or torn the exchange fails,
+    /// returns the true state, and the loop retries with it. Correctness rests on the
+    /// exchange alone; the copies only save the extra locked instruction.
+    private let shadowOps: Atomic<UInt64>
+    private let shadowBytes: Atomic<UInt64>
 
     public init(ops: GCRA?, bytes: GCRA?, initialOps: UInt64? = nil, initialBytes: UInt64? = nil, epoch: UInt64) {
         self.ops = ops
@@ -25,6 +33,12 @@ public final class DualTokenBucket: @unchecked Sendable {
         let ko = ops.map { $0.initialState(balance: initialOps ?? $0.burst) } ?? 0
         let kb = bytes.map { $0.initialState(balance: initialBytes ?? $0.burst) } ?? 0
         state = Atomic(WordPair(first: UInt(ko), second: UInt(kb)))
+        shadowOps = Atomic(ko)
+        shadowBytes = Atomic(kb)
+    }
+
+    @inline(__always) private var guess: WordPair {
+        WordPair(first: UInt(shadowOps.load(ordering: .relaxed)), second: UInt(shadowBytes.load(ordering: .relaxed)))
     }
 
     @inline(__always) func elapsed(_ t: UInt64) -> UInt64 { t > epoch ? t - epoch : 0 }
@@ -57,13 +71,17 @@ public final class DualTokenBucket: @unchecked Sendable {
     @inline(__always)
     public func reserve(opCost: UInt64, byteCost: UInt64, arrival: UInt64, allowDebt: Bool) -> UInt64? {
         let el = elapsed(arrival)
-        var w = state.load(ordering: .relaxed)
+        var w = guess
         while true {
             guard let first = plan(w, opCost: opCost, byteCost: byteCost, el: el, debt: allowDebt) else { return nil }
             // Book both dimensions at the common go-time.
             let second = first.go == el ? first : plan(w, opCost: opCost, byteCost: byteCost, el: first.go, debt: allowDebt)!
             let r = state.compareExchange(expected: w, desired: second.w, ordering: .relaxed)
-            if r.exchanged { return max(arrival, epoch + second.go) }
+            if r.exchanged {
+                shadowOps.store(UInt64(second.w.first), ordering: .relaxed)
+                shadowBytes.store(UInt64(second.w.second), ordering: .relaxed)
+                return max(arrival, epoch + second.go)
+            }
             w = r.original
         }
     }
@@ -71,7 +89,7 @@ public final class DualTokenBucket: @unchecked Sendable {
     /// The go-time a reservation at `arrival` would get, without reserving (debt allowed).
     @inline(__always)
     public func peek(opCost: UInt64, byteCost: UInt64, arrival: UInt64) -> UInt64 {
-        let p = plan(state.load(ordering: .relaxed), opCost: opCost, byteCost: byteCost, el: elapsed(arrival), debt: true)!
+        let p = plan(guess, opCost: opCost, byteCost: byteCost, el: elapsed(arrival), debt: true)!
         return max(arrival, epoch + p.go)
     }
 
@@ -80,6 +98,16 @@ public final class DualTokenBucket: @unchecked Sendable {
         let w = state.load(ordering: .relaxed)
         let el = elapsed(now)
         return (ops?.balance(k: UInt64(w.first), elapsed: el), bytes?.balance(k: UInt64(w.second), elapsed: el))
+    }
+
+    /// Whether both dimensions are full at `now` (no division: compares products).
+    @inline(__always)
+    public func isFull(now: UInt64) -> Bool {
+        let el = elapsed(now)
+        let w = guess
+        if let g = ops, !g.hasEmitted(UInt64(w.first), elapsed: el) { return false }
+        if let g = bytes, !g.hasEmitted(UInt64(w.second), elapsed: el) { return false }
+        return true
     }
 
     /// When both dimensions will be full again if nothing more is taken (absolute ns).

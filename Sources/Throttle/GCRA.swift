@@ -58,10 +58,13 @@ public struct GCRA: Sendable, Equatable {
     /// Schedules `cost` tokens arriving at `elapsed` (ns since the bucket's epoch) given
     /// state `k`. Returns the elapsed time at which the request may go (>= `elapsed`) and
     /// the new state, or nil when `cost > burst` and debt is not allowed.
+    ///
+    /// Divisions are the expensive part (a 128-by-64-bit divide each), so the common cases
+    /// avoid them by comparing products instead: "n tokens emitted by `elapsed`" is
+    /// n * 1e9 <= elapsed * rate. E(elapsed) itself is computed only when the bucket may be
+    /// full (k < E), and the go-time only when the request must wait.
     @inline(__always)
     public func schedule(k: UInt64, cost: UInt64, elapsed: UInt64, allowDebt: Bool) -> (go: UInt64, k: UInt64)? {
-        let e = emitted(elapsedNs: elapsed)
-        let base = max(k, e)
         let fit: UInt64
         if cost > burst {
             guard allowDebt else { return nil }
@@ -69,14 +72,26 @@ public struct GCRA: Sendable, Equatable {
         } else {
             fit = cost
         }
-        let need = base + fit            // conformance: E(go) >= need - burst
-        let go: UInt64
-        if need <= e + burst {
-            go = elapsed
-        } else {
-            go = max(elapsed, elapsedUntil(tokens: need - burst))
+        let now = elapsed.multipliedFullWidth(by: rate)           // elapsed * rate, 128-bit
+        // k < E(elapsed)  <=>  (k + 1) * 1e9 <= elapsed * rate: the bucket is full.
+        let base = Self.lessOrEqual((k &+ 1).multipliedFullWidth(by: NS.billion), now) ? emitted(elapsedNs: elapsed) : k
+        let need = base + fit
+        // Conformant iff need - burst tokens are emitted by `elapsed`.
+        if need <= burst || Self.lessOrEqual((need - burst).multipliedFullWidth(by: NS.billion), now) {
+            return (elapsed, base + cost)
         }
-        return (go, base + cost)
+        return (max(elapsed, elapsedUntil(tokens: need - burst)), base + cost)
+    }
+
+    /// Whether `tokens` tokens have been emitted by `elapsed`: tokens * 1e9 <= elapsed * rate.
+    @inline(__always)
+    public func hasEmitted(_ tokens: UInt64, elapsed: UInt64) -> Bool {
+        Self.lessOrEqual(tokens.multipliedFullWidth(by: NS.billion), elapsed.multipliedFullWidth(by: rate))
+    }
+
+    @inline(__always)
+    static func lessOrEqual(_ a: (high: UInt64, low: UInt64), _ b: (high: UInt64, low: UInt64)) -> Bool {
+        a.high < b.high || (a.high == b.high && a.low <= b.low)
     }
 
     /// Tokens in the bucket at `elapsed` for state `k`: negative while in debt.

@@ -34,7 +34,7 @@ public final class CreditTracker: @unchecked Sendable {
     @inline(__always)
     func observe(now: UInt64) {
         let since = emptySince.load(ordering: .relaxed)
-        guard since != .max else { return }
+        guard since != .max, credits.bucket.isFull(now: now) else { return }
         let full = credits.bucket.fullAt()
         guard full <= now else { return }
         if emptySince.compareExchange(expected: since, desired: .max, ordering: .acquiringAndReleasing).exchanged {

@@ -30,8 +30,7 @@ extension VolumeShaper {
             ])))
         }
         let t = accounting.totals
-        out.append(("throttled_ns", .uint(throttled.ns)))
-        out.append(("throttled_ios", .uint(throttled.ios)))
+        out.append(("throttled_ns", .uint(throttledNs)))
         out.append(("raw_ios", .uint(t.rawIOs)))
         out.append(("raw_bytes", .uint(t.rawBytes)))
         out.append(("ebs_ops", .uint(t.ebsOps)))

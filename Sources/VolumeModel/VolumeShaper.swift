@@ -17,11 +17,16 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public let epoch: UInt64
     /// The volume's own credit bucket (gp2 I/O credits, st1/sc1 throughput credits).
     public let credits: CreditTracker?
-    private let groups: UnsafeMutableBufferPointer<DualTokenBucket>
-    /// Tracker for each group (nil for peak limiters), same indexes as `groups`.
-    private let groupTrackers: UnsafeMutableBufferPointer<CreditTracker?>
-    private let throttledNs = Atomic<UInt64>(0)
-    private let throttledIOs = Atomic<UInt64>(0)
+    /// The bucket groups and the credit trackers, held unretained in buffers allocated once:
+    /// reference counting on the per-I/O path would cost more than the arithmetic (each
+    /// retain/release is an atomic operation). `keep` owns them for the shaper's lifetime.
+    private let groups: UnsafeMutableBufferPointer<Unmanaged<DualTokenBucket>>
+    private let trackers: UnsafeMutableBufferPointer<Unmanaged<CreditTracker>>
+    /// Bit i set: group i is a credit bucket, tracked by trackers[trackerIndex[i]].
+    private let creditMask: UInt32
+    private let trackerIndex: (Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8)
+    private let keep: [AnyObject]
+    private let throttledTotal = Atomic<UInt64>(0)
 
     /// - instance: shared by every volume on the same instance; nil for no instance limit.
     public init(volume v: ResolvedVolume, instance: InstanceLimits? = nil, epoch: UInt64 = 0) {
@@ -49,39 +54,60 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
             list.append((i.peak, nil))
             if let c = i.credits { list.append((c.credits.bucket, c)) }
         }
+        precondition(list.count <= 8)
         groups = .allocate(capacity: list.count)
-        _ = groups.initialize(from: list.map(\.0))
-        groupTrackers = .allocate(capacity: list.count)
-        _ = groupTrackers.initialize(from: list.map(\.1))
+        _ = groups.initialize(from: list.map { Unmanaged.passUnretained($0.0) })
+        let tracked = list.compactMap(\.1)
+        trackers = .allocate(capacity: max(1, tracked.count))
+        _ = trackers.initialize(from: tracked.map { Unmanaged.passUnretained($0) })
+        var mask: UInt32 = 0
+        var index: [Int8] = Array(repeating: -1, count: 8)
+        var n: Int8 = 0
+        for (i, g) in list.enumerated() where g.1 != nil { mask |= 1 << UInt32(i); index[i] = n; n += 1 }
+        creditMask = mask
+        trackerIndex = (index[0], index[1], index[2], index[3], index[4], index[5], index[6], index[7])
+        keep = list.map { $0.0 as AnyObject } + tracked
     }
 
     deinit {
-        groups.deinitialize().deallocate()
-        groupTrackers.deinitialize().deallocate()
+        groups.deallocate()
+        trackers.deallocate()
     }
+
+    @inline(__always) private func tracker(forGroup i: Int) -> Unmanaged<CreditTracker> {
+        let idx = withUnsafeBytes(of: trackerIndex) { Int($0.load(fromByteOffset: i, as: Int8.self)) }
+        return trackers[idx]
+    }
+
+    private var trackerCount: Int { creditMask.nonzeroBitCount }
 
     public func admit(direction: IODirection, offset: UInt64, length: UInt32, now: UInt64) -> UInt64 {
         let (ops, bytes) = accounting.account(offset: offset, length: length)
         if groups.isEmpty || (ops == 0 && bytes == 0) { return now }
-        for t in groupTrackers { t?.observe(now: now) }
+        let nt = trackerCount
+        for i in 0..<nt { trackers[i]._withUnsafeGuaranteedRef { $0.observe(now: now) } }
         // Peek: the common go-time, noting which credit buckets are the ones holding it back.
         var g = now
         var creditHeld: UInt32 = 0
         for i in 0..<groups.count {
-            let p = groups[i].peek(opCost: ops, byteCost: bytes, arrival: g)
+            let p = groups[i]._withUnsafeGuaranteedRef { $0.peek(opCost: ops, byteCost: bytes, arrival: g) }
             if p > g {
-                if groupTrackers[i] != nil { creditHeld |= 1 << UInt32(i) }
+                creditHeld |= creditMask & (1 << UInt32(i))
                 g = p
             }
         }
-        for b in groups { g = max(g, b.reserve(opCost: ops, byteCost: bytes, arrival: g, allowDebt: true)!) }
+        // Book every group at g (BucketChain's rule, written out to avoid retains).
+        for i in 0..<groups.count {
+            g = max(g, groups[i]._withUnsafeGuaranteedRef { $0.reserve(opCost: ops, byteCost: bytes, arrival: g, allowDebt: true)! })
+        }
         if creditHeld != 0 {
             // The bucket handed out its last credit at g: that is when it ran empty.
-            for i in 0..<groups.count where creditHeld & (1 << UInt32(i)) != 0 { groupTrackers[i]!.markEmpty(at: g) }
+            for i in 0..<groups.count where creditHeld & (1 << UInt32(i)) != 0 {
+                tracker(forGroup: i)._withUnsafeGuaranteedRef { $0.markEmpty(at: g) }
+            }
         }
         if g > now {
-            throttledNs.add(g - now, ordering: .relaxed)
-            throttledIOs.add(1, ordering: .relaxed)
+            throttledTotal.wrappingAdd(g - now, ordering: .relaxed)
         }
         return g
     }
@@ -90,18 +116,17 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         latency.sample(offset: offset, issuedAt: issuedAt, direction: direction)
     }
 
-    /// Time spent waiting in the throttle so far (ns) and the I/Os that waited.
-    public var throttled: (ns: UInt64, ios: UInt64) {
-        (throttledNs.load(ordering: .relaxed), throttledIOs.load(ordering: .relaxed))
-    }
+    /// Time spent waiting in the throttle so far (ns), summed over I/Os. (No count of the
+    /// I/Os that waited: one more locked add per I/O was not worth it.)
+    public var throttledNs: UInt64 { throttledTotal.load(ordering: .relaxed) }
 
     public func sample(now: UInt64) -> [(String, Double)] {
-        for t in groupTrackers { t?.observe(now: now) }
+        for i in 0..<trackerCount { trackers[i].takeUnretainedValue().observe(now: now) }
         var out: [(String, Double)] = []
         if let c = credits { out.append(("burst_balance_pct", c.credits.burstBalancePercent(now: now))) }
         if let c = instance?.credits { out.append(("instance_burst_balance_pct", c.credits.burstBalancePercent(now: now))) }
         let t = accounting.totals
-        out.append(("throttled_ms", Double(throttled.ns) / 1e6))
+        out.append(("throttled_ms", Double(throttledNs) / 1e6))
         out.append(("ebs_ops", Double(t.ebsOps)))
         out.append(("raw_ios", Double(t.rawIOs)))
         return out
@@ -119,7 +144,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public func hostBound(observedIOPS: Double, observedBytesPerSec: Double, elapsedNs: UInt64) -> String? {
         let env = envelope
         guard env.iops != nil || env.bytesPerSec != nil, elapsedNs > 0 else { return nil }
-        let waited = Double(throttled.ns) / Double(elapsedNs)
+        let waited = Double(throttledNs) / Double(elapsedNs)
         let iopsShort = env.iops.map { observedIOPS < 0.9 * Double($0) } ?? true
         let bytesShort = env.bytesPerSec.map { observedBytesPerSec < 0.9 * Double($0) } ?? true
         guard iopsShort && bytesShort && waited < 0.01 else { return nil }
