@@ -29,7 +29,10 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     private let throttledTotal = Atomic<UInt64>(0)
 
     /// - instance: shared by every volume on the same instance; nil for no instance limit.
-    public init(volume v: ResolvedVolume, instance: InstanceLimits? = nil, epoch: UInt64 = 0) {
+    /// - epoch: the run's start on the engine's clock (`clock.now()`), or 0 in the simulator.
+    ///   Buckets start with their starting balance at the epoch; a wrong (early) epoch would
+    ///   make every bucket look long refilled.
+    public init(volume v: ResolvedVolume, instance: InstanceLimits? = nil, epoch: UInt64) {
         volume = v
         self.instance = instance
         self.epoch = epoch
@@ -67,6 +70,12 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         creditMask = mask
         trackerIndex = (index[0], index[1], index[2], index[3], index[4], index[5], index[6], index[7])
         keep = list.map { $0.0 as AnyObject } + tracked
+    }
+
+    /// A shaper whose buckets start now on `clock` (for real runs).
+    public convenience init(volume: ResolvedVolume, instance: InstanceProfile?, clock: MonotonicClock) {
+        let now = clock.now()
+        self.init(volume: volume, instance: instance.map { InstanceLimits(profile: $0, epoch: now) }, epoch: now)
     }
 
     deinit {

@@ -47,7 +47,7 @@ func throttleMicrobench(iterations: Int = 4_000_000) -> [String] {
         do {
             let v = try VolumeSpec.parse(spec).resolve(in: store)
             let limits = try instance.map { InstanceLimits(profile: try store.instance(named: $0), epoch: 0) }
-            let shaper = VolumeShaper(volume: v, instance: limits)
+            let shaper = VolumeShaper(volume: v, instance: limits, epoch: 0)
             var offset: UInt64 = 0
             t = clock.now()
             for i in 0..<iterations {

@@ -25,7 +25,7 @@ func episodes(_ r: SimulationResult) -> [(empty: UInt64, full: UInt64?)] {
 @Test func gp2BurstEmptiesAtBalanceOverBurstMinusBaseline() throws {
     // 100 GiB gp2 (baseline 300, burst 3,000), 5 % of 5.4 M credits = 270,000:
     // at 3,000 IOPS demand it empties after 270,000 / 2,700 = exactly 100 s.
-    let shaper = VolumeShaper(volume: try resolve("gp2:size=100g,burst-balance=5%"))
+    let shaper = VolumeShaper(volume: try resolve("gp2:size=100g,burst-balance=5%"), epoch: 0)
     let source = try JobIOSource(spec: job(.randread, bs: 16384, iodepth: 64, runtime: 0), defaultSize: 100 << 30)
     let r = Simulator(shaper: shaper, intervalNs: 10 * S).run([
         SimPhase(name: "burst", source: source, iodepth: 64, rateIOPS: 3000, runtimeNs: 150 * S),
@@ -46,7 +46,7 @@ func episodes(_ r: SimulationResult) -> [(empty: UInt64, full: UInt64?)] {
     // 500 GiB st1: burst 128,000,000 B/s, baseline 20,480,000 B/s, 500 GiB of credit,
     // starting at 10 %: empty after about 53.687 GB / 107.52 MB/s = 499.3 s.
     let v = try resolve("st1:size=500g,burst-balance=10%")
-    let shaper = VolumeShaper(volume: v)
+    let shaper = VolumeShaper(volume: v, epoch: 0)
     let spec = job(.read, bs: 1 << 20, iodepth: 8, runtime: 800 * S)
     let r = Simulator(shaper: shaper, intervalNs: 50 * S).run([
         SimPhase(name: "scan", source: try JobIOSource(spec: spec, defaultSize: v.sizeBytes), iodepth: 8, runtimeNs: 800 * S),
@@ -66,7 +66,7 @@ func episodes(_ r: SimulationResult) -> [(empty: UInt64, full: UInt64?)] {
     // io2 at 20,000 IOPS on a t3.micro (max 11,800, baseline 500): the instance's max applies.
     let v = try resolve("io2:size=100g,iops=20000")
     let inst = InstanceLimits(profile: try store.instance(named: "t3.micro"), epoch: 0)
-    let shaper = VolumeShaper(volume: v, instance: inst)
+    let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0)
     let spec = job(.randread, bs: 16384, iodepth: 64, runtime: 10 * S)
     let r = Simulator(shaper: shaper, intervalNs: 1 * S).run([
         SimPhase(name: "x", source: try JobIOSource(spec: spec, defaultSize: v.sizeBytes), iodepth: 64, runtimeNs: 10 * S),
@@ -99,7 +99,7 @@ func episodes(_ r: SimulationResult) -> [(empty: UInt64, full: UInt64?)] {
 }
 
 @Test func serviceTimeFollowsTheLatencyModel() throws {
-    let shaper = VolumeShaper(volume: try resolve("io2:size=100g,iops=20000"))
+    let shaper = VolumeShaper(volume: try resolve("io2:size=100g,iops=20000"), epoch: 0)
     var samples: [UInt64] = []
     for i: UInt64 in 0..<20_000 { samples.append(shaper.serviceTime(direction: .read, offset: i * 4096, length: 4096, issuedAt: i * 1000)) }
     samples.sort()
@@ -110,13 +110,13 @@ func episodes(_ r: SimulationResult) -> [(empty: UInt64, full: UInt64?)] {
     let p99 = Double(samples[samples.count * 99 / 100]) / 1000
     #expect(abs(p99 - shaper.latency.spec.p99Us) < shaper.latency.spec.p99Us * 0.1)
     // Deterministic: same I/O, same answer.
-    let again = VolumeShaper(volume: try resolve("io2:size=100g,iops=20000"))
+    let again = VolumeShaper(volume: try resolve("io2:size=100g,iops=20000"), epoch: 0)
     #expect(again.serviceTime(direction: .read, offset: 4096, length: 4096, issuedAt: 1000)
         == shaper.serviceTime(direction: .read, offset: 4096, length: 4096, issuedAt: 1000))
 }
 
 @Test func hostBoundWarnsOnlyBelowTheEnvelope() throws {
-    let shaper = VolumeShaper(volume: try resolve("gp3:size=500g,iops=6000,throughput=250"))
+    let shaper = VolumeShaper(volume: try resolve("gp3:size=500g,iops=6000,throughput=250"), epoch: 0)
     #expect(shaper.hostBound(observedIOPS: 1000, observedBytesPerSec: 4e6, elapsedNs: 10 * S) != nil)
     #expect(shaper.hostBound(observedIOPS: 5900, observedBytesPerSec: 24e6, elapsedNs: 10 * S) == nil)
 }
