@@ -1,0 +1,138 @@
+import BlockLabCore
+import Synchronization
+
+/// Two token buckets (operations and bytes), each with its own rate and burst, admitted
+/// together: both `k`s live in one 128-bit atomic word (`WordPair`, one cmpxchg16b on
+/// x86-64), so a request reserves in both dimensions in a single compare-exchange.
+///
+/// The request goes at G = max(go_ops, go_bytes), and both reservations are made *at G*
+/// (not at arrival): a dimension that would have let the request go earlier must not book
+/// the tokens earlier than they are really used, or its window bound would leak. Since a
+/// bucket's go-time is monotone in arrival time, re-scheduling at G is conformant in both.
+///
+/// A dimension with no limit is nil. A volume's credit bucket, or a group of buckets
+/// admitted one after another (see `BucketChain`), uses `peek` then `commit`.
+public final class DualTokenBucket: @unchecked Sendable {
+    public let ops: GCRA?
+    public let bytes: GCRA?
+    public let epoch: UInt64
+    private let state: Atomic<WordPair>
+    /// Copies of the two halves of `state`, stored after every successful exchange. On
+    /// x86-64 even an atomic 128-bit *load* is a locked cmpxchg16b (~as dear as the
+    /// exchange itself), so peeks read these plain 64-bit words instead, and reservations
+    /// use them as the expected value: if they are stale or torn the exchange fails,
+    /// returns the true state, and the loop retries with it. Correctness rests on the
+    /// exchange alone; the copies only save the extra locked instruction.
+    private let shadowOps: Atomic<UInt64>
+    private let shadowBytes: Atomic<UInt64>
+
+    public init(ops: GCRA?, bytes: GCRA?, initialOps: UInt64? = nil, initialBytes: UInt64? = nil, epoch: UInt64) {
+        self.ops = ops
+        self.bytes = bytes
+        self.epoch = epoch
+        let ko = ops.map { $0.initialState(balance: initialOps ?? $0.burst) } ?? 0
+        let kb = bytes.map { $0.initialState(balance: initialBytes ?? $0.burst) } ?? 0
+        state = Atomic(WordPair(first: UInt(ko), second: UInt(kb)))
+        shadowOps = Atomic(ko)
+        shadowBytes = Atomic(kb)
+    }
+
+    @inline(__always) private var guess: WordPair {
+        WordPair(first: UInt(shadowOps.load(ordering: .relaxed)), second: UInt(shadowBytes.load(ordering: .relaxed)))
+    }
+
+    @inline(__always) func elapsed(_ t: UInt64) -> UInt64 { t > epoch ? t - epoch : 0 }
+
+    /// Go-time (elapsed) in both dimensions at `el`, and the new state; nil if too large.
+    @inline(__always)
+    private func plan(_ w: WordPair, opCost: UInt64, byteCost: UInt64, el: UInt64, debt: Bool) -> (go: UInt64, w: WordPair)? {
+        var go = el
+        var ko = UInt64(w.first), kb = UInt64(w.second)
+        if let g = ops, opCost > 0 {
+            guard let s = g.schedule(k: ko, cost: opCost, elapsed: el, allowDebt: debt) else { return nil }
+            go = max(go, s.go); ko = s.k
+        }
+        if let g = bytes, byteCost > 0 {
+            guard let s = g.schedule(k: kb, cost: byteCost, elapsed: el, allowDebt: debt) else { return nil }
+            go = max(go, s.go); kb = s.k
+        }
+        return (go, WordPair(first: UInt(ko), second: UInt(kb)))
+    }
+
+    /// Reserves `opCost` operations and `byteCost` bytes for a request arriving at `now`:
+    /// the wait is the longer of the two. `tooLarge` if either cost exceeds its burst.
+    @inline(__always)
+    public func admit(opCost: UInt64, byteCost: UInt64, now: UInt64) -> Admission {
+        guard let g = reserve(opCost: opCost, byteCost: byteCost, arrival: now, allowDebt: false) else { return .tooLarge }
+        return g <= now ? .go : .wait(until: g)
+    }
+
+    /// Absolute go-time after reserving both dimensions at it; nil if too large and no debt.
+    @inline(__always)
+    public func reserve(opCost: UInt64, byteCost: UInt64, arrival: UInt64, allowDebt: Bool) -> UInt64? {
+        let el = elapsed(arrival)
+        var w = guess
+        while true {
+            guard let first = plan(w, opCost: opCost, byteCost: byteCost, el: el, debt: allowDebt) else { return nil }
+            // Book both dimensions at the common go-time.
+            let second = first.go == el ? first : plan(w, opCost: opCost, byteCost: byteCost, el: first.go, debt: allowDebt)!
+            let r = state.compareExchange(expected: w, desired: second.w, ordering: .relaxed)
+            if r.exchanged {
+                shadowOps.store(UInt64(second.w.first), ordering: .relaxed)
+                shadowBytes.store(UInt64(second.w.second), ordering: .relaxed)
+                return max(arrival, epoch + second.go)
+            }
+            w = r.original
+        }
+    }
+
+    /// The go-time a reservation at `arrival` would get, without reserving (debt allowed).
+    @inline(__always)
+    public func peek(opCost: UInt64, byteCost: UInt64, arrival: UInt64) -> UInt64 {
+        let p = plan(guess, opCost: opCost, byteCost: byteCost, el: elapsed(arrival), debt: true)!
+        return max(arrival, epoch + p.go)
+    }
+
+    /// Tokens available at `now` per dimension (nil: unlimited; negative: in debt).
+    public func balance(now: UInt64) -> (ops: Int64?, bytes: Int64?) {
+        let w = state.load(ordering: .relaxed)
+        let el = elapsed(now)
+        return (ops?.balance(k: UInt64(w.first), elapsed: el), bytes?.balance(k: UInt64(w.second), elapsed: el))
+    }
+
+    /// Whether both dimensions are full at `now` (no division: compares products).
+    @inline(__always)
+    public func isFull(now: UInt64) -> Bool {
+        let el = elapsed(now)
+        let w = guess
+        if let g = ops, !g.hasEmitted(UInt64(w.first), elapsed: el) { return false }
+        if let g = bytes, !g.hasEmitted(UInt64(w.second), elapsed: el) { return false }
+        return true
+    }
+
+    /// When both dimensions will be full again if nothing more is taken (absolute ns).
+    public func fullAt() -> UInt64 {
+        let w = state.load(ordering: .relaxed)
+        let o = ops.map { $0.fullAt(k: UInt64(w.first)) } ?? 0
+        let b = bytes.map { $0.fullAt(k: UInt64(w.second)) } ?? 0
+        return epoch + max(o, b)
+    }
+}
+
+/// Several bucket groups that one request must pass, each atomic on its own (a volume's
+/// limits, its credit bucket, the instance's shared limits). The request's go-time G is
+/// found by peeking at every group, then each group is booked at G. Without contention the
+/// result is exactly a reservation in all groups at G; if another thread books a group
+/// between the peek and the commit, that group answers later than G, the later time is
+/// used for the groups after it, and the groups already booked hold the request slightly
+/// early (by the racing request's cost): a bounded, contention-only inexactness, the price
+/// of having no lock across groups.
+public enum BucketChain {
+    @inline(__always)
+    public static func reserve(_ groups: UnsafeBufferPointer<DualTokenBucket>, opCost: UInt64, byteCost: UInt64, arrival: UInt64) -> UInt64 {
+        var g = arrival
+        for b in groups { g = max(g, b.peek(opCost: opCost, byteCost: byteCost, arrival: g)) }
+        for b in groups { g = max(g, b.reserve(opCost: opCost, byteCost: byteCost, arrival: g, allowDebt: true)!) }
+        return g
+    }
+}

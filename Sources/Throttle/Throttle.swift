@@ -1,1 +1,0 @@
-// Token buckets, GCRA and credit buckets: see issue 3.

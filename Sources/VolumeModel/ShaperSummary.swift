@@ -1,0 +1,61 @@
+import BlockLabCore
+import Throttle
+
+extension VolumeShaper {
+    /// `blocklab.volume` in results: the model, its limits, throttled time, raw vs EBS-counted
+    /// I/O, and for each credit bucket when it ran empty and when it was full again.
+    public func summary(now: UInt64) -> JSONValue {
+        _ = sample(now: now) // closes refilled credit episodes
+        let v = volume
+        func opt(_ x: UInt64?) -> JSONValue { x.map { .uint($0) } ?? .null }
+        var model: [(String, JSONValue)] = [
+            ("type", .string(v.name)), ("rules", .string(v.profile.rules.rawValue)), ("source", .string(v.profile.source)),
+            ("size_gib", .uint(v.sizeGiB)), ("ebs_op_size", .uint(v.profile.opSize)),
+            ("baseline_iops", opt(v.baselineIOPS)), ("peak_iops", opt(v.peakIOPS)),
+            ("baseline_bytes_per_sec", opt(v.baselineBytesPerSec)), ("peak_bytes_per_sec", opt(v.peakBytesPerSec)),
+            ("latency_us", .object([
+                ("floor", .double(v.profile.latency.floorUs)), ("median", .double(v.profile.latency.medianUs)),
+                ("p99", .double(v.profile.latency.p99Us)), ("documented", .string(v.profile.latency.documented)),
+                ("note", .string(v.profile.latency.note)),
+            ])),
+        ]
+        for (k, text) in v.profile.notes.sorted(by: { $0.key < $1.key }) { model.append((k, .string(text))) }
+        var out: [(String, JSONValue)] = [("model", .object(model))]
+        if let i = instance?.profile {
+            out.append(("instance", .object([
+                ("type", .string(i.name)), ("source", .string(i.source)),
+                ("baseline_iops", .uint(i.baselineIOPS)), ("max_iops", .uint(i.maxIOPS)),
+                ("baseline_bytes_per_sec", .uint(i.baselineBytesPerSec)), ("max_bytes_per_sec", .uint(i.maxBytesPerSec)),
+                ("burst_minutes_per_24h", .uint(i.burstMinutes)),
+            ])))
+        }
+        let t = accounting.totals
+        out.append(("throttled_ns", .uint(throttledNs)))
+        out.append(("raw_ios", .uint(t.rawIOs)))
+        out.append(("raw_bytes", .uint(t.rawBytes)))
+        out.append(("ebs_ops", .uint(t.ebsOps)))
+        out.append(("ebs_charged_bytes", .uint(t.chargedBytes)))
+        var buckets: [JSONValue] = []
+        for (name, tracker) in [("volume", credits), ("instance", instance?.credits)] {
+            guard let tracker else { continue }
+            buckets.append(Self.creditJSON(name: name, tracker: tracker, now: now, epoch: epoch))
+        }
+        out.append(("credit_buckets", .array(buckets)))
+        return .object(out)
+    }
+
+    static func creditJSON(name: String, tracker: CreditTracker, now: UInt64, epoch: UInt64) -> JSONValue {
+        let b = tracker.credits.bucket
+        var cap: [(String, JSONValue)] = []
+        if let o = b.ops { cap.append(("ops", .object([("rate", .uint(o.rate)), ("capacity", .uint(o.burst))]))) }
+        if let x = b.bytes { cap.append(("bytes", .object([("rate", .uint(x.rate)), ("capacity", .uint(x.burst))]))) }
+        let episodes: [JSONValue] = tracker.history().map { e in
+            .object([("empty_ns", .uint(e.empty - epoch)), ("full_again_ns", e.full.map { .uint($0 - epoch) } ?? .null)])
+        }
+        return .object([
+            ("name", .string(name)), ("limits", .object(cap)),
+            ("burst_balance_pct", .double(tracker.credits.burstBalancePercent(now: now))),
+            ("episodes", .array(episodes)),
+        ])
+    }
+}

@@ -1,1 +1,0 @@
-// EBS volume and instance models: see issue 3.

@@ -1,0 +1,166 @@
+import BlockLabCore
+import Synchronization
+import Throttle
+
+/// An emulated EBS volume (optionally behind an instance's shared EBS limits), seen by the
+/// engine through `IOShaper`. Per I/O: EBS accounting (split/merge into operations), then
+/// every bucket group — the volume's peak limiter, its credit bucket, the instance's peak
+/// and credit buckets — booked at one common go-time (`BucketChain`'s rule). All state is
+/// atomics; admit() takes no lock and allocates nothing. The time an I/O waits here is
+/// device latency: the engine measures from when the I/O was due, so returning the go-time
+/// is enough.
+public final class VolumeShaper: IOShaper, @unchecked Sendable {
+    public let volume: ResolvedVolume
+    public let instance: InstanceLimits?
+    public let accounting: EBSAccounting
+    public let latency: LatencyModel
+    public let epoch: UInt64
+    /// The volume's own credit bucket (gp2 I/O credits, st1/sc1 throughput credits).
+    public let credits: CreditTracker?
+    /// The bucket groups and the credit trackers, held unretained in buffers allocated once:
+    /// reference counting on the per-I/O path would cost more than the arithmetic (each
+    /// retain/release is an atomic operation). `keep` owns them for the shaper's lifetime.
+    private let groups: UnsafeMutableBufferPointer<Unmanaged<DualTokenBucket>>
+    private let trackers: UnsafeMutableBufferPointer<Unmanaged<CreditTracker>>
+    /// Bit i set: group i is a credit bucket, tracked by trackers[trackerIndex[i]].
+    private let creditMask: UInt32
+    private let trackerIndex: (Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8)
+    private let keep: [AnyObject]
+    private let throttledTotal = Atomic<UInt64>(0)
+
+    /// - instance: shared by every volume on the same instance; nil for no instance limit.
+    /// - epoch: the run's start on the engine's clock (`clock.now()`), or 0 in the simulator.
+    ///   Buckets start with their starting balance at the epoch; a wrong (early) epoch would
+    ///   make every bucket look long refilled.
+    public init(volume v: ResolvedVolume, instance: InstanceLimits? = nil, epoch: UInt64) {
+        volume = v
+        self.instance = instance
+        self.epoch = epoch
+        accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp)
+        latency = LatencyModel(v.profile.latency)
+        var list: [(DualTokenBucket, CreditTracker?)] = []
+        if v.peakIOPS != nil || v.peakBytesPerSec != nil {
+            // Peak limiters hold 10 ms of work (at least one operation) so a queue of I/Os
+            // submitted together is spread at the rate rather than passed at once.
+            let ops = v.peakIOPS.map { GCRA(rate: $0, burst: max(1, $0 / 100)) }
+            let bytes = v.peakBytesPerSec.map { GCRA(rate: $0, burst: max(v.profile.opSize, $0 / 100)) }
+            list.append((DualTokenBucket(ops: ops, bytes: bytes, epoch: epoch), nil))
+        }
+        if v.opCredits != nil || v.byteCredits != nil {
+            let c = CreditTracker(CreditBucket(name: "volume", opCredits: v.opCredits, byteCredits: v.byteCredits, epoch: epoch))
+            credits = c
+            list.append((c.credits.bucket, c))
+        } else {
+            credits = nil
+        }
+        if let i = instance {
+            list.append((i.peak, nil))
+            if let c = i.credits { list.append((c.credits.bucket, c)) }
+        }
+        precondition(list.count <= 8)
+        groups = .allocate(capacity: list.count)
+        _ = groups.initialize(from: list.map { Unmanaged.passUnretained($0.0) })
+        let tracked = list.compactMap(\.1)
+        trackers = .allocate(capacity: max(1, tracked.count))
+        _ = trackers.initialize(from: tracked.map { Unmanaged.passUnretained($0) })
+        var mask: UInt32 = 0
+        var index: [Int8] = Array(repeating: -1, count: 8)
+        var n: Int8 = 0
+        for (i, g) in list.enumerated() where g.1 != nil { mask |= 1 << UInt32(i); index[i] = n; n += 1 }
+        creditMask = mask
+        trackerIndex = (index[0], index[1], index[2], index[3], index[4], index[5], index[6], index[7])
+        keep = list.map { $0.0 as AnyObject } + tracked
+    }
+
+    /// A shaper whose buckets start now on `clock` (for real runs).
+    public convenience init(volume: ResolvedVolume, instance: InstanceProfile?, clock: MonotonicClock) {
+        let now = clock.now()
+        self.init(volume: volume, instance: instance.map { InstanceLimits(profile: $0, epoch: now) }, epoch: now)
+    }
+
+    deinit {
+        groups.deallocate()
+        trackers.deallocate()
+    }
+
+    @inline(__always) private func tracker(forGroup i: Int) -> Unmanaged<CreditTracker> {
+        let idx = withUnsafeBytes(of: trackerIndex) { Int($0.load(fromByteOffset: i, as: Int8.self)) }
+        return trackers[idx]
+    }
+
+    private var trackerCount: Int { creditMask.nonzeroBitCount }
+
+    public func admit(direction: IODirection, offset: UInt64, length: UInt32, now: UInt64) -> UInt64 {
+        let (ops, bytes) = accounting.account(offset: offset, length: length)
+        if groups.isEmpty || (ops == 0 && bytes == 0) { return now }
+        let nt = trackerCount
+        for i in 0..<nt { trackers[i]._withUnsafeGuaranteedRef { $0.observe(now: now) } }
+        // Peek: the common go-time, noting which credit buckets are the ones holding it back.
+        var g = now
+        var creditHeld: UInt32 = 0
+        for i in 0..<groups.count {
+            let p = groups[i]._withUnsafeGuaranteedRef { $0.peek(opCost: ops, byteCost: bytes, arrival: g) }
+            if p > g {
+                creditHeld |= creditMask & (1 << UInt32(i))
+                g = p
+            }
+        }
+        // Book every group at g (BucketChain's rule, written out to avoid retains).
+        for i in 0..<groups.count {
+            g = max(g, groups[i]._withUnsafeGuaranteedRef { $0.reserve(opCost: ops, byteCost: bytes, arrival: g, allowDebt: true)! })
+        }
+        if creditHeld != 0 {
+            // The bucket handed out its last credit at g: that is when it ran empty.
+            for i in 0..<groups.count where creditHeld & (1 << UInt32(i)) != 0 {
+                tracker(forGroup: i)._withUnsafeGuaranteedRef { $0.markEmpty(at: g) }
+            }
+        }
+        if g > now {
+            throttledTotal.wrappingAdd(g - now, ordering: .relaxed)
+        }
+        return g
+    }
+
+    public func serviceTime(direction: IODirection, offset: UInt64, length: UInt32, issuedAt: UInt64) -> UInt64 {
+        latency.sample(offset: offset, issuedAt: issuedAt, direction: direction)
+    }
+
+    /// Time spent waiting in the throttle so far (ns), summed over I/Os. (No count of the
+    /// I/Os that waited: one more locked add per I/O was not worth it.)
+    public var throttledNs: UInt64 { throttledTotal.load(ordering: .relaxed) }
+
+    public func sample(now: UInt64) -> [(String, Double)] {
+        for i in 0..<trackerCount { trackers[i].takeUnretainedValue().observe(now: now) }
+        var out: [(String, Double)] = []
+        if let c = credits { out.append(("burst_balance_pct", c.credits.burstBalancePercent(now: now))) }
+        if let c = instance?.credits { out.append(("instance_burst_balance_pct", c.credits.burstBalancePercent(now: now))) }
+        let t = accounting.totals
+        out.append(("throttled_ms", Double(throttledNs) / 1e6))
+        out.append(("ebs_ops", Double(t.ebsOps)))
+        out.append(("raw_ios", Double(t.rawIOs)))
+        return out
+    }
+
+    /// The effective envelope: the lower of the volume's and the instance's peak limits.
+    public var envelope: (iops: UInt64?, bytesPerSec: UInt64?) {
+        func lower(_ a: UInt64?, _ b: UInt64?) -> UInt64? { a.map { x in b.map { min(x, $0) } ?? x } ?? b }
+        return (lower(volume.peakIOPS, instance?.profile.maxIOPS), lower(volume.peakBytesPerSec, instance?.profile.maxBytesPerSec))
+    }
+
+    /// A warning when the run never reached the emulated envelope and never waited in the
+    /// throttle: then the local device (or the workload's queue depth) was the limit, and
+    /// the figures describe the host, not the volume. nil when the envelope was reached.
+    public func hostBound(observedIOPS: Double, observedBytesPerSec: Double, elapsedNs: UInt64) -> String? {
+        let env = envelope
+        guard env.iops != nil || env.bytesPerSec != nil, elapsedNs > 0 else { return nil }
+        let waited = Double(throttledNs) / Double(elapsedNs)
+        let iopsShort = env.iops.map { observedIOPS < 0.9 * Double($0) } ?? true
+        let bytesShort = env.bytesPerSec.map { observedBytesPerSec < 0.9 * Double($0) } ?? true
+        guard iopsShort && bytesShort && waited < 0.01 else { return nil }
+        let iopsText = env.iops.map { "\($0) IOPS" } ?? "unlimited IOPS"
+        let bytesText = env.bytesPerSec.map { Units.formatRate(Double($0)) } ?? "unlimited throughput"
+        return "the run reached \(Units.formatDecimal(observedIOPS, places: 0)) IOPS and \(Units.formatRate(observedBytesPerSec)) "
+            + "but \(volume.name) allows \(iopsText) and \(bytesText): the local device or the queue depth, "
+            + "not the emulated volume, limited this run"
+    }
+}

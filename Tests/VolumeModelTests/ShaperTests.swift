@@ -1,0 +1,49 @@
+import BlockLabCore
+import Dispatch
+import Testing
+@testable import VolumeModel
+
+@Test func shaperSharedByThreadsHandsOutExactlyTheRatesGrid() throws {
+    // gp3 at 3,000 IOPS (peak bucket holds 30): 4 threads x 5,000 random 16 KiB I/Os, all due at 0.
+    let shaper = VolumeShaper(volume: try resolve("gp3:size=100g"), epoch: 0)
+    let threads = 4, per = 5_000
+    let go = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: threads * per)
+    defer { go.deallocate() }
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        for i in 0..<per {
+            let offset = UInt64((t * per + i) * 2) << 20 // never sequential: one operation each
+            go[t * per + i] = shaper.admit(direction: .read, offset: offset, length: 16384, now: 0)
+        }
+    }
+    var expected = [UInt64](repeating: 0, count: 30)
+    for k in 1...UInt64(threads * per - 30) { expected.append((k * S + 2999) / 3000) }
+    #expect(go.sorted() == expected)
+    #expect(shaper.accounting.totals.ebsOps == UInt64(threads * per))
+    #expect(shaper.accounting.totals.rawBytes == UInt64(threads * per) * 16384)
+}
+
+@Test func epochIsWhereStartingBalancesApply() throws {
+    // A shaper created late on the clock still starts with the given 5 % of credits.
+    let clock = FakeClock(1_000_000 * S)
+    let shaper = VolumeShaper(volume: try resolve("gp2:size=100g,burst-balance=5%"), instance: nil, clock: clock)
+    #expect(shaper.sample(now: clock.now()).first { $0.0 == "burst_balance_pct" }?.1 == 5)
+}
+
+@Test func instanceStoreHasNoThrottle() throws {
+    let v = try resolve("instance-store:size=100g")
+    let shaper = VolumeShaper(volume: v, epoch: 0)
+    for i: UInt64 in 0..<10_000 { #expect(shaper.admit(direction: .write, offset: i << 20, length: 4096, now: 5) == 5) }
+    #expect(v.profile.notes["rules_text"]?.contains("lost when the instance stops") == true)
+    #expect(usageMessage { _ = try resolve("instance-store:size=100g,iops=5") }.contains("cannot be set"))
+}
+
+@Test func summaryReportsRawAndEBSCountedIO() throws {
+    let shaper = VolumeShaper(volume: try resolve("st1:size=500g"), epoch: 0)
+    for i: UInt64 in 0..<8 { _ = shaper.admit(direction: .read, offset: i * 128 << 10, length: 128 << 10, now: 0) }
+    _ = shaper.admit(direction: .read, offset: 100 << 30, length: 4096, now: 0)
+    let s = shaper.summary(now: S)
+    #expect(s["raw_ios"] == .uint(9))
+    #expect(s["ebs_ops"] == .uint(2))
+    #expect(s["ebs_charged_bytes"] == .uint(2 << 20)) // the 4 KiB random read costs 1 MiB of credit
+    #expect(s["model"]?["source"] == .string("Amazon EBS User Guide, Throughput Optimized HDD and Cold HDD volumes, 2025"))
+}
