@@ -28,6 +28,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Apply an instance's EBS limits, e.g. m5.large.")
     var instance: String?
 
+    @Option(help: "Profiles directory (default: profiles/ next to the package, or in the current directory).")
+    var profiles: String?
+
     @Option(name: .customLong("results-dir"), help: "Where JSON results are saved when no --output is given.")
     var resultsDir: String = "results"
 
@@ -54,6 +57,7 @@ struct RunCommand: ParsableCommand {
         session.resultsDirectory = resultsDir
         session.volume = volume
         session.instance = instance
+        session.profilesDirectory = profiles
         session.allowDestructive = allowDestructive
         session.quiet = quiet
         session.dryRun = dryRun

@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import JobSpec
 import Metrics
+import VolumeModel
 
 /// Everything `blocklab run` does between parsing its flags and exiting, kept out of the
 /// command type so tests can drive it: jobs -> engine -> result -> files.
@@ -16,6 +17,7 @@ struct RunSession {
     var resultsDirectory = "results"
     var volume: String?
     var instance: String?
+    var profilesDirectory: String?
     var allowDestructive = false
     var quiet = false
     var dryRun = false
@@ -42,14 +44,22 @@ struct RunSession {
         var options = RunOptions()
         options.allowDestructive = allowDestructive
         options.onNotice = stderr
-        options.shaperFactory = try ShaperResolver.factory(for: jobs)
+        var resolver: ShaperResolver?
+        if jobs.contains(where: { $0.volume != nil || $0.instance != nil }) {
+            let r = ShaperResolver(store: ProfileStore(directory: profilesDirectory ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)),
+                                   clock: options.clock)
+            try r.validate(jobs)
+            options.shaperFactory = { try r.shaper(for: $0) }
+            resolver = r
+        }
         if seriesPath != nil { options.seriesIntervalNs = NS.perSecond }
         let status = StatusLine(enabled: !quiet && isatty(2) == 1, clock: options.clock)
         if status.enabled { options.onProgress = { status.draw($0, write: stderr) } }
         let output = try Runner.run(jobs, options: options)
         if status.enabled { stderr(StatusLine.clear) }
         var run = output.result
-        run.globalOptions = []
+        run.globalOptions = jobs[0].globalOptions
+        resolver?.markHostBound(&run, notice: stderr)
         let json = FioJSON.document(run).serialized() + "\n"
         let text: String
         switch format {
@@ -101,10 +111,58 @@ struct RunSession {
     }
 }
 
-/// Turns `volume=`/`instance=` into shapers. Filled in by the volume-model integration.
-enum ShaperResolver {
-    static func factory(for jobs: [JobSpec]) throws -> ((JobSpec) throws -> IOShaper?)? {
-        guard jobs.contains(where: { $0.volume != nil || $0.instance != nil }) else { return nil }
-        throw BlockLabError.usage("--volume/--instance: volume emulation is not available in this build yet")
+/// Turns `volume=`/`instance=` into shapers, checking every spec before any I/O. One
+/// instance's EBS limit is shared by every volume attached to it, as on EC2; a job's
+/// numjobs clones share one shaper (one emulated volume).
+final class ShaperResolver {
+    let store: ProfileStore
+    private var instances: [String: InstanceLimits] = [:]
+    private(set) var shapers: [(job: String, shaper: VolumeShaper)] = []
+    private let clock: MonotonicClock
+
+    init(store: ProfileStore, clock: MonotonicClock) {
+        self.store = store
+        self.clock = clock
+    }
+
+    /// Validates every job's volume and instance now, so a bad spec is exit code 2 before
+    /// any file is laid out.
+    func validate(_ jobs: [JobSpec]) throws {
+        for job in jobs {
+            if let v = job.volume { _ = try VolumeSpec.parse(v).resolve(in: store) }
+            if let i = job.instance {
+                _ = try store.instance(named: i)
+                if job.volume == nil {
+                    throw BlockLabError.usage("\(job.origin): --instance applies an instance's EBS limit to an EBS volume; give --volume too")
+                }
+            }
+        }
+    }
+
+    func shaper(for job: JobSpec) throws -> IOShaper? {
+        guard let v = job.volume else { return nil }
+        let volume = try VolumeSpec.parse(v).resolve(in: store)
+        var limits: InstanceLimits?
+        if let name = job.instance {
+            if instances[name] == nil { instances[name] = InstanceLimits(profile: try store.instance(named: name), epoch: clock.now()) }
+            limits = instances[name]
+        }
+        let shaper = VolumeShaper(volume: volume, instance: limits, epoch: clock.now())
+        shapers.append((job.name, shaper))
+        return shaper
+    }
+
+    /// Marks results whose run never reached the emulated envelope as host-bound.
+    func markHostBound(_ run: inout RunResult, notice: (String) -> Void) {
+        for i in run.jobs.indices {
+            guard let s = shapers.first(where: { $0.job == run.jobs[i].name })?.shaper else { continue }
+            let r = run.jobs[i]
+            let iops = r.read.iops + r.write.iops
+            let bw = r.read.bwBytesPerSec + r.write.bwBytesPerSec
+            if let why = s.hostBound(observedIOPS: iops, observedBytesPerSec: bw, elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount))) {
+                run.jobs[i].extras.append(("host_bound", .string(why)))
+                notice("warning: \(r.name): host-bound: \(why)")
+            }
+        }
     }
 }
