@@ -172,8 +172,16 @@ public enum CrashTest {
         guard pipe(&fds) == 0 else { throw SystemError("pipe", errno: errno) }
         let pid = fork()
         if pid == 0 {
-            Glibc.close(fds[0])
-            do { try child(path: path, run: run, seed: seed, outFD: fds[1]) } catch { _exit(3) }
+            // Drop every other descriptor first: copies of the test process's open pools
+            // would otherwise keep their locks held while this child lives.
+            let maxFD = min(Int32(sysconf(Int32(_SC_OPEN_MAX))), 65536)
+            var fd: Int32 = 3
+            while fd < maxFD { if fd != fds[1] { Glibc.close(fd) }; fd += 1 }
+            do { try child(path: path, run: run, seed: seed, outFD: fds[1]) } catch {
+                let b = Array("error \(error)\n".utf8)
+                _ = b.withUnsafeBytes { Glibc.write(fds[1], $0.baseAddress!, $0.count) }
+                _exit(3)
+            }
             _exit(0)
         }
         Glibc.close(fds[1])
@@ -207,7 +215,9 @@ public enum CrashTest {
                 text += buf[0..<n]
             }
             Glibc.close(out)
+            var childError = ""
             for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+                if line.hasPrefix("error ") { childError = String(line) }
                 let parts = line.split(separator: " ", maxSplits: 1).map(String.init)
                 guard parts.count == 2 else { continue }
                 switch parts[0] {
@@ -217,7 +227,7 @@ public enum CrashTest {
                 }
             }
             if status & 0x7f == 0 && (status >> 8) & 0xff != 0 { // exited with an error (not killed)
-                throw BlockLabError.runtime("crash test round \(round): child failed with exit status \((status >> 8) & 0xff)")
+                throw BlockLabError.runtime("crash test round \(round): child failed with exit status \((status >> 8) & 0xff) \(childError)")
             }
             // Verify.
             let check = try Pool.check(path: path)

@@ -133,6 +133,14 @@ public final class Pool {
 
     deinit { close() }
 
+    /// Releases the files without committing, as a crash would (tests only).
+    func closedWithoutCommitForTesting() {
+        guard !closed else { return }
+        closed = true
+        Glibc.close(dataFD)
+        Glibc.close(journalFD)
+    }
+
     /// Commits pending work and releases the pool. Safe to call twice.
     public func close() {
         guard !closed else { return }

@@ -67,6 +67,8 @@ public final class PoolVolumeIO {
     // Background hydration of a restored volume: base chunks in logical order.
     private var loaderOrder: [UInt32] = []
     private var loaderCursor = 0
+    /// Base chunks not yet loaded; at 0 the volume is marked fully loaded.
+    private var unloaded = 0
     private let loaderStart: UInt64
     private var scratch: UnsafeMutableRawPointer?
 
@@ -79,6 +81,8 @@ public final class PoolVolumeIO {
         loaderStart = pool.clock.now()
         if let lin = lineage, !lin.fullyLoaded, let bm = lin.loaded {
             map.forEachMapped { c, e in if ChunkMap.epoch(e) == 0 && !bm.contains(c) { loaderOrder.append(c) } }
+            unloaded = loaderOrder.count
+            if unloaded == 0 && !isReadOnly { finishHydration(lin) }
         }
     }
 
@@ -190,9 +194,11 @@ public final class PoolVolumeIO {
     }
 
     private func markLoaded(_ c: UInt32, _ lin: LineageRec) {
-        guard lin.loaded != nil else { return }
+        guard lin.loaded != nil, !lin.loaded!.contains(c) else { return }
         lin.loaded!.insert(c)
         if !isReadOnly { lin.pendingHydrate.append(c) }
+        unloaded -= 1
+        if unloaded == 0 && !isReadOnly { finishHydration(lin) }
     }
 
     /// The background loader hydrates base chunks in logical order at the restore rate;
@@ -204,7 +210,6 @@ public final class PoolVolumeIO {
             markLoaded(loaderOrder[loaderCursor], lin)
             loaderCursor += 1
         }
-        if loaderCursor == loaderOrder.count && !isReadOnly { finishHydration(lin) }
     }
 
     func finishHydration(_ lin: LineageRec) {
@@ -220,8 +225,7 @@ public final class PoolVolumeIO {
     public var unloadedChunks: Int {
         guard let lin = lineage, !lin.fullyLoaded else { return 0 }
         if loaderCursor < loaderOrder.count { advanceLoader(lin) }
-        guard let bm = lin.loaded else { return 0 }
-        return loaderOrder[loaderCursor...].filter { !bm.contains($0) }.count
+        return lin.fullyLoaded ? 0 : unloaded
     }
 
     // MARK: - Blocking I/O (CLI, tests)

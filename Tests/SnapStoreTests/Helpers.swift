@@ -31,7 +31,16 @@ struct Rng {
         return z ^ (z >> 31)
     }
     mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
+    mutating func bytes(_ n: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: n)
+        out.withUnsafeMutableBytes { raw in
+            for i in stride(from: 0, to: n, by: 8) {
+                var v = next()
+                withUnsafeBytes(of: &v) { raw.baseAddress!.advanced(by: i).copyMemory(from: $0.baseAddress!, byteCount: min(8, n - i)) }
+            }
+        }
+        return out
+    }
 }
 
 func readAll(_ pool: Pool, _ name: String) throws -> [UInt8] {
@@ -44,6 +53,7 @@ func bruteDiff(_ a: [UInt8], _ b: [UInt8]) -> [UInt64] {
     let block = 512 * 1024
     return stride(from: 0, to: a.count, by: block).compactMap { o in
         let e = min(o + block, a.count)
-        return a[o..<e] == b[o..<e] ? nil : UInt64(o / block)
+        let same = a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in memcmp(pa.baseAddress! + o, pb.baseAddress! + o, e - o) == 0 } }
+        return same ? nil : UInt64(o / block)
     }
 }
