@@ -50,8 +50,16 @@ public final class Pool {
                 let n = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
                 if n != "." && n != ".." { throw BlockLabError.usage("pool \(path): directory is not empty (refusing to mix a pool with other files)") }
             }
-        } else if mkdir(path, 0o755) != 0 {
-            throw BlockLabError.usage("pool \(path): cannot create directory: \(String(cString: strerror(errno)))")
+        } else {
+            // Like mkdir -p: create missing parents too.
+            var prefix = ""
+            for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+                prefix += prefix.isEmpty && path.hasPrefix("/") ? "/\(part)" : (prefix.isEmpty ? String(part) : "/\(part)")
+                if part.isEmpty || access(prefix, F_OK) == 0 { continue }
+                if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                    throw BlockLabError.usage("pool \(path): cannot create directory \(prefix): \(String(cString: strerror(errno)))")
+                }
+            }
         }
         let fd = Glibc.open("\(path)/\(dataName)", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw SystemError("open", errno: errno, path: "\(path)/\(dataName)") }
