@@ -7,7 +7,7 @@ struct PoolCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pool",
         abstract: "Copy-on-write snapshot pools: create and check.",
-        subcommands: [PoolCreate.self, PoolCheck.self, PoolCrashTest.self, PoolCrashChild.self]
+        subcommands: [PoolCreate.self, PoolCheck.self, PoolCrashTest.self, PoolCrashChild.self, PoolBench.self]
     )
 }
 
@@ -50,7 +50,7 @@ struct PoolCrashTest: ParsableCommand {
     @Argument(help: "A directory to create the test pool in (must not exist or be empty).") var path: String
     @Option(help: "Number of kills.") var kills = 200
     @Option(help: "Seed for the writer's data and the kill times.") var seed: UInt64 = 1
-    @Option(name: .customLong("max-delay-ms"), help: "Longest time a child runs before it is killed.") var maxDelayMs: UInt32 = 80
+    @Option(name: .customLong("max-delay-ms"), help: "Longest time a child runs before it is killed.") var maxDelayMs: UInt32 = 250
 
     func run() throws {
         let exe = "/proc/self/exe"
@@ -73,5 +73,15 @@ struct PoolCrashChild: ParsableCommand {
             print("error \(error)")
             throw ExitCode(3)
         }
+    }
+}
+
+/// The snapshot-store benchmarks (SnapStoreBench) from the command line.
+struct PoolBench: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Snapshot-store benchmarks (internal).", shouldDisplay: false)
+    @Option(help: "Directory for temporary pools.") var dir = "/tmp"
+
+    func run() throws {
+        for line in SnapStoreBench.all(in: dir) { print(line) }
     }
 }

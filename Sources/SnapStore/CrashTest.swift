@@ -139,7 +139,6 @@ public enum CrashTest {
         public var snapshotsVerified = 0
         public var snapshotsReported = 0
         public var restoredVerified = 0
-        public var lines: [String] = []
     }
 
     /// Starts a child for `run` and returns its pid and the read end of its stdout pipe.

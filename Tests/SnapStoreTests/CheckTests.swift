@@ -101,7 +101,7 @@ import BlockLabCore
     @Test func shortCrashTest() throws {
         let dir = tempDir("crash")
         defer { cleanup(dir) }
-        let report = try CrashTest.run(path: "\(dir)/pool", kills: 20, seed: 7, maxDelayMs: 40, spawn: CrashTest.forkSpawner)
+        let report = try CrashTest.run(path: "\(dir)/pool", kills: 20, seed: 7, maxDelayMs: 60, spawn: CrashTest.forkSpawner)
         #expect(report.kills == 20)
         #expect(report.snapshotsVerified > 0)
         #expect(report.snapshotsReported > 0)
