@@ -252,14 +252,19 @@ public final class PoolVolumeIO {
         var done = 0
         while done < buffer.count {
             let p = try prepareWriteChunk(offset: offset + UInt64(done), length: buffer.count - done)
-            if p.copyLength > 0 {
-                if scratch == nil { scratch = .allocate(byteCount: chunkSize, alignment: 4096) }
-                try preadFully(scratch!, p.copyLength, p.copyFrom)
-                try pwriteFully(UnsafeRawPointer(scratch!), p.copyLength, p.copyTo)
-            }
+            try performCopy(p)
             try pwriteFully(buffer.baseAddress! + done, p.length, p.physicalOffset)
             done += p.length
         }
+    }
+
+    /// Performs a plan's copy-on-write copy with blocking pread/pwrite (for engines that
+    /// would rather not link the copy into their queue). No-op when nothing is to be copied.
+    public func performCopy(_ p: WritePlan) throws {
+        guard p.copyLength > 0 else { return }
+        if scratch == nil { scratch = .allocate(byteCount: chunkSize, alignment: 4096) }
+        try preadFully(scratch!, p.copyLength, p.copyFrom)
+        try pwriteFully(UnsafeRawPointer(scratch!), p.copyLength, p.copyTo)
     }
 
     public func read(offset: UInt64, count: Int) throws -> [UInt8] {
@@ -319,5 +324,16 @@ extension Pool {
         if hasVolume(name) { return try openVolume(name) }
         if hasSnapshot(name) { return try openSnapshot(name) }
         throw BlockLabError.usage("pool \(path): no volume or snapshot named '\(name)'")
+    }
+}
+
+/// Opening `--target pool:PATH/VOLUME` for the engine.
+public enum PoolTarget {
+    /// Parses `PATH/VOLUME` (the part after `pool:`) and opens the volume for I/O. The
+    /// returned object keeps its pool open; call `commit()` at fsync points and at the end.
+    public static func open(_ spec: String, clock: MonotonicClock = SystemClock.shared) throws -> PoolVolumeIO {
+        let (path, name) = try PoolAddress.split(spec, what: "--target pool:")
+        let pool = try Pool(path: path, clock: clock)
+        return try pool.openVolume(name)
     }
 }
