@@ -35,7 +35,7 @@ struct PoolCheck: ParsableCommand {
         if json {
             print(r.json.serialized())
         } else {
-            print("pool \(path): \(r.ok ? "OK" : "CORRUPT") (\(r.volumes) volume(s), \(r.snapshots) snapshot(s), \(r.mappedChunks) mapped chunk(s), \(r.journalFrames) journal frame(s))")
+            print("pool \(path): \(r.ok ? "OK" : "CORRUPT") (\(r.volumes) volume(s), \(r.snapshots) snapshot(s), \(r.mappedChunks) mapped chunk(s), \(r.journalFrames) journal frame(s), \(r.checksumsVerified) chunk checksum(s) verified)")
             for e in r.errors { print("error: \(e)") }
             for w in r.warnings { print("warning: \(w)") }
             for x in r.repairs { print("repaired: \(x)") }

@@ -13,6 +13,8 @@ public struct CheckReport: Sendable {
     public var snapshots = 0
     public var mappedChunks = 0
     public var journalFrames = 0
+    /// Snapshot chunks whose data matched its recorded checksum.
+    public var checksumsVerified = 0
     public var ok: Bool { errors.isEmpty }
 
     public var json: JSONValue {
@@ -22,6 +24,7 @@ public struct CheckReport: Sendable {
             ("snapshots", .int(Int64(snapshots))),
             ("mapped_chunks", .int(Int64(mappedChunks))),
             ("journal_frames", .int(Int64(journalFrames))),
+            ("checksums_verified", .int(Int64(checksumsVerified))),
             ("errors", .array(errors.map { .string($0) })),
             ("warnings", .array(warnings.map { .string($0) })),
             ("repairs", .array(repairs.map { .string($0) })),
@@ -31,8 +34,10 @@ public struct CheckReport: Sendable {
 
 extension Pool {
     /// Verifies every journal checksum, mapping, reference count, pin and count, and looks
-    /// for leaked space. With `repair`, opens the pool for writing, which drops a torn last
-    /// frame and punches leaked chunks, and reports what it did. Corruption is never
+    /// for leaked space, and checks snapshot data against recorded checksums. With `repair`,
+    /// opens the pool for writing, which drops a torn last frame and punches leaked chunks,
+    /// then records checksums for snapshot chunks that have none; reports what it did.
+    /// Corruption is never
     /// "repaired": dropping metadata could destroy data.
     public static func check(path: String, repair: Bool = false) throws -> CheckReport {
         guard isPool(path) else { throw BlockLabError.usage("\(path): not a BlockLab pool (no journal/data files)") }
@@ -60,6 +65,13 @@ extension Pool {
         defer { pool.close() }
         report.repairs = pool.recovery
         pool.verify(into: &report)
+        let (errors, verified) = pool.verifyChecksums()
+        report.errors += errors
+        report.checksumsVerified = verified
+        if repair && report.ok {
+            let sealed = try pool.sealChecksums()
+            if sealed > 0 { report.repairs.append("recorded checksums for \(sealed) snapshot chunk(s)") }
+        }
         return report
     }
 

@@ -15,6 +15,8 @@ enum Op: Equatable {
     case deleteVolume(lineage: UInt32)
     case hydrate(lineage: UInt32, chunks: [UInt32])
     case hydrateAll(lineage: UInt32)
+    /// Data digests of chunks owned by snapshots (immutable while so owned).
+    case checksums(physical: [UInt32], digests: [UInt64])
 
     func encode(into w: inout ByteWriter) {
         switch self {
@@ -36,6 +38,9 @@ enum Op: Equatable {
             for c in chunks { w.u32(c) }
         case .hydrateAll(let l):
             w.u8(8); w.u32(l)
+        case let .checksums(ps, ds):
+            w.u8(9); w.u32(UInt32(ps.count))
+            for (p, d) in zip(ps, ds) { w.u32(p); w.u64(d) }
         }
     }
 
@@ -65,6 +70,12 @@ enum Op: Equatable {
             for _ in 0..<n { chunks.append(try r.u32()) }
             return .hydrate(lineage: l, chunks: chunks)
         case 8: return .hydrateAll(lineage: try r.u32())
+        case 9:
+            let n = Int(try r.u32())
+            guard n <= (r.end - r.pos) / 12 else { throw FormatError(message: "checksum count too large") }
+            var ps: [UInt32] = [], ds: [UInt64] = []
+            for _ in 0..<n { ps.append(try r.u32()); ds.append(try r.u64()) }
+            return .checksums(physical: ps, digests: ds)
         case let code: throw FormatError(message: "unknown operation code \(code)")
         }
     }

@@ -65,6 +65,9 @@ final class PoolState {
     var snapshotByName: [String: UInt32] = [:]
     var nextLineage: UInt32 = 1
     var nextSnapshot: UInt32 = 1
+    /// Digest of each sealed snapshot chunk (physical -> first 8 bytes of SHA-256). Dropped
+    /// when the chunk is freed or moves to a volume's open delta (writable again).
+    var checksums: [UInt32: UInt64] = [:]
 
     func chunkCount(_ size: UInt64) -> UInt64 { (size + UInt64(chunkSize) - 1) / UInt64(chunkSize) }
 
@@ -133,6 +136,9 @@ final class PoolState {
             lin.fullyLoaded = true
             lin.loaded = nil
             return []
+        case let .checksums(ps, ds):
+            for (p, d) in zip(ps, ds) { checksums[p] = d }
+            return []
         }
     }
 
@@ -155,6 +161,7 @@ final class PoolState {
             for (c, p) in s.delta {
                 if lin.openDelta[c] == nil {
                     lin.openDelta[c] = p
+                    checksums[p] = nil // writable in place from now on
                     retag(lin, c, p, lin.openEpoch)
                 } else { freed.append(p) }
             }
@@ -163,7 +170,9 @@ final class PoolState {
         }
         lin.snapshots.remove(at: idx)
         snapshots[s.id] = nil
-        return freed + dropLineageIfEmpty(lin)
+        freed += dropLineageIfEmpty(lin)
+        for p in freed { checksums[p] = nil }
+        return freed
     }
 
     private func retag(_ lin: LineageRec, _ c: UInt32, _ p: UInt32, _ epoch: UInt32) {

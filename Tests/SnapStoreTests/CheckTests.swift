@@ -89,13 +89,42 @@ import BlockLabCore
         #expect(report.ok, "\(report.errors)")
         #expect(report.warnings.count == 2, "\(report.warnings)") // torn frame + leaked chunks
         let repaired = try Pool.check(path: "\(dir)/pool", repair: true)
-        #expect(repaired.ok && repaired.repairs.count == 2, "\(repaired.repairs)")
+        #expect(repaired.ok && repaired.repairs.count == 3, "\(repaired.repairs)") // torn frame, leaks, checksums recorded
         let after = try Pool.check(path: "\(dir)/pool")
         #expect(after.ok && after.warnings.isEmpty, "\(after.warnings)")
         let again = try Pool(path: "\(dir)/pool")
         #expect(!again.hasSnapshot("ghost"))
         #expect(try readAll(again, "s5") == want)
         #expect(try again.openVolume("v").read(offset: 900_000, count: 4) == [0, 0, 0, 0])
+    }
+
+    @Test func corruptedSnapshotDataIsDetected() throws {
+        let dir = try populated()
+        defer { cleanup(dir) }
+        let sealed = try Pool.check(path: "\(dir)/pool", repair: true)
+        #expect(sealed.ok && sealed.repairs.contains { $0.contains("checksums") }, "\(sealed.repairs)")
+        let clean = try Pool.check(path: "\(dir)/pool")
+        #expect(clean.ok && clean.checksumsVerified > 0)
+        // Deleting the newest snapshot hands its chunks back to the volume: writing them in
+        // place must not look like corruption.
+        let pool = try Pool(path: "\(dir)/pool")
+        try pool.deleteSnapshot(name: "s5")
+        try pool.openVolume("v").write(offset: UInt64(5 * 70_000), bytes: [1, 2, 3])
+        pool.close()
+        #expect(try Pool.check(path: "\(dir)/pool").ok)
+        // Flip one byte of a snapshot's chunk in the data file.
+        let p = try Pool(path: "\(dir)/pool", readOnly: true)
+        let victim = p.state.snapshots.values.first { $0.name == "s1" }!.delta.values.first!
+        let cs = p.chunkSize
+        p.close()
+        let fd = open("\(dir)/pool/data", O_RDWR)
+        var b: UInt8 = 0
+        pread(fd, &b, 1, off_t(victim) * off_t(cs) + 100)
+        b ^= 0x10
+        pwrite(fd, &b, 1, off_t(victim) * off_t(cs) + 100)
+        close(fd)
+        let bad = try Pool.check(path: "\(dir)/pool")
+        #expect(!bad.ok && bad.errors.contains { $0.contains("data corruption") && $0.contains("s1") }, "\(bad.errors)")
     }
 
     @Test func shortCrashTest() throws {
