@@ -15,10 +15,11 @@ public final class Pool {
     /// Wall-clock milliseconds for snapshot timestamps and retention (injectable for tests).
     public var wallClockMs: () -> UInt64 = { WallClock.nowEpochMilliseconds() }
     /// What opening the pool had to repair after an unclean shutdown.
-    public private(set) var recovery: [String] = []
+    public internal(set) var recovery: [String] = []
 
     let dataFD: Int32
-    let journalFD: Int32
+    var journalFD: Int32
+    let lockFD: Int32
     var journalLength: Int
     let state: PoolState
     var freeChunks: [UInt32] = []
@@ -32,6 +33,7 @@ public final class Pool {
     let seekData: Int32 = 3
     static let dataName = "data"
     static let journalName = "journal"
+    static let lockName = "lock"
     public static let defaultChunkSize = 64 * 1024
 
     // MARK: - Create / open
@@ -98,8 +100,10 @@ public final class Pool {
         guard journalFD >= 0 else { throw SystemError("open", errno: errno, path: "\(path)/\(Pool.journalName)") }
         dataFD = Glibc.open("\(path)/\(Pool.dataName)", flags | O_CLOEXEC)
         guard dataFD >= 0 else { let e = errno; Glibc.close(journalFD); throw SystemError("open", errno: e, path: "\(path)/\(Pool.dataName)") }
-        if flock(journalFD, (readOnly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
-            Glibc.close(journalFD); Glibc.close(dataFD)
+        // The lock lives on its own file because compaction replaces the journal's inode.
+        lockFD = Glibc.open("\(path)/\(Pool.lockName)", (readOnly ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0o644)
+        if lockFD >= 0 && flock(lockFD, (readOnly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
+            Glibc.close(journalFD); Glibc.close(dataFD); Glibc.close(lockFD)
             throw BlockLabError.usage("pool \(path): in use by another process")
         }
         state = PoolState()
@@ -122,10 +126,10 @@ public final class Pool {
                 recovery.append("dropped a torn last journal frame (\(t.bytes) bytes at offset \(t.offset))")
             }
         } catch let e as FormatError {
-            Glibc.close(journalFD); Glibc.close(dataFD)
+            Glibc.close(journalFD); Glibc.close(dataFD); if lockFD >= 0 { Glibc.close(lockFD) }
             throw BlockLabError.usage("pool \(path): metadata inconsistent: \(e.message); run `blocklab pool check`")
         } catch {
-            Glibc.close(journalFD); Glibc.close(dataFD)
+            Glibc.close(journalFD); Glibc.close(dataFD); if lockFD >= 0 { Glibc.close(lockFD) }
             throw error
         }
         chunkSize = Int(state.chunkSize)
@@ -135,6 +139,10 @@ public final class Pool {
             if !leaks.chunks.isEmpty || leaks.tailBytes > 0 {
                 try reclaim(leaks)
                 recovery.append("reclaimed \(leaks.chunks.count) uncommitted chunk(s) and \(leaks.tailBytes) byte(s) past the last used chunk")
+            }
+            if journalLength > Pool.compactionThreshold {
+                let before = journalLength
+                if try compact() { recovery.append("compacted the journal from \(before) to \(journalLength) bytes") }
             }
         }
     }
@@ -147,6 +155,7 @@ public final class Pool {
         closed = true
         Glibc.close(dataFD)
         Glibc.close(journalFD)
+        if lockFD >= 0 { Glibc.close(lockFD) }
     }
 
     /// Commits pending work and releases the pool. Safe to call twice.
@@ -156,6 +165,7 @@ public final class Pool {
         closed = true
         Glibc.close(dataFD)
         Glibc.close(journalFD)
+        if lockFD >= 0 { Glibc.close(lockFD) }
     }
 
     // MARK: - Allocation
