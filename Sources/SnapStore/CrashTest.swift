@@ -173,9 +173,15 @@ public enum CrashTest {
         if pid == 0 {
             // Drop every other descriptor first: copies of the test process's open pools
             // would otherwise keep their locks held while this child lives.
-            let maxFD = min(Int32(sysconf(Int32(_SC_OPEN_MAX))), 65536)
-            var fd: Int32 = 3
-            while fd < maxFD { if fd != fds[1] { Glibc.close(fd) }; fd += 1 }
+            var open: [Int32] = []
+            if let d = opendir("/proc/self/fd") {
+                while let e = readdir(d) {
+                    let n = withUnsafeBytes(of: e.pointee.d_name) { Int32(String(cString: $0.bindMemory(to: CChar.self).baseAddress!)) }
+                    if let n, n > 2, n != fds[1] { open.append(n) }
+                }
+                closedir(d)
+            }
+            for fd in open { Glibc.close(fd) }
             do { try child(path: path, run: run, seed: seed, outFD: fds[1]) } catch {
                 let b = Array("error \(error)\n".utf8)
                 _ = b.withUnsafeBytes { Glibc.write(fds[1], $0.baseAddress!, $0.count) }

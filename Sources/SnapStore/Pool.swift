@@ -102,7 +102,14 @@ public final class Pool {
         guard dataFD >= 0 else { let e = errno; Glibc.close(journalFD); throw SystemError("open", errno: e, path: "\(path)/\(Pool.dataName)") }
         // The lock lives on its own file because compaction replaces the journal's inode.
         lockFD = Glibc.open("\(path)/\(Pool.lockName)", (readOnly ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC, 0o644)
-        if lockFD >= 0 && flock(lockFD, (readOnly ? LOCK_SH : LOCK_EX) | LOCK_NB) != 0 {
+        // Retry briefly: a process that is exiting (or a just-forked child that has not yet
+        // closed its inherited descriptors) may still hold the lock for a moment.
+        var locked = lockFD < 0
+        for _ in 0..<50 where !locked {
+            locked = flock(lockFD, (readOnly ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0
+            if !locked { usleep(10_000) }
+        }
+        if !locked {
             Glibc.close(journalFD); Glibc.close(dataFD); Glibc.close(lockFD)
             throw BlockLabError.usage("pool \(path): in use by another process")
         }
