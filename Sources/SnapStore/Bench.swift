@@ -131,9 +131,41 @@ public enum SnapStoreBench {
         ]
     }
 
+    /// The engine's hot path: mapping a 4 KiB read and write in chunks the volume owns.
+    public static func mappingLookup(in base: String = "/tmp", lookups: Int = 2_000_000) throws -> [String] {
+        let dir = tempDir(base)
+        defer { _ = system("rm -rf '\(dir)'") }
+        try Pool.create(path: "\(dir)/pool")
+        let pool = try Pool(path: "\(dir)/pool")
+        defer { pool.close() }
+        let size = 64 * Units.MiB
+        try pool.createVolume(name: "v", size: size)
+        let io = try pool.openVolume("v")
+        let mib = [UInt8](repeating: 1, count: 1 << 20)
+        for i in 0..<64 { try io.write(offset: UInt64(i) << 20, bytes: mib) }
+        try io.commit()
+        var x: UInt64 = 7, sink: UInt64 = 0
+        var t0 = SystemClock.shared.now()
+        for _ in 0..<lookups {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            sink &+= io.mapReadChunk(offset: ((x >> 11) % (size / 4096)) * 4096, length: 4096).physicalOffset
+        }
+        let readNs = SystemClock.shared.now() - t0
+        t0 = SystemClock.shared.now()
+        for _ in 0..<lookups {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            sink &+= try io.prepareWriteChunk(offset: ((x >> 11) % (size / 4096)) * 4096, length: 4096).physicalOffset
+        }
+        let writeNs = SystemClock.shared.now() - t0
+        return [
+            "snapstore mapReadChunk (owned chunk): \(Units.formatDecimal(Double(readNs) / Double(lookups), places: 1))ns per lookup",
+            "snapstore prepareWriteChunk (owned chunk, in place): \(Units.formatDecimal(Double(writeNs) / Double(lookups), places: 1))ns per lookup\(sink == 42 ? " " : "")",
+        ]
+    }
+
     public static func all(in base: String = "/tmp") -> [String] {
         var out: [String] = []
-        for f in [{ try snapshotCreation(in: base) }, { try diffLarge(in: base) }, { try writeIOPS(in: base) }] as [() throws -> [String]] {
+        for f in [{ try snapshotCreation(in: base) }, { try diffLarge(in: base) }, { try writeIOPS(in: base) }, { try mappingLookup(in: base) }] as [() throws -> [String]] {
             do { out += try f() } catch { out.append("snapstore bench FAIL: \(error)") }
         }
         return out
