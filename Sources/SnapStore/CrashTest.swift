@@ -165,6 +165,19 @@ public enum CrashTest {
         }
     }
 
+    /// In a forked child: closes every descriptor above stderr except `keep`.
+    static func closeInheritedDescriptors(keep: Int32) {
+        var open: [Int32] = []
+        if let d = opendir("/proc/self/fd") {
+            while let e = readdir(d) {
+                let n = withUnsafeBytes(of: e.pointee.d_name) { Int32(String(cString: $0.bindMemory(to: CChar.self).baseAddress!)) }
+                if let n, n > 2, n != keep { open.append(n) }
+            }
+            closedir(d)
+        }
+        for fd in open { Glibc.close(fd) }
+    }
+
     /// Forks and runs the child in-process (for the test suite, which has no separate binary).
     public static let forkSpawner: Spawner = { path, run, seed in
         var fds: [Int32] = [0, 0]
@@ -173,15 +186,7 @@ public enum CrashTest {
         if pid == 0 {
             // Drop every other descriptor first: copies of the test process's open pools
             // would otherwise keep their locks held while this child lives.
-            var open: [Int32] = []
-            if let d = opendir("/proc/self/fd") {
-                while let e = readdir(d) {
-                    let n = withUnsafeBytes(of: e.pointee.d_name) { Int32(String(cString: $0.bindMemory(to: CChar.self).baseAddress!)) }
-                    if let n, n > 2, n != fds[1] { open.append(n) }
-                }
-                closedir(d)
-            }
-            for fd in open { Glibc.close(fd) }
+            closeInheritedDescriptors(keep: fds[1])
             do { try child(path: path, run: run, seed: seed, outFD: fds[1]) } catch {
                 let b = Array("error \(error)\n".utf8)
                 _ = b.withUnsafeBytes { Glibc.write(fds[1], $0.baseAddress!, $0.count) }

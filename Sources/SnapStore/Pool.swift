@@ -235,7 +235,7 @@ public final class Pool {
             let grow = max(UInt64(highWater), fileChunks + max(1, UInt64(64 << 20) / UInt64(chunkSize)))
             guard ftruncate(dataFD, off_t(grow * UInt64(chunkSize))) == 0 else {
                 highWater -= 1
-                throw BlockLabError.usage("pool \(path): cannot grow data file: \(String(cString: strerror(errno)))")
+                throw BlockLabError.usage("pool \(path): cannot grow data file (disk full?): \(String(cString: strerror(errno)))")
             }
             fileChunks = grow
         }
@@ -303,7 +303,7 @@ public final class Pool {
     }
 
     func diskError(_ what: String, _ e: Int32) -> Error {
-        if e == ENOSPC || e == EDQUOT { return BlockLabError.usage("pool \(path): disk full (\(what)); nothing was committed") }
+        if e == ENOSPC || e == EDQUOT || e == EFBIG { return BlockLabError.usage("pool \(path): disk full (\(what)); nothing was committed") }
         return SystemError(what, errno: e, path: path)
     }
 }

@@ -136,3 +136,44 @@ import BlockLabCore
         #expect(report.snapshotsReported > 0)
     }
 }
+
+@Suite struct FullDiskTests {
+    /// A file-size limit stands in for a full disk: an import that cannot finish fails with
+    /// a usage error and leaves no volume behind; the pool stays consistent.
+    @Test func importIntoFullDiskLeavesNothingHalfWritten() throws {
+        let (dir, pool) = try makePool()
+        defer { cleanup(dir) }
+        try pool.createVolume(name: "keep", size: 1 << 20)
+        try pool.openVolume("keep").write(offset: 0, bytes: [1, 2, 3])
+        pool.close()
+        var rng = Rng(s: 4)
+        let image = rng.bytes(4 << 20)
+        let fd = open("\(dir)/img", O_WRONLY | O_CREAT, 0o644)
+        _ = image.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
+        close(fd)
+        let pid = fork()
+        if pid == 0 {
+            // Child: limit file sizes to 2 MiB, then try the import.
+            CrashTest.closeInheritedDescriptors(keep: -1)
+            signal(SIGXFSZ, SIG_IGN)
+            var lim = rlimit(rlim_cur: 2 << 20, rlim_max: 2 << 20)
+            setrlimit(__rlimit_resource_t(RLIMIT_FSIZE.rawValue), &lim)
+            guard let p = try? Pool(path: "\(dir)/pool") else { _exit(10) }
+            do {
+                try p.importImage(from: "\(dir)/img", to: "big")
+                _exit(11) // should have failed
+            } catch let e as BlockLabError {
+                guard case .usage(let m) = e, m.contains("disk full") else { _exit(12) }
+            } catch { _exit(13) }
+            _exit(p.hasVolume("big") ? 14 : 0)
+        }
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect((status >> 8) & 0xff == 0 && status & 0x7f == 0, "child status \(status)")
+        let report = try Pool.check(path: "\(dir)/pool")
+        #expect(report.ok, "\(report.errors)")
+        let again = try Pool(path: "\(dir)/pool")
+        #expect(!again.hasVolume("big"))
+        #expect(try again.openVolume("keep").read(offset: 0, count: 3) == [1, 2, 3])
+    }
+}
