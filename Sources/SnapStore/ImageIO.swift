@@ -1,0 +1,114 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import BlockLabCore
+
+/// Addressing `PATH/NAME` on the command line.
+public enum PoolAddress {
+    /// Splits `PATH/NAME` at the last slash.
+    public static func split(_ text: String, what: String) throws -> (pool: String, name: String) {
+        guard let slash = text.lastIndex(of: "/"), slash != text.startIndex || text.count > 1 else {
+            throw BlockLabError.usage("\(what) '\(text)': expected POOL_PATH/NAME")
+        }
+        let pool = String(text[..<slash]), name = String(text[text.index(after: slash)...])
+        guard !name.isEmpty else { throw BlockLabError.usage("\(what) '\(text)': missing name after the pool path") }
+        return (pool.isEmpty ? "/" : pool, name)
+    }
+}
+
+extension Pool {
+    /// Writes a volume's or snapshot's content to `file` as a raw image (sparse: holes where
+    /// nothing was written), atomically: a temporary file renamed into place after fsync.
+    /// Returns the bytes of data copied.
+    @discardableResult
+    public func exportImage(_ name: String, to file: String) throws -> UInt64 {
+        let io = try open(name)
+        let dir = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
+        let tmp = "\(dir.isEmpty ? "/" : dir)/.\(file.split(separator: "/").last ?? "image").tmp-\(getpid())"
+        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw BlockLabError.usage("export: cannot create \(tmp): \(String(cString: strerror(errno)))") }
+        var ok = false
+        defer { if !ok { Glibc.close(fd); unlink(tmp) } }
+        guard ftruncate(fd, off_t(io.sizeBytes)) == 0 else { throw diskError("ftruncate \(tmp)", errno) }
+        var buf = [UInt8](repeating: 0, count: chunkSize)
+        var copied: UInt64 = 0
+        var chunks: [UInt32] = []
+        io.map.forEachMapped { c, _ in chunks.append(c) }
+        for c in chunks {
+            let off = UInt64(c) * UInt64(chunkSize)
+            let n = Int(min(UInt64(chunkSize), io.sizeBytes - off))
+            try buf.withUnsafeMutableBytes { try io.read(offset: off, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }
+            var done = 0
+            while done < n {
+                let w = buf.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, n - done, off_t(off) + off_t(done)) }
+                if w < 0 { if errno == EINTR { continue }; throw diskError("write \(tmp)", errno) }
+                done += w
+            }
+            copied += UInt64(n)
+        }
+        guard fsync(fd) == 0 else { throw diskError("fsync \(tmp)", errno) }
+        Glibc.close(fd)
+        guard rename(tmp, file) == 0 else { let e = errno; unlink(tmp); ok = true; throw SystemError("rename", errno: e, path: file) }
+        ok = true
+        let dfd = Glibc.open(dir.isEmpty ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); Glibc.close(dfd) }
+        if !readOnly { try commit() } // hydration the reads caused
+        return copied
+    }
+
+    /// Creates volume `name` from a raw image file. All-zero chunks stay unallocated. On any
+    /// failure (a full disk included) the new volume is removed again.
+    @discardableResult
+    public func importImage(from file: String, to name: String) throws -> UInt64 {
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw BlockLabError.usage("import: cannot open \(file): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw BlockLabError.usage("import: \(file) is not a regular file") }
+        let size = UInt64(st.st_size)
+        guard size > 0, size % 512 == 0 else { throw BlockLabError.usage("import: \(file) size \(size) is not a positive multiple of 512 bytes") }
+        try createVolume(name: name, size: size)
+        var written: UInt64 = 0
+        do {
+            let io = try openVolume(name)
+            var buf = [UInt8](repeating: 0, count: chunkSize)
+            var off: UInt64 = 0
+            while off < size {
+                let n = Int(min(UInt64(chunkSize), size - off))
+                var done = 0
+                while done < n {
+                    let r = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, n - done, off_t(off) + off_t(done)) }
+                    if r < 0 { if errno == EINTR { continue }; throw SystemError("read", errno: errno, path: file) }
+                    if r == 0 { throw BlockLabError.usage("import: \(file) shrank while reading") }
+                    done += r
+                }
+                if buf[0..<n].contains(where: { $0 != 0 }) {
+                    try buf.withUnsafeBytes { try io.write(offset: off, from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+                    written += UInt64(n)
+                }
+                off += UInt64(n)
+            }
+            try commit()
+        } catch {
+            try? deleteVolume(name: name)
+            throw error
+        }
+        return written
+    }
+
+    /// Reads every not-yet-loaded chunk of a restored volume once (like `dd`/`fio` over the
+    /// device), so it is fully hydrated. Returns the chunks fetched and the simulated fetch
+    /// time they would have cost.
+    public func initializeVolume(_ name: String) throws -> (chunks: UInt64, penaltyNs: UInt64) {
+        let io = try openVolume(name)
+        guard let lin = io.lineage, !lin.fullyLoaded else { return (0, 0) }
+        var chunks: [UInt32] = []
+        io.map.forEachMapped { c, e in if ChunkMap.epoch(e) == 0 { chunks.append(c) } }
+        for c in chunks {
+            _ = io.mapReadChunk(offset: UInt64(c) << io.shift, length: 1)
+        }
+        io.finishHydration(lin)
+        try commit()
+        return (io.fetchCount, io.fetchPenaltyNs)
+    }
+}

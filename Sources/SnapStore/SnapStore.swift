@@ -1,1 +1,0 @@
-// Copy-on-write block store: see issue 4.

@@ -1,0 +1,229 @@
+// The pool's metadata in memory and the one `apply` that both live operations and journal
+// replay go through, so a replayed pool is exactly the pool that was running.
+//
+// Model (forward deltas, like EBS's incremental snapshots): a lineage is a volume and its
+// snapshots. Each snapshot owns a delta: the chunks written between its parent and itself.
+// The volume owns the open delta (written since the last snapshot). Every physical chunk
+// has exactly one owner (reference count 0 or 1); sharing comes from lookup through the
+// chain of older deltas, not from copies. A restored volume is a new lineage whose base is
+// the snapshot it came from; that snapshot is pinned while the lineage exists.
+
+final class SnapshotRec {
+    let id: UInt32
+    var name: String
+    let lineage: UInt32
+    /// The lineage epoch this snapshot closed (its delta's entries carry this epoch).
+    var epoch: UInt32
+    let createdMs: UInt64
+    var delta: [UInt32: UInt32]
+    /// Chunks visible in this snapshot (with data), fixed at creation.
+    let mappedChunks: UInt64
+    /// Deleted by the user but kept because a restored volume's lineage is based on it.
+    var hidden = false
+    var pins = 0
+
+    init(id: UInt32, name: String, lineage: UInt32, epoch: UInt32, createdMs: UInt64, delta: [UInt32: UInt32], mappedChunks: UInt64) {
+        self.id = id; self.name = name; self.lineage = lineage; self.epoch = epoch
+        self.createdMs = createdMs; self.delta = delta; self.mappedChunks = mappedChunks
+    }
+}
+
+final class LineageRec {
+    let id: UInt32
+    let base: UInt32
+    let sizeBytes: UInt64
+    let createdMs: UInt64
+    var snapshots: [SnapshotRec] = []
+    var volumeName: String?
+    var openEpoch: UInt32 = 1
+    var openDelta: [UInt32: UInt32] = [:]
+    var mappedChunks: UInt64 = 0
+    // Restore state: chunks of the base snapshot not yet loaded pay a fetch penalty.
+    let fastRestore: Bool
+    let rateBytesPerSec: UInt64
+    var fullyLoaded: Bool
+    var loaded: Bitmap?
+    /// The volume's full map while it is open for I/O (kept current by every operation).
+    var map: ChunkMap?
+    // Written since the last commit, not yet in the journal (group commit).
+    var pendingEntries: [UInt64] = []
+    var pendingFresh: [Bool] = []
+    var pendingHydrate: [UInt32] = []
+
+    init(id: UInt32, base: UInt32, sizeBytes: UInt64, createdMs: UInt64, name: String, fast: Bool, rate: UInt64) {
+        self.id = id; self.base = base; self.sizeBytes = sizeBytes; self.createdMs = createdMs
+        volumeName = name; fastRestore = fast; rateBytesPerSec = rate
+        fullyLoaded = base == 0 || fast
+    }
+}
+
+final class PoolState {
+    var chunkSize: UInt32 = 0
+    var lineages: [UInt32: LineageRec] = [:]
+    var snapshots: [UInt32: SnapshotRec] = [:]
+    var volumeByName: [String: UInt32] = [:]
+    var snapshotByName: [String: UInt32] = [:]
+    var nextLineage: UInt32 = 1
+    var nextSnapshot: UInt32 = 1
+    /// Digest of each sealed snapshot chunk (physical -> first 8 bytes of SHA-256). Dropped
+    /// when the chunk is freed or moves to a volume's open delta (writable again).
+    var checksums: [UInt32: UInt64] = [:]
+
+    func chunkCount(_ size: UInt64) -> UInt64 { (size + UInt64(chunkSize) - 1) / UInt64(chunkSize) }
+
+    /// Applies one operation; returns the physical chunks it freed. `live` map ops were
+    /// already applied in memory when the write was prepared, so they are skipped.
+    func apply(_ op: Op, live: Bool) throws -> [UInt32] {
+        switch op {
+        case .header(let cs):
+            chunkSize = cs
+            return []
+        case let .createVolume(l, name, size, base, fast, rate, ms):
+            let lin = LineageRec(id: l, base: base, sizeBytes: size, createdMs: ms, name: name, fast: fast, rate: rate)
+            if base != 0 {
+                guard let b = snapshots[base] else { throw FormatError(message: "volume \(name) restored from missing snapshot \(base)") }
+                b.pins += 1
+                lin.mappedChunks = b.mappedChunks
+                if !lin.fullyLoaded { lin.loaded = Bitmap(count: chunkCount(size)) }
+            }
+            lineages[l] = lin
+            volumeByName[name] = l
+            nextLineage = max(nextLineage, l + 1)
+            return []
+        case let .map(l, entries, fresh):
+            if live { return [] }
+            guard let lin = lineages[l] else { throw FormatError(message: "mapping for missing lineage \(l)") }
+            for (e, f) in zip(entries, fresh) {
+                lin.openDelta[UInt32(truncatingIfNeeded: e >> 32)] = UInt32(truncatingIfNeeded: e)
+                if f { lin.mappedChunks += 1 }
+            }
+            return []
+        case let .snapshot(l, id, name, ms):
+            guard let lin = lineages[l] else { throw FormatError(message: "snapshot of missing lineage \(l)") }
+            let s = SnapshotRec(id: id, name: name, lineage: l, epoch: lin.openEpoch, createdMs: ms,
+                                delta: lin.openDelta, mappedChunks: lin.mappedChunks)
+            lin.openDelta = [:]
+            lin.openEpoch += 1
+            lin.snapshots.append(s)
+            snapshots[id] = s
+            snapshotByName[name] = id
+            nextSnapshot = max(nextSnapshot, id + 1)
+            return []
+        case .deleteSnapshot(let id):
+            guard let s = snapshots[id] else { throw FormatError(message: "deleting missing snapshot \(id)") }
+            if snapshotByName[s.name] == id { snapshotByName[s.name] = nil }
+            if s.pins > 0 { s.hidden = true; return [] }
+            return removeSnapshot(s)
+        case .deleteVolume(let l):
+            guard let lin = lineages[l], let name = lin.volumeName else { throw FormatError(message: "deleting missing volume \(l)") }
+            volumeByName[name] = nil
+            lin.volumeName = nil
+            lin.map = nil
+            var freed = Array(lin.openDelta.values)
+            lin.openDelta = [:]
+            freed += dropLineageIfEmpty(lin)
+            return freed
+        case let .hydrate(l, chunks):
+            guard let lin = lineages[l] else { throw FormatError(message: "hydrating missing lineage \(l)") }
+            if !lin.fullyLoaded, var bm = lin.loaded {
+                lin.loaded = nil
+                for c in chunks where UInt64(c) < chunkCount(lin.sizeBytes) { bm.insert(c) }
+                lin.loaded = bm
+            }
+            return []
+        case .hydrateAll(let l):
+            guard let lin = lineages[l] else { throw FormatError(message: "hydrating missing lineage \(l)") }
+            lin.fullyLoaded = true
+            lin.loaded = nil
+            return []
+        case let .checksums(ps, ds):
+            for (p, d) in zip(ps, ds) { checksums[p] = d }
+            return []
+        }
+    }
+
+    /// Merges a snapshot's delta into its successor (the next snapshot or the volume's open
+    /// delta): chunks the successor rewrote are freed, the rest move over. Newer deltas never
+    /// see older ones' removal, and older snapshots never read newer deltas, so every other
+    /// snapshot keeps its content.
+    private func removeSnapshot(_ s: SnapshotRec) -> [UInt32] {
+        guard let lin = lineages[s.lineage], let idx = lin.snapshots.firstIndex(where: { $0 === s }) else { return [] }
+        var freed: [UInt32] = []
+        if idx + 1 < lin.snapshots.count {
+            let next = lin.snapshots[idx + 1]
+            for (c, p) in s.delta {
+                if next.delta[c] == nil {
+                    next.delta[c] = p
+                    retag(lin, c, p, next.epoch)
+                } else { freed.append(p) }
+            }
+        } else if lin.volumeName != nil {
+            for (c, p) in s.delta {
+                if lin.openDelta[c] == nil {
+                    lin.openDelta[c] = p
+                    checksums[p] = nil // writable in place from now on
+                    retag(lin, c, p, lin.openEpoch)
+                } else { freed.append(p) }
+            }
+        } else {
+            freed = Array(s.delta.values)
+        }
+        lin.snapshots.remove(at: idx)
+        snapshots[s.id] = nil
+        freed += dropLineageIfEmpty(lin)
+        for p in freed { checksums[p] = nil }
+        return freed
+    }
+
+    private func retag(_ lin: LineageRec, _ c: UInt32, _ p: UInt32, _ epoch: UInt32) {
+        guard let map = lin.map, map.get(c) != 0, ChunkMap.physical(map.get(c)) == p else { return }
+        map.set(c, ChunkMap.entry(physical: p, epoch: epoch))
+    }
+
+    /// A lineage with neither volume nor snapshots is gone; its base snapshot is unpinned
+    /// and, if the user had already deleted it, removed now.
+    private func dropLineageIfEmpty(_ lin: LineageRec) -> [UInt32] {
+        guard lin.volumeName == nil, lin.snapshots.isEmpty else { return [] }
+        lineages[lin.id] = nil
+        guard lin.base != 0, let b = snapshots[lin.base] else { return [] }
+        b.pins -= 1
+        if b.hidden && b.pins == 0 { return removeSnapshot(b) }
+        return []
+    }
+
+    // MARK: - Resolving content
+
+    /// Fills `map` with the content of lineage `l` up to and including its snapshot at
+    /// `upTo` (nil: everything, including the open delta). Base entries get epoch 0 when
+    /// `baseEpochZero` (the restored volume's own view).
+    func fill(_ map: ChunkMap, lineage l: UInt32, upTo: Int?, baseEpochZero: Bool = true) {
+        guard let lin = lineages[l] else { return }
+        if lin.base != 0, let b = snapshots[lin.base], let bl = lineages[b.lineage],
+           let bi = bl.snapshots.firstIndex(where: { $0 === b }) {
+            let tmp = ChunkMap(chunkCount: map.chunkCount)
+            fill(tmp, lineage: bl.id, upTo: bi)
+            tmp.forEachMapped { c, e in
+                if UInt64(c) < map.chunkCount { map.set(c, baseEpochZero ? ChunkMap.entry(physical: ChunkMap.physical(e), epoch: 0) : e) }
+            }
+        }
+        let last = upTo ?? (lin.snapshots.count - 1)
+        if last >= 0 {
+            for s in lin.snapshots[0...last] {
+                for (c, p) in s.delta { map.set(c, ChunkMap.entry(physical: p, epoch: s.epoch)) }
+            }
+        }
+        if upTo == nil {
+            for (c, p) in lin.openDelta { map.set(c, ChunkMap.entry(physical: p, epoch: lin.openEpoch)) }
+        }
+    }
+
+    /// Every physical chunk that is referenced, with how many deltas reference it.
+    func referenceCounts() -> [UInt32: Int] {
+        var refs: [UInt32: Int] = [:]
+        for lin in lineages.values {
+            for p in lin.openDelta.values { refs[p, default: 0] += 1 }
+            for s in lin.snapshots { for p in s.delta.values { refs[p, default: 0] += 1 } }
+        }
+        return refs
+    }
+}
