@@ -42,7 +42,7 @@ public struct GCRA: Sendable, Equatable {
         let p = elapsedNs.multipliedFullWidth(by: rate)
         // The quotient overflows only after ~1.8e19 * 1e9 / rate ns (centuries at 10 GB/s).
         guard p.high < NS.billion else { return .max }
-        return NS.billion.dividingFullWidth(p).quotient
+        return Self.divide(p, by: NS.billion).quotient
     }
 
     /// The earliest elapsed time at which `tokens` tokens have been emitted:
@@ -51,7 +51,7 @@ public struct GCRA: Sendable, Equatable {
     public func elapsedUntil(tokens: UInt64) -> UInt64 {
         let p = tokens.multipliedFullWidth(by: NS.billion)
         guard p.high < rate else { return .max }
-        let (q, r) = rate.dividingFullWidth(p)
+        let (q, r) = Self.divide(p, by: rate)
         return r == 0 ? q : q + 1
     }
 
@@ -81,6 +81,40 @@ public struct GCRA: Sendable, Equatable {
             return (elapsed, base + cost)
         }
         return (max(elapsed, elapsedUntil(tokens: need - burst)), base + cost)
+    }
+
+    /// Exact 128-by-64-bit division (quotient must fit in 64 bits), without the generic
+    /// 128-bit division routine (`__udivti3`, slower than everything else on the admit
+    /// path): estimate the quotient in floating point, then correct it with exact 64-bit
+    /// integer arithmetic. The first estimate is off by at most a few thousand (53-bit
+    /// mantissa), the second by at most one or two, fixed by the final loop.
+    @inline(__always)
+    public static func divide(_ n: (high: UInt64, low: UInt64), by d: UInt64) -> (quotient: UInt64, remainder: UInt64) {
+        let two64 = 18_446_744_073_709_551_616.0
+        let dd = Double(d)
+        var q = UInt64(min((Double(n.high) * two64 + Double(n.low)) / dd, 18_446_744_073_709_549_568.0))
+        for _ in 0..<2 {
+            let p = q.multipliedFullWidth(by: d)
+            let (lo, borrow) = n.low.subtractingReportingOverflow(p.low)
+            let hi = n.high &- p.high &- (borrow ? 1 : 0)
+            if Int64(bitPattern: hi) < 0 {
+                // n < q*d: step down past the true quotient, so the rest is upward only.
+                let mlo = ~lo &+ 1
+                let mhi = ~hi &+ (mlo == 0 ? 1 : 0)
+                q &-= UInt64((Double(mhi) * two64 + Double(mlo)) / dd) &+ 1
+            } else {
+                if hi == 0 && lo < d { return (q, lo) }
+                q &+= UInt64((Double(hi) * two64 + Double(lo)) / dd)
+            }
+        }
+        while true {
+            let p = q.multipliedFullWidth(by: d)
+            let (lo, borrow) = n.low.subtractingReportingOverflow(p.low)
+            let hi = n.high &- p.high &- (borrow ? 1 : 0)
+            if Int64(bitPattern: hi) < 0 { q &-= 1; continue }
+            if hi == 0 && lo < d { return (q, lo) }
+            q &+= 1
+        }
     }
 
     /// Whether `tokens` tokens have been emitted by `elapsed`: tokens * 1e9 <= elapsed * rate.

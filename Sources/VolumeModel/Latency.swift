@@ -4,10 +4,12 @@ import Foundation
 /// Service-time model: floor + lognormal excess with the profile's median and p99. The
 /// quantile function is tabulated once (4,096 points), and each I/O picks a point with a
 /// hash of (offset, issue time, direction): deterministic, no shared mutable state, no
-/// allocation, so any number of threads (or the simulator) can sample it at once.
-public struct LatencyModel: Sendable {
+/// allocation, so any number of threads (or the simulator) can sample it at once. The table
+/// is a buffer owned by this object rather than an Array, so sampling does no reference
+/// counting (an Array would be retained and released on every I/O).
+public final class LatencyModel: @unchecked Sendable {
     public let spec: LatencySpec
-    private let table: [UInt64]
+    private let table: UnsafeMutableBufferPointer<UInt64>
     static let points = 4096
 
     public init(_ spec: LatencySpec) {
@@ -15,12 +17,15 @@ public struct LatencyModel: Sendable {
         let excessMedian = spec.medianUs - spec.floorUs
         let excessP99 = spec.p99Us - spec.floorUs
         let sigma = log(excessP99 / excessMedian) / 2.326_347_874 // z of the 99th percentile
-        table = (0..<Self.points).map { i in
+        table = .allocate(capacity: Self.points)
+        for i in 0..<Self.points {
             let u = (Double(i) + 0.5) / Double(Self.points)
             let us = spec.floorUs + excessMedian * exp(sigma * Self.inverseNormal(u))
-            return UInt64((us * 1000).rounded())
+            table[i] = UInt64((us * 1000).rounded())
         }
     }
+
+    deinit { table.deallocate() }
 
     @inline(__always)
     public func sample(offset: UInt64, issuedAt: UInt64, direction: IODirection) -> UInt64 {
@@ -28,7 +33,7 @@ public struct LatencyModel: Sendable {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         z ^= z >> 31
-        return table.withUnsafeBufferPointer { $0[Int(z % UInt64(Self.points))] }
+        return table[Int(z % UInt64(Self.points))]
     }
 
     /// The modelled quantile (for descriptions and tests), q in (0, 1).

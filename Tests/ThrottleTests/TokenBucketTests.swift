@@ -1,4 +1,5 @@
 import Testing
+import BlockLabCore
 @testable import Throttle
 
 private let S: UInt64 = 1_000_000_000
@@ -72,4 +73,19 @@ private let S: UInt64 = 1_000_000_000
     // 30 days at 7,500 MB/s: 128-bit intermediates, no overflow.
     let big = GCRA(rate: 7_500_000_000, burst: 1)
     #expect(big.emitted(elapsedNs: 30 * 86_400 * S) == 30 * 86_400 * 7_500_000_000)
+}
+
+@Test func fastDivisionMatchesTheIntegerDivision() {
+    var rng = SeededRandom(state: 99)
+    for i in 0..<200_000 {
+        let d: UInt64 = i % 3 == 0 ? NS.billion : UInt64.random(in: 1...(i % 2 == 0 ? 10_000_000_000 : UInt64.max), using: &rng)
+        let high = UInt64.random(in: 0..<d, using: &rng) >> UInt64.random(in: 0...63, using: &rng)
+        let n = (high: high, low: UInt64.random(in: 0...UInt64.max, using: &rng))
+        let expected = d.dividingFullWidth(n)
+        let got = GCRA.divide(n, by: d)
+        if got.quotient != expected.quotient || got.remainder != expected.remainder {
+            Issue.record("\(n) / \(d): \(got) != \(expected)")
+            return
+        }
+    }
 }

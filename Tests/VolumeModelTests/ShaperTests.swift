@@ -47,3 +47,18 @@ import Testing
     #expect(s["ebs_charged_bytes"] == .uint(2 << 20)) // the 4 KiB random read costs 1 MiB of credit
     #expect(s["model"]?["source"] == .string("Amazon EBS User Guide, Throughput Optimized HDD and Cold HDD volumes, 2025"))
 }
+
+@Test func volumesOnOneInstanceShareItsLimit() throws {
+    // Two io2 volumes (20,000 IOPS each) on an m5.4xlarge (18,750 IOPS, no burst): together
+    // they get the instance's 18,750, not 40,000.
+    let inst = InstanceLimits(profile: try store.instance(named: "m5.4xlarge"), epoch: 0)
+    let a = VolumeShaper(volume: try resolve("io2:size=100g,iops=20000"), instance: inst, epoch: 0)
+    let b = VolumeShaper(volume: try resolve("io2:size=100g,iops=20000"), instance: inst, epoch: 0)
+    var last: UInt64 = 0
+    for i: UInt64 in 0..<10_000 {
+        last = max(last, a.admit(direction: .read, offset: i * 2 << 20, length: 16384, now: 0))
+        last = max(last, b.admit(direction: .read, offset: i * 2 << 20, length: 16384, now: 0))
+    }
+    // 20,000 ops at 18,750/s after a burst of 187: the last goes at ceil(19,813 / 18,750 s).
+    #expect(last == (19_813 * S + 18_749) / 18_750)
+}
