@@ -1,6 +1,7 @@
 // `make bench`: BlockLab vs fio side by side, plus microbenchmarks. Not a test: machines
 // are noisy, so every figure is a ratio measured in the same run.
 import Foundation
+import SnapStore
 
 let args = CommandLine.arguments
 let binDir = URL(fileURLWithPath: args[0]).deletingLastPathComponent().path
@@ -23,3 +24,5 @@ func section(_ name: String, _ body: () throws -> [String]) {
 
 section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
+section("throttle") { throttleMicrobench() }
+section("snapstore") { SnapStoreBench.all(in: dir) }
