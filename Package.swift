@@ -37,7 +37,7 @@ let package = Package(
         // EBS volume/instance models, I/O accounting, latency models, virtual-clock simulator.
         .target(name: "VolumeModel", dependencies: ["BlockLabCore", "Throttle", "JobSpec", "Workload", "Yams"]),
         // Copy-on-write block store: thin volumes, snapshots, restore, checker.
-        .target(name: "SnapStore", dependencies: ["BlockLabCore", "CSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "SnapStore", dependencies: ["BlockLabCore", "CSupport", .product(name: "Crypto", package: "swift-crypto")], exclude: ["README.md"]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
             "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore",
