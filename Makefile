@@ -34,5 +34,11 @@ bench: deps
 	$(SWIFT) build -c release
 	.build/release/blocklab-bench
 
+# The long crash test: SIGKILL a writer 200 times; every completed snapshot must read back exactly.
+crash-test: build
+	@d=$$(mktemp -d /var/tmp/blocklab-crash.XXXXXX); \
+	trap 'rm -rf "$$d"' EXIT; \
+	$(BIN) pool crash-test "$$d/pool" --kills 200
+
 clean:
 	rm -rf .build
