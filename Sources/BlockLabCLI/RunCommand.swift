@@ -28,6 +28,9 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Apply an instance's EBS limits, e.g. m5.large.")
     var instance: String?
 
+    @Option(help: "Run against a pool volume instead of each job's filename: pool:PATH/VOLUME (a snapshot is read-only).")
+    var target: String?
+
     @Option(help: "Profiles directory (default: profiles/ next to the package, or in the current directory).")
     var profiles: String?
 
@@ -58,6 +61,7 @@ struct RunCommand: ParsableCommand {
         session.volume = volume
         session.instance = instance
         session.profilesDirectory = profiles
+        session.target = target
         session.allowDestructive = allowDestructive
         session.quiet = quiet
         session.dryRun = dryRun

@@ -18,6 +18,8 @@ struct RunSession {
     var volume: String?
     var instance: String?
     var profilesDirectory: String?
+    /// `pool:PATH/VOLUME`: run every job against a pool volume instead of its filename.
+    var target: String?
     var allowDestructive = false
     var quiet = false
     var dryRun = false
@@ -53,6 +55,10 @@ struct RunSession {
             resolver = r
         }
         if seriesPath != nil { options.seriesIntervalNs = NS.perSecond }
+        if let target {
+            let mapped = try PoolMappedTarget.open(target)
+            options.mappedTarget = { _ in mapped }
+        }
         let status = StatusLine(enabled: !quiet && isatty(2) == 1, clock: options.clock)
         if status.enabled { options.onProgress = { status.draw($0, write: stderr) } }
         let output = try Runner.run(jobs, options: options)

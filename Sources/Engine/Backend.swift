@@ -19,6 +19,10 @@ let syncTag = Int32.max
 protocol IOBackend: AnyObject {
     /// Queues an I/O for slot `tag` using that slot's buffer.
     func prepare(tag: Int32, direction: IODirection, offset: UInt64, length: UInt32, buffer: UnsafeMutableRawPointer)
+    /// Queues a copy of `length` bytes from `from` to `to` through `scratch`, linked so that
+    /// the copy finishes before the next prepared I/O starts (copy-on-write). Both halves
+    /// complete with `tag`.
+    func prepareCopy(tag: Int32, from: UInt64, to: UInt64, length: UInt32, scratch: UnsafeMutableRawPointer)
     /// Queues an fsync (or fdatasync) of the target.
     func prepareSync(datasync: Bool)
     /// Submits what was prepared (when `submit`), then waits until at least `minComplete`
@@ -43,11 +47,13 @@ final class UringBackend: IOBackend {
     private(set) var enterCalls: UInt64 = 0
     private let probe: [(String, Bool)]
 
-    init(fd: Int32, depth: Int, arena: BufferArena, wantFixedBuffers: Bool, wantRegisteredFile: Bool,
+    /// - sqesPerIO: most SQEs one I/O can need (1, or more on a mapped target where an I/O
+    ///   spans chunks and each chunk may need a copy first).
+    init(fd: Int32, depth: Int, sqesPerIO: Int, arena: BufferArena, wantFixedBuffers: Bool, wantRegisteredFile: Bool,
          sqPoll: Bool, hipri: Bool) throws {
         // One extra entry for an fsync riding along with a full queue.
         var entries: UInt32 = 1
-        while entries < UInt32(depth + 1) { entries <<= 1 }
+        while entries < UInt32(depth * sqesPerIO + 1) { entries <<= 1 }
         ring = try Ring(entries: entries, sqPoll: sqPoll, ioPoll: hipri)
         self.fd = fd
         probe = ring.probe()
@@ -87,6 +93,21 @@ final class UringBackend: IOBackend {
         }
         if fixedFile { sqe.pointee.flags |= Ring.sqeFixedFile }
         sqe.pointee.user_data = UInt64(UInt32(bitPattern: tag))
+    }
+
+    static let sqeIOLink: UInt8 = 1 << 2
+
+    func prepareCopy(tag: Int32, from: UInt64, to: UInt64, length: UInt32, scratch: UnsafeMutableRawPointer) {
+        let target = fixedFile ? Int32(0) : fd
+        let flags = UringBackend.sqeIOLink | (fixedFile ? Ring.sqeFixedFile : 0)
+        let r = io_uring_get_sqe(ring.ring)!
+        io_uring_prep_read(r, target, scratch, length, from)
+        r.pointee.flags |= flags
+        r.pointee.user_data = UInt64(UInt32(bitPattern: tag))
+        let w = io_uring_get_sqe(ring.ring)!
+        io_uring_prep_write(w, target, scratch, length, to)
+        w.pointee.flags |= flags
+        w.pointee.user_data = UInt64(UInt32(bitPattern: tag))
     }
 
     func prepareSync(datasync: Bool) {
@@ -137,33 +158,60 @@ final class UringBackend: IOBackend {
 /// pread/pwrite at queue depth 1: the fallback where io_uring is unavailable
 /// (containers often block it). Each "submit" performs the one prepared I/O.
 final class PsyncBackend: IOBackend {
+    struct Op {
+        var tag: Int32
+        var write: Bool
+        var offset: UInt64
+        var length: UInt32
+        var buffer: UnsafeMutableRawPointer
+    }
+
     let fd: Int32
-    private var pending: (tag: Int32, direction: IODirection, offset: UInt64, length: UInt32, buffer: UnsafeMutableRawPointer)?
+    private let ops: UnsafeMutablePointer<Op>
+    private let capacity: Int
+    private var count = 0
     private var pendingSync: Bool?
     private(set) var enterCalls: UInt64 = 0
 
-    init(fd: Int32) { self.fd = fd }
+    init(fd: Int32, sqesPerIO: Int) {
+        self.fd = fd
+        capacity = sqesPerIO + 1
+        ops = .allocate(capacity: capacity)
+    }
+
+    deinit { ops.deallocate() }
 
     var features: [(String, JSONValue)] { [] }
 
     func prepare(tag: Int32, direction: IODirection, offset: UInt64, length: UInt32, buffer: UnsafeMutableRawPointer) {
-        pending = (tag, direction, offset, length, buffer)
+        ops[count] = Op(tag: tag, write: direction != .read, offset: offset, length: length, buffer: buffer)
+        count += 1
+    }
+
+    func prepareCopy(tag: Int32, from: UInt64, to: UInt64, length: UInt32, scratch: UnsafeMutableRawPointer) {
+        ops[count] = Op(tag: tag, write: false, offset: from, length: length, buffer: scratch)
+        ops[count + 1] = Op(tag: tag, write: true, offset: to, length: length, buffer: scratch)
+        count += 2
     }
 
     func prepareSync(datasync: Bool) { pendingSync = datasync }
 
+    /// Performs every queued operation in order (a linked copy's failure cancels what
+    /// follows it, as io_uring's links do).
     func submitAndReap(submit: Bool, minComplete: Int, deadline: UInt64, now: UInt64,
                        out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int {
         var n = 0
-        if let p = pending, max > 0 {
-            pending = nil
+        var failed = false
+        for i in 0..<count {
+            let op = ops[i]
             enterCalls &+= 1
             var done = 0
             var result: Int32 = 0
-            while done < Int(p.length) {
-                let r = p.direction == .read
-                    ? pread(fd, p.buffer + done, Int(p.length) - done, off_t(p.offset) + off_t(done))
-                    : pwrite(fd, p.buffer + done, Int(p.length) - done, off_t(p.offset) + off_t(done))
+            if failed { result = -ECANCELED }
+            while !failed && done < Int(op.length) {
+                let r = op.write
+                    ? pwrite(fd, op.buffer + done, Int(op.length) - done, off_t(op.offset) + off_t(done))
+                    : pread(fd, op.buffer + done, Int(op.length) - done, off_t(op.offset) + off_t(done))
                 if r < 0 {
                     if errno == EINTR { continue }
                     result = -errno
@@ -172,10 +220,12 @@ final class PsyncBackend: IOBackend {
                 if r == 0 { break }
                 done += r
             }
-            out[n] = Completion(tag: p.tag, result: result < 0 ? result : Int32(done))
+            if result < 0 { failed = true }
+            out[n] = Completion(tag: op.tag, result: result < 0 ? result : Int32(done))
             n += 1
         }
-        if let datasync = pendingSync, n < max {
+        count = 0
+        if let datasync = pendingSync {
             pendingSync = nil
             enterCalls &+= 1
             let rc = datasync ? fdatasync(fd) : fsync(fd)

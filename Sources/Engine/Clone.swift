@@ -32,7 +32,7 @@ extension Runner {
                 depth: plan.depth,
                 batchSubmit: spec.iodepthBatchSubmit ?? 0,
                 completeMin: max(1, min(spec.iodepthBatchCompleteMin ?? 1, plan.depth)),
-                completeMax: max(1, spec.iodepthBatchCompleteMax ?? plan.depth * 2),
+                completeMax: max(1, spec.iodepthBatchCompleteMax ?? plan.depth * 2 * plan.sqesPerIO),
                 rampNs: spec.rampTimeNs,
                 runtimeNs: spec.runtimeNs,
                 thinktimeNs: spec.thinktimeNs,
@@ -42,21 +42,24 @@ extension Runner {
                 datasync: spec.fsync == 0 && spec.fdatasync > 0,
                 checkReads: codec != nil && !spec.rw.writes,
                 refillBuffers: spec.refillBuffers,
-                seriesIntervalNs: options.seriesIntervalNs)
+                seriesIntervalNs: options.seriesIntervalNs,
+                sqesPerIO: plan.sqesPerIO)
             let engineName: String
             var result: JobResult
             var series: [String]
             var error: String?
             if plan.engine == .psync {
                 engineName = "psync"
-                (result, series, error) = try drive(JobLoop(name: spec.name, backend: PsyncBackend(fd: fd), arena: arena, config: config,
-                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress), plan: plan, fd: fd)
+                (result, series, error) = try drive(JobLoop(name: spec.name, backend: PsyncBackend(fd: fd, sqesPerIO: plan.sqesPerIO), arena: arena, config: config,
+                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress,
+                                                            mapped: plan.mapped), plan: plan, fd: fd)
             } else {
                 engineName = "io_uring"
-                let backend = try UringBackend(fd: fd, depth: plan.depth, arena: arena, wantFixedBuffers: spec.fixedbufs,
+                let backend = try UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena, wantFixedBuffers: spec.fixedbufs,
                                                wantRegisteredFile: spec.registerfiles, sqPoll: spec.sqthreadPoll, hipri: spec.hipri)
                 (result, series, error) = try drive(JobLoop(name: spec.name, backend: backend, arena: arena, config: config,
-                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress), plan: plan, fd: fd)
+                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress,
+                                                            mapped: plan.mapped), plan: plan, fd: fd)
             }
             result.extras.insert(("engine", .string(engineName)), at: 0)
             if spec.ioengine != plan.engine { result.extras.insert(("ioengine_requested", .string(spec.ioengine.rawValue)), at: 1) }
@@ -86,7 +89,11 @@ extension Runner {
             var replay = try IOPlanner(spec: spec, region: plan.region, timeBased: false, seedSalt: salt)
             try loop.runPhase(&replay, mode: .verifyReplay)
         }
-        if spec.endFsync && spec.rw.writes { _ = fsync(fd) }
+        if let mapped = plan.mapped, !mapped.isReadOnly, spec.rw.writes {
+            try loop.commitMapped()
+        } else if spec.endFsync && spec.rw.writes {
+            _ = fsync(fd)
+        }
         var result = loop.result(options: spec.options)
         var extras: [(String, JSONValue)] = [
             ("iodepth", .int(Int64(plan.depth))),
@@ -99,6 +106,10 @@ extension Runner {
         if loop.codec != nil { extras.append(("verified_blocks", .uint(loop.verifiedBlocks))) }
         if loop.syncs > 0 { extras.append(("syncs", .uint(loop.syncs))) }
         if let shaper = loop.shaper { extras.append(("volume", shaper.summary(now: loop.clock.now()))) }
+        if let mapped = plan.mapped {
+            extras.append(("pool_target", .object([("target", .string(mapped.label)), ("cow_copies", .uint(loop.copies)),
+                                                   ("commits", .uint(loop.commits)), ("store", mapped.summary())])))
+        }
         if let m = loop.errorMessage { extras.append(("error_message", .string(m))) }
         result.extras += extras
         return (result, loop.seriesLines, loop.errorMessage)

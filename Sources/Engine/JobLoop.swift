@@ -19,6 +19,11 @@ struct Slot {
     /// Emulated completion time under a shaper's service-time model.
     var releaseAt: UInt64 = 0
     var verifyRead = false
+    /// Mapped targets: kernel operations still out for this I/O, the first error among
+    /// them, and emulated extra latency (a restored chunk's first touch).
+    var segsLeft: Int32 = 0
+    var segError: Int32 = 0
+    var penaltyNs: UInt64 = 0
 }
 
 /// What a job loop needs beyond the planner: the queue policy and limits, all resolved.
@@ -40,6 +45,8 @@ struct LoopConfig {
     var checkReads: Bool
     var refillBuffers: Bool
     var seriesIntervalNs: UInt64
+    /// Most kernel operations one I/O can need (1 unless the target is mapped).
+    var sqesPerIO: Int = 1
     var sampleWindowNs: UInt64 = 500 * NS.perMillisecond
 }
 
@@ -60,8 +67,22 @@ final class JobLoop<B: IOBackend> {
     let shaper: IOShaper?
     let codec: VerifyCodec?
     let progress: JobProgress
+    let mapped: MappedTarget?
+    /// Copy-on-write staging, `maxChunksPerIO` chunks per slot (mapped writable targets only).
+    let scratch: UnsafeMutableRawPointer?
+    let maxChunksPerIO: Int
+    var commitPending = false
+    /// Logical chunks with a copy-on-write copy in flight, and the slot doing it: no other
+    /// I/O may touch such a chunk until its copy lands (the copy rewrites the whole chunk).
+    let copying: UnsafeMutablePointer<(chunk: UInt64, slot: Int32)>
+    var copyingCount = 0
+    /// I/Os waiting for such a copy, in arrival order.
+    let blocked: UnsafeMutablePointer<Int32>
+    var blockedCount = 0
+    var commits: UInt64 = 0
+    var copies: UInt64 = 0
 
-    private let slots: UnsafeMutablePointer<Slot>
+    let slots: UnsafeMutablePointer<Slot>
     private let free: UnsafeMutablePointer<Int32>
     private var freeCount: Int
     private let pendingList: UnsafeMutablePointer<Int32>
@@ -93,7 +114,7 @@ final class JobLoop<B: IOBackend> {
     private(set) var verifiedBlocks: UInt64 = 0
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
-         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress) {
+         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, mapped: MappedTarget? = nil) {
         self.name = name
         self.backend = backend
         self.arena = arena
@@ -102,7 +123,15 @@ final class JobLoop<B: IOBackend> {
         self.shaper = shaper
         self.codec = codec
         self.progress = progress
+        self.mapped = mapped
         let d = config.depth
+        if let mapped, !mapped.isReadOnly {
+            maxChunksPerIO = config.sqesPerIO / 3
+            scratch = UnsafeMutableRawPointer.allocate(byteCount: d * maxChunksPerIO * mapped.chunkSize, alignment: 4096)
+        } else {
+            maxChunksPerIO = 0
+            scratch = nil
+        }
         slots = .allocate(capacity: d)
         slots.initialize(repeating: Slot(), count: d)
         free = .allocate(capacity: d)
@@ -111,12 +140,17 @@ final class JobLoop<B: IOBackend> {
         pendingList = .allocate(capacity: d)
         scheduled = .allocate(capacity: d)
         held = .allocate(capacity: d)
-        completions = .allocate(capacity: max(d * 2, 8))
+        completions = .allocate(capacity: d * config.sqesPerIO * 2 + 8)
+        copying = .allocate(capacity: d * max(1, maxChunksPerIO))
+        blocked = .allocate(capacity: d)
     }
 
     deinit {
         slots.deallocate(); free.deallocate(); pendingList.deallocate()
         scheduled.deallocate(); held.deallocate(); completions.deallocate()
+        scratch?.deallocate()
+        copying.deallocate()
+        blocked.deallocate()
     }
 
     /// Starts the clock for the job: ramp first, then the measured phase.
@@ -147,6 +181,7 @@ final class JobLoop<B: IOBackend> {
             if recorder == nil, now >= rampEnd { startRecording(now) }
             if endNs != 0, now >= endNs { stopping = true }
             if heldCount > 0 { releaseHeld(now) }
+            if commitPending && inKernel == 0 && heldCount == 0 { try commitMapped() }
             while schedCount > 0, slots[Int(scheduled[schedHead])].issueAt <= now {
                 let s = scheduled[schedHead]
                 schedHead = (schedHead + 1) % cfg.depth
@@ -154,7 +189,7 @@ final class JobLoop<B: IOBackend> {
                 issue(s)
             }
             var wake = UInt64.max
-            if !stopping && !plannerDone {
+            if !stopping && !plannerDone && !commitPending {
                 while freeCount > 0 {
                     if thinkUntil > now { wake = thinkUntil; break }
                     let io: PlannedIO
@@ -249,13 +284,36 @@ final class JobLoop<B: IOBackend> {
 
     @inline(__always)
     private func issue(_ slot: Int32) {
+        if let mapped {
+            issueMapped(slot, mapped)
+            return
+        }
         let s = slots[Int(slot)]
         backend.prepare(tag: slot, direction: s.direction, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
+        recordIssued(slot, kernelOps: 1)
+    }
+
+    /// Bookkeeping once an I/O's kernel operations are queued. An I/O that needed none
+    /// (a read of never-written chunks) completes without a round trip, at its issue time
+    /// plus any emulated latency.
+    @inline(__always)
+    func recordIssued(_ slot: Int32, kernelOps: Int) {
+        if kernelOps == 0 {
+            let p = slots + Int(slot)
+            p.pointee.submitted = p.pointee.issueAt
+            if errorCode != 0 { release(slot); return }
+            p.pointee.releaseAt = p.pointee.issueAt + p.pointee.penaltyNs
+            held[heldCount] = slot
+            heldCount += 1
+            return
+        }
         pendingList[pendingCount] = slot
         pendingCount += 1
         inKernel += 1
         recorder?.recordDepth(inKernel)
     }
+
+    func failMapped(_ message: String) { fail(EIO, message) }
 
     @inline(__always)
     private func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32) {
@@ -275,8 +333,23 @@ final class JobLoop<B: IOBackend> {
             if c.result < 0 { fail(-c.result, "fsync failed: \(String(cString: strerror(-c.result)))") }
             return
         }
-        inKernel -= 1
         let p = slots + Int(c.tag)
+        if mapped != nil {
+            // A mapped I/O is done when its last piece is.
+            p.pointee.segsLeft -= 1
+            if c.result < 0 && p.pointee.segError == 0 { p.pointee.segError = c.result }
+            if p.pointee.segsLeft > 0 { return }
+            inKernel -= 1
+            if copyingCount > 0 { copyLanded(c.tag) }
+            if p.pointee.segError < 0 {
+                fail(-p.pointee.segError, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-p.pointee.segError)))")
+                release(c.tag)
+                return
+            }
+            hold(c.tag, now: now)
+            return
+        }
+        inKernel -= 1
         if c.result < 0 {
             fail(-c.result, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-c.result)))")
             release(c.tag)
@@ -287,17 +360,26 @@ final class JobLoop<B: IOBackend> {
             release(c.tag)
             return
         }
-        if let shaper {
+        hold(c.tag, now: now)
+    }
+
+    /// Finishes the I/O now, or holds it until the emulated device would have finished it:
+    /// the shaper's service time plus any mapped-target penalty, counted from issue.
+    @inline(__always)
+    private func hold(_ slot: Int32, now: UInt64) {
+        let p = slots + Int(slot)
+        if shaper != nil || p.pointee.penaltyNs > 0 {
             let s = p.pointee
-            let r = s.issueAt + shaper.serviceTime(direction: s.direction, offset: s.offset, length: s.length, issuedAt: s.issueAt)
+            let service = shaper?.serviceTime(direction: s.direction, offset: s.offset, length: s.length, issuedAt: s.issueAt) ?? 0
+            let r = s.issueAt + service + s.penaltyNs
             if r > now {
                 p.pointee.releaseAt = r
-                held[heldCount] = c.tag
+                held[heldCount] = slot
                 heldCount += 1
                 return
             }
         }
-        finish(c.tag, at: now)
+        finish(slot, at: now)
     }
 
     /// The I/O is done (for the emulated device too): record it and free its slot.
@@ -323,8 +405,13 @@ final class JobLoop<B: IOBackend> {
                 writesSinceSync += 1
                 if writesSinceSync >= cfg.fsyncEvery {
                     writesSinceSync = 0
-                    backend.prepareSync(datasync: cfg.datasync)
-                    syncsInFlight += 1
+                    if mapped != nil {
+                        // Data before mappings: drain what is in flight, then commit.
+                        commitPending = true
+                    } else {
+                        backend.prepareSync(datasync: cfg.datasync)
+                        syncsInFlight += 1
+                    }
                 }
             }
         }

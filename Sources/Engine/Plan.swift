@@ -14,11 +14,21 @@ struct ClonePlan {
     var region: Range<UInt64>
     var depth: Int
     var engine: IOEngineKind
+    /// A thin volume (or snapshot) in a pool instead of a file or device.
+    var mapped: MappedTarget?
+
+    /// Most kernel operations one I/O can need: on a mapped target an I/O may span
+    /// several chunks, and each may need a two-step copy before its write.
+    var sqesPerIO: Int {
+        guard let mapped else { return 1 }
+        return 3 * (Int(spec.maxBlockSize) / mapped.chunkSize + 2)
+    }
 }
 
 /// Resolves jobs into clone plans: file names, sizes, layout, safety and alignment checks.
 enum Planner {
-    static func resolve(_ jobs: [JobSpec], allowDestructive: Bool, notice: (String) -> Void) throws -> [ClonePlan] {
+    static func resolve(_ jobs: [JobSpec], allowDestructive: Bool, mappedTarget: ((JobSpec) throws -> MappedTarget?)? = nil,
+                        notice: (String) -> Void) throws -> [ClonePlan] {
         var plans: [ClonePlan] = []
         var group = 0
         var jobNumber = 0
@@ -37,16 +47,30 @@ enum Planner {
                 notice("note: \(spec.name): ioengine=psync runs at queue depth 1 (iodepth=\(depth) ignored)")
                 depth = 1
             }
+            let mapped = try mappedTarget?(spec)
+            if let mapped {
+                if spec.numjobs > 1 {
+                    throw BlockLabError.usage("\(spec.origin): \(mapped.label) takes one job thread at a time (numjobs=1)")
+                }
+                if spec.rw.writes && !spec.verifyOnly && mapped.isReadOnly {
+                    throw BlockLabError.usage("\(spec.origin): \(mapped.label) is read-only (a snapshot); restore it to a volume to write")
+                }
+                if plans.contains(where: { $0.group == group && $0.mapped === mapped }) {
+                    throw BlockLabError.usage("\(spec.origin): \(mapped.label) is already used by another job running at the same time; add stonewall")
+                }
+            }
             for clone in 0..<spec.numjobs {
                 let path = targetPath(spec, jobNumber: jobNumber)
-                let target = try prepareTarget(spec, path: path, allowDestructive: allowDestructive)
+                let target = try mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
+                    ?? prepareTarget(spec, path: path, allowDestructive: allowDestructive)
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
                 guard spec.offset + length <= target.size, length > 0 else {
                     throw BlockLabError.usage("\(spec.origin): offset=\(spec.offset) size=\(length) lies outside \(path) (\(Units.formatBytes(target.size)))")
                 }
                 if spec.direct { try checkAlignment(spec, target: target) }
                 plans.append(ClonePlan(spec: spec, clone: clone, jobNumber: jobNumber, group: group, target: target,
-                                       region: spec.offset..<(spec.offset + length), depth: depth, engine: engine))
+                                       region: spec.offset..<(spec.offset + length), depth: depth, engine: engine,
+                                       mapped: mapped))
                 jobNumber += 1
             }
         }
@@ -60,6 +84,11 @@ enum Planner {
         guard let file = spec.filename else { return "\(dir)/\(spec.name).\(jobNumber).0" }
         if file.hasPrefix("/") || spec.directory == nil { return file }
         return "\(dir)/\(file)"
+    }
+
+    /// A mapped target is addressed by logical offset; the engine opens its data file.
+    static func mappedInfo(_ m: MappedTarget, what: String) throws -> TargetInfo {
+        TargetInfo(path: m.dataPath, kind: .mapped, size: m.sizeBytes, logicalBlockSize: try Target.fileDirectIOAlignment(m.dataPath))
     }
 
     static func validate(_ spec: JobSpec) throws {

@@ -15,6 +15,9 @@ public struct RunOptions {
     public var clock: MonotonicClock = SystemClock.shared
     /// Builds the shaper for a job; its numjobs clones share it (one emulated volume).
     public var shaperFactory: ((JobSpec) throws -> IOShaper?)?
+    /// Opens a mapped target (a pool volume) for a job; nil = the job's own filename.
+    /// Called once per job; return the same object for jobs that share a target.
+    public var mappedTarget: ((JobSpec) throws -> MappedTarget?)?
     /// Called about once a second from the calling thread while jobs run.
     public var onProgress: (([JobProgress]) -> Void)?
     /// Notes and warnings for stderr.
@@ -34,7 +37,8 @@ public struct RunOutput {
 /// group by group (stonewall), and gathers the results.
 public enum Runner {
     public static func run(_ jobs: [JobSpec], options: RunOptions) throws -> RunOutput {
-        let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, notice: options.onNotice)
+        let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
+                                        notice: options.onNotice)
         if plans.contains(where: { $0.engine == .ioUring }) { try probeIOUring() }
         var shapers: [String: IOShaper] = [:]
         for job in jobs where shapers[job.origin + job.name] == nil {
