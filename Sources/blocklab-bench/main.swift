@@ -26,3 +26,4 @@ section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, se
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
 section("throttle") { throttleMicrobench() }
 section("snapstore") { SnapStoreBench.all(in: dir) }
+section("pool") { try PoolCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
