@@ -16,6 +16,16 @@ final class StatusLine: @unchecked Sendable {
         start = clock.now()
     }
 
+    /// Progress of the slowest-to-finish measure we have: bytes for bounded jobs, time for
+    /// time-based ones.
+    private func progressPercent(_ snaps: [JobProgress.Snapshot], now: UInt64) -> Double {
+        let planned = snaps.reduce(UInt64(0)) { $0 + $1.plannedBytes }
+        let moved = snaps.reduce(UInt64(0)) { $0 + $1.bytes[0] + $1.bytes[1] }
+        if planned > 0 { return min(100, Double(moved) * 100 / Double(planned)) }
+        if let d = snaps.map(\.deadline).max(), d > start, now < d { return Double(now - start) * 100 / Double(d - start) }
+        return 0
+    }
+
     func draw(_ jobs: [JobProgress], write: (String) -> Void) {
         let now = clock.now()
         let snaps = jobs.map { $0.snapshot() }
@@ -34,15 +44,16 @@ final class StatusLine: @unchecked Sendable {
         var eta = ""
         let deadlines = snaps.map(\.deadline).filter { $0 > now }
         if let d = deadlines.max() {
-            eta = " ETA \(Units.formatDuration((d - now) / NS.perSecond * NS.perSecond))"
+            eta = " ETA \((d - now + NS.perSecond - 1) / NS.perSecond)s"
         } else {
             let planned = snaps.reduce(UInt64(0)) { $0 + $1.plannedBytes }
             let moved = bytes[0] + bytes[1]
             if planned > 0, moved > 0, moved < planned {
                 let elapsed = Double(now - start)
-                eta = " ETA \(Units.formatDuration(UInt64(elapsed * Double(planned - moved) / Double(moved))))"
+                eta = " ETA \(UInt64(elapsed * Double(planned - moved) / Double(moved) / 1e9) + 1)s"
             }
         }
-        write("\(StatusLine.clear)[\(done)/\(jobs.count) done] \(parts.joined(separator: ", "))\(eta)")
+        let percent = Units.formatDecimal(progressPercent(snaps, now: now), places: 0)
+        write("\(StatusLine.clear)[\(done)/\(jobs.count) done, \(percent)%] \(parts.joined(separator: ", "))\(eta)")
     }
 }

@@ -107,7 +107,12 @@ extension Runner {
         if loop.syncs > 0 { extras.append(("syncs", .uint(loop.syncs))) }
         if let shaper = loop.shaper { extras.append(("volume", shaper.summary(now: loop.clock.now()))) }
         if let mapped = plan.mapped {
+            // Copy-on-write moves a whole chunk for a first write after a snapshot: bytes the
+            // store wrote per byte the workload wrote.
+            let written = Double(loop.writtenBytes)
+            let amplification = written > 0 ? (written + Double(loop.copies) * Double(mapped.chunkSize)) / written : 1
             extras.append(("pool_target", .object([("target", .string(mapped.label)), ("cow_copies", .uint(loop.copies)),
+                                                   ("write_amplification", .double(amplification)),
                                                    ("commits", .uint(loop.commits)), ("store", mapped.summary())])))
         }
         if let m = loop.errorMessage { extras.append(("error_message", .string(m))) }

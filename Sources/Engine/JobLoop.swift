@@ -487,6 +487,9 @@ final class JobLoop<B: IOBackend> {
         return r
     }
 
+    /// Bytes written by completed I/Os (all phases).
+    var writtenBytes: UInt64 { counts.3 }
+
     private func threadCPU() -> (UInt64, UInt64) {
         var u: UInt64 = 0, s: UInt64 = 0, a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
         _ = bl_thread_cpu_ns(&u, &s, &a, &b, &c, &d)
