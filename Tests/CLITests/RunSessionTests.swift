@@ -97,4 +97,45 @@ import Testing
         #expect(throws: BlockLabError.usage("--output-format: 'xml' is not one of normal, json, table")) { try command.run() }
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    @Test func badVolumeOrInstanceFailsBeforeAnyFileIsLaidOut() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let args = ["--name=v", "--rw=randread", "--bs=4k", "--size=1m", "--filename=\(dir)/v.dat"]
+        var s = session(args)
+        s.profilesDirectory = FileManager.default.currentDirectoryPath + "/profiles"
+        for (volume, instance, fragment) in [("gp3:size=500g,iops=90000", nil, "iops"), ("gp9:size=1g", nil, "gp9"),
+                                             ("gp3:size=500g", "m9.huge", "m9.huge"), (nil, "m5.large", "give --volume too")] as [(String?, String?, String)] {
+            s.volume = volume
+            s.instance = instance
+            do {
+                _ = try s.execute(stdout: { _ in }, stderr: { _ in })
+                Issue.record("expected \(volume ?? "-") \(instance ?? "-") to fail")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2)
+                #expect(e.description.contains(fragment), "\(e)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/v.dat"))
+    }
+
+    @Test func shapedRunRecordsTheVolumeModelAndCreditSeries() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var s = session(["--name=g", "--rw=randread", "--bs=4k", "--iodepth=16", "--size=4m", "--filename=\(dir)/g.dat",
+                         "--time_based", "--runtime=2"])
+        s.profilesDirectory = FileManager.default.currentDirectoryPath + "/profiles"
+        s.volume = "gp2:size=100g,burst-balance=50%"
+        s.format = .json
+        s.outputPath = dir + "/g.json"
+        s.seriesPath = dir + "/g.jsonl"
+        #expect(try s.execute(stdout: { _ in }, stderr: { _ in }) == 0)
+        let doc = try jsonObject(dir + "/g.json")
+        let job = try #require((doc["jobs"] as? [[String: Any]])?.first)
+        let volume = try #require((job["blocklab"] as? [String: Any])?["volume"] as? [String: Any])
+        #expect((volume["model"] as? [String: Any])?["type"] as? String == "gp2")
+        let iops = try #require((job["read"] as? [String: Any])?["iops"] as? Double)
+        #expect(iops < 3000 * 1.1, "gp2 bursts to 3,000 IOPS at most; got \(iops)")
+        let first = try #require(try String(contentsOfFile: dir + "/g.jsonl", encoding: .utf8).split(separator: "\n").first)
+        let line = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
+        #expect(line["burst_balance_pct"] != nil, "\(line)")
+    }
 }
