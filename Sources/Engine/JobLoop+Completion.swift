@@ -1,0 +1,193 @@
+import BlockLabCore
+import CSupport
+import Glibc
+import Metrics
+import Verify
+import Workload
+
+/// Issuing, completing, holding (emulated service time) and freeing slots.
+extension JobLoop {
+    @inline(__always)
+    func issue(_ slot: Int32) {
+        if let mapped {
+            issueMapped(slot, mapped)
+            return
+        }
+        let s = slots[Int(slot)]
+        backend.prepare(tag: slot, direction: s.direction, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
+        recordIssued(slot, kernelOps: 1)
+    }
+
+    /// Bookkeeping once an I/O's kernel operations are queued. An I/O that needed none
+    /// (a read of never-written chunks) completes without a round trip, at its issue time
+    /// plus any emulated latency.
+    @inline(__always)
+    func recordIssued(_ slot: Int32, kernelOps: Int) {
+        if kernelOps == 0 {
+            let p = slots + Int(slot)
+            p.pointee.submitted = p.pointee.issueAt
+            if errorCode != 0 { release(slot); return }
+            p.pointee.releaseAt = p.pointee.issueAt + p.pointee.penaltyNs
+            held[heldCount] = slot
+            heldCount += 1
+            return
+        }
+        pendingList[pendingCount] = slot
+        pendingCount += 1
+        inKernel += 1
+        recorder?.recordDepth(inKernel)
+    }
+
+    func failMapped(_ message: String) { fail(EIO, message) }
+
+    @inline(__always)
+    func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32) {
+        if let codec {
+            codec.fill(arena.buffer(Int(slot)), length: Int(length), offset: offset, generation: 0)
+        } else if cfg.refillBuffers {
+            refillSeed &+= 0x9E37_79B9_7F4A_7C15
+            arena.fillRandom(slot: Int(slot), seed: refillSeed)
+        }
+    }
+
+    @inline(__always)
+    func complete(_ c: Completion, now: UInt64) {
+        if c.tag == syncTag {
+            syncsInFlight -= 1
+            syncs += 1
+            if c.result < 0 { fail(-c.result, "fsync failed: \(String(cString: strerror(-c.result)))") }
+            return
+        }
+        let p = slots + Int(c.tag)
+        if mapped != nil {
+            // A mapped I/O is done when its last piece is.
+            p.pointee.segsLeft -= 1
+            if c.result < 0 && p.pointee.segError == 0 { p.pointee.segError = c.result }
+            if p.pointee.segsLeft > 0 { return }
+            inKernel -= 1
+            if copyingCount > 0 { copyLanded(c.tag) }
+            if p.pointee.segError < 0 {
+                fail(-p.pointee.segError, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-p.pointee.segError)))")
+                release(c.tag)
+                return
+            }
+            hold(c.tag, now: now)
+            return
+        }
+        inKernel -= 1
+        if c.result < 0 {
+            fail(-c.result, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-c.result)))")
+            release(c.tag)
+            return
+        }
+        if UInt32(c.result) < p.pointee.length {
+            recorder?.recordShort(p.pointee.direction)
+            release(c.tag)
+            return
+        }
+        hold(c.tag, now: now)
+    }
+
+    /// Finishes the I/O now, or holds it until the emulated device would have finished it:
+    /// the shaper's service time plus any mapped-target penalty, counted from issue.
+    @inline(__always)
+    func hold(_ slot: Int32, now: UInt64) {
+        let p = slots + Int(slot)
+        if shaper != nil || p.pointee.penaltyNs > 0 {
+            let s = p.pointee
+            let service = shaper?.serviceTime(direction: s.direction, offset: s.offset, length: s.length, issuedAt: s.issueAt) ?? 0
+            let r = s.issueAt + service + s.penaltyNs
+            if r > now {
+                p.pointee.releaseAt = r
+                held[heldCount] = slot
+                heldCount += 1
+                return
+            }
+        }
+        finish(slot, at: now)
+    }
+
+    /// The I/O is done (for the emulated device too): record it and free its slot.
+    @inline(__always)
+    func finish(_ slot: Int32, at t: UInt64) {
+        let s = slots[Int(slot)]
+        let lat = t &- s.due
+        let slat = s.submitted &- s.issueAt
+        let clat = lat &- slat
+        if s.verifyRead, let codec {
+            if let message = codec.check(arena.buffer(Int(slot)), length: Int(s.length), offset: s.offset) {
+                fail(EILSEQ, "verify failed: \(message)")
+            } else {
+                verifiedBlocks += 1
+            }
+        }
+        recorder?.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, now: t)
+        if s.direction == .read {
+            counts.0 += 1; counts.2 += UInt64(s.length)
+        } else {
+            counts.1 += 1; counts.3 += UInt64(s.length)
+            if cfg.fsyncEvery > 0 {
+                writesSinceSync += 1
+                if writesSinceSync >= cfg.fsyncEvery {
+                    writesSinceSync = 0
+                    if mapped != nil {
+                        // Data before mappings: drain what is in flight, then commit.
+                        commitPending = true
+                    } else {
+                        backend.prepareSync(datasync: cfg.datasync)
+                        syncsInFlight += 1
+                    }
+                }
+            }
+        }
+        if cfg.thinktimeNs > 0 { thinkUntil = t + cfg.thinktimeNs }
+        release(slot)
+    }
+
+    @inline(__always)
+    func release(_ slot: Int32) {
+        free[freeCount] = slot
+        freeCount += 1
+    }
+
+    func releaseHeld(_ now: UInt64) {
+        var i = 0
+        while i < heldCount {
+            let slot = held[i]
+            let r = slots[Int(slot)].releaseAt
+            if r <= now {
+                heldCount -= 1
+                held[i] = held[heldCount]
+                finish(slot, at: r)
+            } else {
+                i += 1
+            }
+        }
+    }
+
+    func earliestRelease() -> UInt64 {
+        var m = UInt64.max
+        for i in 0..<heldCount { m = Swift.min(m, slots[Int(held[i])].releaseAt) }
+        return m
+    }
+
+    func fail(_ code: Int32, _ message: String) {
+        if errorCode == 0 {
+            errorCode = code
+            errorMessage = "\(name): \(message)"
+        }
+        stopping = true
+    }
+
+    @inline(__always)
+    func publish(_ now: UInt64) {
+        progress.publish(ios: counts.0, counts.1, bytes: counts.2, counts.3)
+        guard let recorder else { return }
+        recorder.tick(now: now)
+        if now >= nextSeries {
+            let interval = recorder.takeInterval(now: now)
+            seriesLines.append(SeriesLine.json(interval: interval, job: name, extra: shaper?.sample(now: now) ?? []))
+            nextSeries = now + cfg.seriesIntervalNs
+        }
+    }
+}

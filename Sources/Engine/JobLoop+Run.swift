@@ -1,0 +1,122 @@
+import BlockLabCore
+import CSupport
+import Glibc
+import Metrics
+import Verify
+import Workload
+
+extension JobLoop {
+    /// Runs the planner to its end (or to the runtime limit, an error or Ctrl-C).
+    func runPhase(_ planner: inout IOPlanner, mode: LoopMode) throws {
+        var now = clock.now()
+        let rateStart = now
+        var rateDone: [UInt64] = [0, 0]   // I/Os per direction under rate_iops
+        var rateBytesDone: [UInt64] = [0, 0]
+        var deferred: PlannedIO?
+        var plannerDone = false
+        while true {
+            if bl_stop_requested() != 0 { interrupted = true; stopping = true }
+            if recorder == nil, now >= rampEnd { startRecording(now) }
+            if endNs != 0, now >= endNs { stopping = true }
+            if heldCount > 0 { releaseHeld(now) }
+            if commitPending && inKernel == 0 && heldCount == 0 { try commitMapped() }
+            while schedCount > 0, slots[Int(scheduled[schedHead])].issueAt <= now {
+                let s = scheduled[schedHead]
+                schedHead = (schedHead + 1) % cfg.depth
+                schedCount -= 1
+                issue(s)
+            }
+            var wake = UInt64.max
+            if !stopping && !plannerDone && !commitPending {
+                while freeCount > 0 {
+                    if thinkUntil > now { wake = thinkUntil; break }
+                    let io: PlannedIO
+                    if let d = deferred { io = d; deferred = nil } else if let n = planner.next() { io = n } else { plannerDone = true; break }
+                    var dir = io.direction
+                    var verifyRead = false
+                    if mode == .verifyReplay {
+                        if dir != .write { continue }
+                        dir = .read
+                        verifyRead = true
+                    } else if cfg.checkReads && dir == .read {
+                        verifyRead = true
+                    }
+                    var due = now
+                    let d = dir.rawValue
+                    if cfg.rateIOPS[d] > 0 || cfg.rateBytes[d] > 0 {
+                        due = rateStart + max(
+                            cfg.rateIOPS[d] > 0 ? scaled(rateDone[d], NS.perSecond, cfg.rateIOPS[d]) : 0,
+                            cfg.rateBytes[d] > 0 ? scaled(rateBytesDone[d], NS.perSecond, cfg.rateBytes[d]) : 0)
+                        if due > now { deferred = io; wake = due; break }
+                        rateDone[d] += 1
+                        rateBytesDone[d] += UInt64(io.length)
+                    }
+                    freeCount -= 1
+                    let slot = free[freeCount]
+                    let p = slots + Int(slot)
+                    p.pointee.direction = dir
+                    p.pointee.offset = io.offset
+                    p.pointee.length = io.length
+                    p.pointee.due = due
+                    p.pointee.verifyRead = verifyRead
+                    if dir == .write { fillWriteBuffer(slot, offset: io.offset, length: io.length) }
+                    if let shaper {
+                        let t = shaper.admit(direction: dir, offset: io.offset, length: io.length, now: now)
+                        p.pointee.issueAt = Swift.max(t, due)
+                        if t > now {
+                            scheduled[(schedHead + schedCount) % cfg.depth] = slot
+                            schedCount += 1
+                            continue
+                        }
+                    } else {
+                        p.pointee.issueAt = due
+                    }
+                    issue(slot)
+                }
+            }
+            if schedCount > 0 { wake = Swift.min(wake, slots[Int(scheduled[schedHead])].issueAt) }
+            if heldCount > 0 { wake = Swift.min(wake, earliestRelease()) }
+            if !stopping, endNs != 0 { wake = Swift.min(wake, endNs) }
+            if recorder == nil { wake = Swift.min(wake, rampEnd) }
+
+            let outstanding = inKernel + syncsInFlight
+            if outstanding == 0 {
+                if stopping || (plannerDone && deferred == nil) {
+                    // Admitted but never issued: capacity the shaper reserved goes unused.
+                    while schedCount > 0 {
+                        free[freeCount] = scheduled[schedHead]; freeCount += 1
+                        schedHead = (schedHead + 1) % cfg.depth; schedCount -= 1
+                    }
+                    if heldCount == 0 { break }
+                }
+                if wake != .max, wake > now { _ = bl_sleep_until_ns(wake) }
+                now = clock.now()
+                publish(now)
+                continue
+            }
+            let submit = pendingCount > 0 && (cfg.batchSubmit <= 1 || pendingCount >= cfg.batchSubmit
+                || freeCount == 0 || plannerDone || stopping || wake != .max)
+            let submittedAlready = outstanding - (submit ? 0 : pendingCount)
+            let minComplete = Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
+            let tSubmit = clock.now()
+            if submit {
+                for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = tSubmit }
+                pendingCount = 0
+            }
+            let n = try backend.submitAndReap(submit: submit, minComplete: minComplete,
+                                              deadline: wake == .max ? 0 : wake, now: tSubmit,
+                                              out: completions, max: cfg.completeMax)
+            now = clock.now()
+            if n > 0 { recorder?.recordCompletionsPerWait(n) }
+            for i in 0..<n { complete(completions[i], now: now) }
+            publish(now)
+        }
+    }
+
+    /// a × b / c without overflow (rate schedules: exact, no drift over long runs).
+    @inline(__always)
+    func scaled(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+        let full = a.multipliedFullWidth(by: b)
+        return c.dividingFullWidth(full).quotient
+    }
+}
