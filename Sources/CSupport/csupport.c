@@ -107,6 +107,5 @@ int bl_install_stop_signals(void) {
     return 0;
 }
 
-void bl_clear_stop(void) { bl_stop_flag = 0; }
 
 int bl_o_direct_flag(void) { return O_DIRECT; }

@@ -30,7 +30,7 @@ extension Runner {
             if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
             let config = LoopConfig(
                 depth: plan.depth,
-                batchSubmit: spec.iodepthBatchSubmit ?? 0,
+                batchSubmit: max(1, spec.iodepthBatchSubmit ?? min(4, plan.depth)),
                 completeMin: max(1, min(spec.iodepthBatchCompleteMin ?? 1, plan.depth)),
                 completeMax: max(1, spec.iodepthBatchCompleteMax ?? plan.depth * 2 * plan.sqesPerIO),
                 rampNs: spec.rampTimeNs,
@@ -52,14 +52,14 @@ extension Runner {
                 engineName = "psync"
                 (result, series, error) = try drive(JobLoop(name: spec.name, backend: PsyncBackend(fd: fd, sqesPerIO: plan.sqesPerIO), arena: arena, config: config,
                                                             clock: options.clock, shaper: shaper, codec: codec, progress: progress,
-                                                            mapped: plan.mapped), plan: plan, fd: fd)
+                                                            mapped: plan.mapped, stop: options.stop), plan: plan, fd: fd)
             } else {
                 engineName = "io_uring"
                 let backend = try UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena, wantFixedBuffers: spec.fixedbufs,
                                                wantRegisteredFile: spec.registerfiles, sqPoll: spec.sqthreadPoll, hipri: spec.hipri)
                 (result, series, error) = try drive(JobLoop(name: spec.name, backend: backend, arena: arena, config: config,
                                                             clock: options.clock, shaper: shaper, codec: codec, progress: progress,
-                                                            mapped: plan.mapped), plan: plan, fd: fd)
+                                                            mapped: plan.mapped, stop: options.stop), plan: plan, fd: fd)
             }
             result.extras.insert(("engine", .string(engineName)), at: 0)
             if spec.ioengine != plan.engine { result.extras.insert(("ioengine_requested", .string(spec.ioengine.rawValue)), at: 1) }

@@ -15,7 +15,7 @@ extension JobLoop {
         var deferred: PlannedIO?
         var plannerDone = false
         while true {
-            if bl_stop_requested() != 0 { interrupted = true; stopping = true }
+            if stop.isStopped { interrupted = true; stopping = true }
             if recorder == nil, now >= rampEnd { startRecording(now) }
             if endNs != 0, now >= endNs { stopping = true }
             if heldCount > 0 { releaseHeld(now) }
@@ -28,7 +28,11 @@ extension JobLoop {
             }
             var wake = UInt64.max
             if !stopping && !plannerDone && !commitPending {
-                while freeCount > 0 {
+                // At most one queue's worth per pass, so time limits and Ctrl-C are seen
+                // even when I/Os complete as fast as they are issued (psync, page cache).
+                var filled = 0
+                while freeCount > 0 && filled < cfg.depth {
+                    filled += 1
                     if thinkUntil > now { wake = thinkUntil; break }
                     let io: PlannedIO
                     if let d = deferred { io = d; deferred = nil } else if let n = planner.next() { io = n } else { plannerDone = true; break }
@@ -72,6 +76,7 @@ extension JobLoop {
                         p.pointee.issueAt = due
                     }
                     issue(slot)
+                    if pendingCount >= cfg.batchSubmit { now = try flushPending() }
                 }
             }
             if schedCount > 0 { wake = Swift.min(wake, slots[Int(scheduled[schedHead])].issueAt) }
@@ -94,8 +99,7 @@ extension JobLoop {
                 publish(now)
                 continue
             }
-            let submit = pendingCount > 0 && (cfg.batchSubmit <= 1 || pendingCount >= cfg.batchSubmit
-                || freeCount == 0 || plannerDone || stopping || wake != .max)
+            let submit = pendingCount > 0
             let submittedAlready = outstanding - (submit ? 0 : pendingCount)
             let minComplete = Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
             let tSubmit = clock.now()
@@ -118,5 +122,22 @@ extension JobLoop {
     func scaled(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
         let full = a.multipliedFullWidth(by: b)
         return c.dividingFullWidth(full).quotient
+    }
+
+    /// Submits what is prepared without waiting, so the device starts on it while we go on
+    /// refilling the queue.
+    /// Returns the time after it, the due time of any I/O refilled next.
+    func flushPending() throws -> UInt64 {
+        let t = clock.now()
+        for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = t }
+        pendingCount = 0
+        let n = try backend.submitAndReap(submit: true, minComplete: 0, deadline: 0, now: t, out: completions, max: cfg.completeMax)
+        if n > 0 {
+            let now = clock.now()
+            recorder?.recordCompletionsPerWait(n)
+            for i in 0..<n { complete(completions[i], now: now) }
+            return now
+        }
+        return t
     }
 }

@@ -29,7 +29,7 @@ struct Slot {
 /// What a job loop needs beyond the planner: the queue policy and limits, all resolved.
 struct LoopConfig {
     var depth: Int
-    /// Submit once this many I/Os are ready (0: submit whatever is ready, every time).
+    /// Submit as soon as this many I/Os are prepared (the rest go with the next wait).
     var batchSubmit: Int
     var completeMin: Int
     var completeMax: Int
@@ -53,11 +53,13 @@ struct LoopConfig {
 enum LoopMode { case normal, verifyReplay }
 
 /// One job thread's event loop on its own backend (ring). It keeps `depth` I/Os in
-/// flight: after each wait it refills every free slot and submits them together with the
-/// next wait in one syscall. On a CPU-bound target (page cache) most I/Os complete inline
-/// during submission, so one syscall carries a whole queue; on a device-bound target the
-/// wait returns as soon as one I/O completes and its slot is refilled at once, so the
-/// device is never idle between lock-step batches.
+/// flight: after each wait it refills every free slot, submitting every `batchSubmit`
+/// (default 4) as it goes and the remainder together with the next wait, in one syscall.
+/// The wait returns at the first completion. Measured on both benchmarks (BENCHMARKS.md):
+/// a device-bound target that returns completions in bunches would otherwise be fed in
+/// lock-step bunches of the whole queue and idle between them (fio submits one at a
+/// time); on a CPU-bound target (page cache) I/Os complete inline during submission and
+/// batches of 4 cost no more than one big batch, since the kernel's copy dominates.
 final class JobLoop<B: IOBackend> {
     let name: String
     let backend: B
@@ -68,6 +70,7 @@ final class JobLoop<B: IOBackend> {
     let codec: VerifyCodec?
     let progress: JobProgress
     let mapped: MappedTarget?
+    let stop: StopToken
     /// Copy-on-write staging, `maxChunksPerIO` chunks per slot (mapped writable targets only).
     let scratch: UnsafeMutableRawPointer?
     let maxChunksPerIO: Int
@@ -114,7 +117,8 @@ final class JobLoop<B: IOBackend> {
     var verifiedBlocks: UInt64 = 0
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
-         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, mapped: MappedTarget? = nil) {
+         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, mapped: MappedTarget? = nil,
+         stop: StopToken = StopToken()) {
         self.name = name
         self.backend = backend
         self.arena = arena
@@ -124,6 +128,7 @@ final class JobLoop<B: IOBackend> {
         self.codec = codec
         self.progress = progress
         self.mapped = mapped
+        self.stop = stop
         let d = config.depth
         if let mapped, !mapped.isReadOnly {
             maxChunksPerIO = config.sqesPerIO / 3

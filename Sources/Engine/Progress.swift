@@ -1,4 +1,5 @@
 import BlockLabCore
+import CSupport
 import Synchronization
 
 /// Live counters a job thread publishes once per loop iteration (relaxed atomic stores, no
@@ -42,4 +43,17 @@ public final class JobProgress: Sendable {
                  finished: finished.load(ordering: .relaxed), plannedBytes: plannedBytes,
                  deadline: deadline.load(ordering: .relaxed))
     }
+}
+
+/// Asks a run to stop early, as Ctrl-C does: jobs finish their in-flight I/O and the result
+/// is marked interrupted. Each run has its own token (several runs can share a process,
+/// as tests do); SIGINT and SIGTERM stop every run.
+public final class StopToken: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func stop() { flag.store(true, ordering: .relaxed) }
+
+    /// True once stop() was called or the process got SIGINT/SIGTERM.
+    @inline(__always)
+    public var isStopped: Bool { flag.load(ordering: .relaxed) || bl_stop_requested() != 0 }
 }

@@ -20,6 +20,8 @@ public struct RunOptions {
     public var mappedTarget: ((JobSpec) throws -> MappedTarget?)?
     /// Called about once a second from the calling thread while jobs run.
     public var onProgress: (([JobProgress]) -> Void)?
+    /// Stops the run early when set (Ctrl-C sets every run's).
+    public var stop = StopToken()
     /// Notes and warnings for stderr.
     public var onNotice: (String) -> Void = { _ in }
     public init() {}
@@ -44,14 +46,13 @@ public enum Runner {
         for job in jobs where shapers[job.origin + job.name] == nil {
             if let make = options.shaperFactory, let s = try make(job) { shapers[job.origin + job.name] = s }
         }
-        bl_clear_stop()
         _ = bl_install_stop_signals()
         let timestamp = WallClock.nowEpochMilliseconds()
         var outcomes: [CloneOutcome] = []
         for group in Set(plans.map(\.group)).sorted() {
             let members = plans.filter { $0.group == group }
             outcomes += runGroup(members, shapers: shapers, options: options)
-            if bl_stop_requested() != 0 { break }
+            if options.stop.isStopped { break }
         }
         var results: [JobResult] = []
         for group in Set(outcomes.map(\.plan.group)).sorted() {
@@ -67,7 +68,7 @@ public enum Runner {
             }
         }
         var run = RunResult(jobs: results, timestampMs: timestamp)
-        let interrupted = bl_stop_requested() != 0
+        let interrupted = options.stop.isStopped
         run.extras = [("interrupted", .bool(interrupted))]
         return RunOutput(result: run, series: outcomes.flatMap(\.series), errors: outcomes.compactMap(\.error),
                          interrupted: interrupted)

@@ -104,10 +104,13 @@ import Testing
         var spec = job("int", file: s.file("i.dat"), rw: .randread, bs: 4096, size: 4 << 20, depth: 4)
         spec.timeBased = true
         spec.runtimeNs = 30 * NS.perSecond
-        let killer = Thread { usleep(400_000); kill(getpid(), SIGINT) }
+        // A token, not a real SIGINT: other suites run in this process at the same time.
+        var options = quietOptions()
+        let stop = options.stop
+        let killer = Thread { usleep(400_000); stop.stop() }
         killer.start()
         let start = SystemClock.shared.now()
-        let out = try Runner.run([spec], options: quietOptions())
+        let out = try Runner.run([spec], options: options)
         #expect(out.interrupted)
         #expect(out.result.jobs[0].interrupted)
         #expect(out.result.jobs[0].read.ios > 0)

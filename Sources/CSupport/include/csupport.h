@@ -34,7 +34,5 @@ extern volatile int bl_stop_flag;
 static inline int bl_stop_requested(void) { return bl_stop_flag; }
 /// Install the SIGINT/SIGTERM handler that sets bl_stop_flag. Returns 0 or -errno.
 int bl_install_stop_signals(void);
-/// Clear the stop flag (tests, or a new run in the same process).
-void bl_clear_stop(void);
 
 #endif
