@@ -42,7 +42,8 @@ struct SimulateCommand: ParsableCommand {
         let intervalNs = try Units.parseDuration(interval, defaultUnitNs: NS.perSecond, what: "--interval")
         let cwd = FileManager.default.currentDirectoryPath
         let store = ProfileStore(directory: profiles ?? ProfileStore.defaultDirectory(cwd: cwd))
-        let jobs = try JobParser.parse(arguments: jobArguments, environment: ProcessInfo.processInfo.environment)
+        let jobs = try SimulateRequest.parseJobs(arguments: jobArguments, environment: ProcessInfo.processInfo.environment,
+                                                volume: volume)
         let request = SimulateRequest(jobs: jobs, volume: volume, instance: instance, json: outputFormat == "json",
                                       intervalNs: intervalNs, store: store)
         print(try request.run(), terminator: "")

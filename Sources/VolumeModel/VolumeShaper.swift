@@ -40,11 +40,13 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         latency = LatencyModel(v.profile.latency)
         var list: [(DualTokenBucket, CreditTracker?)] = []
         if v.peakIOPS != nil || v.peakBytesPerSec != nil {
-            // Peak limiters hold 10 ms of work (at least one operation) so a queue of I/Os
-            // submitted together is spread at the rate rather than passed at once.
+            // Peak limiters hold 10 ms of work (at least one operation), so a thread woken a
+            // little late may catch up, and start with one operation: from the epoch, I/Os
+            // at full demand go on the rate's grid (the n-th at n / rate), so credit buckets
+            // drain exactly as the closed form balance / (burst - baseline) says, to the ns.
             let ops = v.peakIOPS.map { GCRA(rate: $0, burst: max(1, $0 / 100)) }
             let bytes = v.peakBytesPerSec.map { GCRA(rate: $0, burst: max(v.profile.opSize, $0 / 100)) }
-            list.append((DualTokenBucket(ops: ops, bytes: bytes, epoch: epoch), nil))
+            list.append((DualTokenBucket(ops: ops, bytes: bytes, initialOps: 1, initialBytes: v.profile.opSize, epoch: epoch), nil))
         }
         if v.opCredits != nil || v.byteCredits != nil {
             let c = CreditTracker(CreditBucket(name: "volume", opCredits: v.opCredits, byteCredits: v.byteCredits, epoch: epoch))
