@@ -149,20 +149,32 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         return (lower(volume.peakIOPS, instance?.profile.maxIOPS), lower(volume.peakBytesPerSec, instance?.profile.maxBytesPerSec))
     }
 
-    /// A warning when the run never reached the emulated envelope and never waited in the
-    /// throttle: then the local device (or the workload's queue depth) was the limit, and
-    /// the figures describe the host, not the volume. nil when the envelope was reached.
-    public func hostBound(observedIOPS: Double, observedBytesPerSec: Double, elapsedNs: UInt64) -> String? {
+    /// A warning when the run never reached what the emulated volume allows and never waited
+    /// in the throttle: then the local device was the limit, and the figures describe the
+    /// host, not the volume. What the volume allows is its envelope, and at `iodepth` I/Os
+    /// in flight (all the job's threads together) also Little's law: iodepth / mean modelled
+    /// service time (a depth-1 run on gp3 is held near 1 / latency by the model itself, not
+    /// by the host). nil when the run reached at least 90 % of that.
+    public func hostBound(observedIOPS: Double, observedBytesPerSec: Double, elapsedNs: UInt64, iodepth: Int? = nil) -> String? {
         let env = envelope
         guard env.iops != nil || env.bytesPerSec != nil, elapsedNs > 0 else { return nil }
         let waited = Double(throttledNs) / Double(elapsedNs)
-        let iopsShort = env.iops.map { observedIOPS < 0.9 * Double($0) } ?? true
-        let bytesShort = env.bytesPerSec.map { observedBytesPerSec < 0.9 * Double($0) } ?? true
+        var allowedIOPS: Double? = env.iops.map { Double($0) }
+        var depthBound = false
+        if let q = iodepth, q > 0 {
+            let byDepth = Double(q) * 1e9 / latency.meanNs
+            if byDepth < allowedIOPS ?? .infinity { allowedIOPS = byDepth; depthBound = true }
+        }
+        let iopsShort = allowedIOPS.map { observedIOPS < 0.9 * $0 } ?? true
+        // A depth-bound run cannot reach the byte envelope either; the IOPS figure decides.
+        let bytesShort = depthBound || (env.bytesPerSec.map { observedBytesPerSec < 0.9 * Double($0) } ?? true)
         guard iopsShort && bytesShort && waited < 0.01 else { return nil }
-        let iopsText = env.iops.map { "\($0) IOPS" } ?? "unlimited IOPS"
+        let iopsText = allowedIOPS.map { depthBound
+            ? "about \(Units.formatDecimal($0, places: 0)) IOPS at queue depth \(iodepth!) (mean modelled latency \(Units.formatDecimal(latency.meanNs / 1000, places: 0)) us)"
+            : "\(UInt64($0)) IOPS" } ?? "unlimited IOPS"
         let bytesText = env.bytesPerSec.map { Units.formatRate(Double($0)) } ?? "unlimited throughput"
         return "the run reached \(Units.formatDecimal(observedIOPS, places: 0)) IOPS and \(Units.formatRate(observedBytesPerSec)) "
-            + "but \(volume.name) allows \(iopsText) and \(bytesText): the local device or the queue depth, "
+            + "but \(volume.name) allows \(iopsText) and \(bytesText): the local device\(iodepth == nil ? " or the queue depth" : ""), "
             + "not the emulated volume, limited this run"
     }
 }
