@@ -26,7 +26,8 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     private let creditMask: UInt32
     private let trackerIndex: (Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8)
     private let keep: [AnyObject]
-    private let throttledTotal = Atomic<UInt64>(0)
+    /// Time I/Os waited here, summed (per-thread stripes: no locked add per I/O).
+    private let throttledTotal = PerThreadCounters(fields: 1)
 
     /// - instance: shared by every volume on the same instance; nil for no instance limit.
     /// - epoch: the run's start on the engine's clock (`clock.now()`), or 0 in the simulator.
@@ -93,7 +94,8 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     private var trackerCount: Int { creditMask.nonzeroBitCount }
 
     public func admit(direction: IODirection, offset: UInt64, length: UInt32, now: UInt64) -> UInt64 {
-        let (ops, bytes) = accounting.account(offset: offset, length: length)
+        let slot = ThreadSlot.current
+        let (ops, bytes) = accounting.account(offset: offset, length: length, slot: slot)
         if groups.isEmpty || (ops == 0 && bytes == 0) { return now }
         let nt = trackerCount
         for i in 0..<nt { trackers[i]._withUnsafeGuaranteedRef { $0.observe(now: now) } }
@@ -118,7 +120,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
             }
         }
         if g > now {
-            throttledTotal.wrappingAdd(g - now, ordering: .relaxed)
+            throttledTotal.add(0, g - now, slot: slot)
         }
         return g
     }
@@ -129,7 +131,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
 
     /// Time spent waiting in the throttle so far (ns), summed over I/Os. (No count of the
     /// I/Os that waited: one more locked add per I/O was not worth it.)
-    public var throttledNs: UInt64 { throttledTotal.load(ordering: .relaxed) }
+    public var throttledNs: UInt64 { throttledTotal.total(0) }
 
     public func sample(now: UInt64) -> [(String, Double)] {
         for i in 0..<trackerCount { trackers[i].takeUnretainedValue().observe(now: now) }

@@ -23,3 +23,4 @@ func section(_ name: String, _ body: () throws -> [String]) {
 
 section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
+section("throttle") { throttleMicrobench() }
