@@ -11,6 +11,8 @@ public struct SimulateRequest {
     public var json: Bool
     public var intervalNs: UInt64
     public var store: ProfileStore
+    /// Recorded demand to replay instead of jobs (`--series FILE`).
+    public var series: SeriesDemand?
 
     public init(jobs: [JobSpec], volume: String?, instance: String?, json: Bool, intervalNs: UInt64, store: ProfileStore) {
         self.jobs = jobs; self.volume = volume; self.instance = instance; self.json = json
@@ -36,7 +38,8 @@ public struct SimulateRequest {
     }
 
     public func simulate() throws -> SimulationResult {
-        guard !jobs.isEmpty else { throw BlockLabError.usage("simulate: no job given (use --rw=... or a job file)") }
+        if series != nil && !jobs.isEmpty { throw BlockLabError.usage("simulate: give either --series FILE or jobs, not both") }
+        guard !jobs.isEmpty || series != nil else { throw BlockLabError.usage("simulate: no job given (use --rw=... or a job file)") }
         guard let spec = volume ?? jobs.first?.volume else {
             throw BlockLabError.usage("--volume: required (for example --volume gp3:size=500g)")
         }
@@ -44,7 +47,7 @@ public struct SimulateRequest {
         let v = try VolumeSpec.parse(spec).resolve(in: store)
         let inst = try (instance ?? jobs.first?.instance).map { InstanceLimits(profile: try store.instance(named: $0), epoch: 0) }
         let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0)
-        var phases: [SimPhase] = []
+        var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
         for job in jobs {
             guard let runtime = job.runtimeNs, runtime > 0 else {
                 throw BlockLabError.usage("\(job.origin): runtime= is required for simulate (virtual time to play)")
