@@ -23,4 +23,3 @@ func section(_ name: String, _ body: () throws -> [String]) {
 
 section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
-section("throttle") { throttleMicrobench() }
