@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "WorkloadTests", dependencies: ["Workload"]),
         .testTarget(name: "VerifyTests", dependencies: ["Verify"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "VolumeModel"]),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
         .testTarget(name: "VolumeModelTests", dependencies: ["VolumeModel"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["SnapStore"]),

@@ -15,6 +15,7 @@ struct SimulateCommand: ParsableCommand {
             --rate_iops=3000 --runtime=1h ...); several jobs run one after another. Examples:
               blocklab simulate --name=burst --rw=randread --bs=16k --iodepth=64 --runtime=3h --volume gp2:size=100g
               blocklab simulate scan.fio --volume st1:size=500g --instance m5.large --output-format=json
+              blocklab simulate --series results/run.series.jsonl --volume gp2:size=100g
             """)
 
     @Option(name: .long, help: "Volume spec, e.g. gp3:size=500g,iops=6000,throughput=250 or gp2:size=100g,burst-balance=5%.")
@@ -32,6 +33,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .long, help: "Profiles directory (default: profiles/ next to the package, or in the current directory).")
     var profiles: String?
 
+    @Option(name: .long, help: "Replay the per-interval demand of a series file (blocklab run --write-series) instead of jobs.")
+    var series: String?
+
     @Argument(parsing: .allUnrecognized, help: "Job files and fio-style job options.")
     var jobArguments: [String] = []
 
@@ -42,9 +46,18 @@ struct SimulateCommand: ParsableCommand {
         let intervalNs = try Units.parseDuration(interval, defaultUnitNs: NS.perSecond, what: "--interval")
         let cwd = FileManager.default.currentDirectoryPath
         let store = ProfileStore(directory: profiles ?? ProfileStore.defaultDirectory(cwd: cwd))
-        let jobs = try JobParser.parse(arguments: jobArguments, environment: ProcessInfo.processInfo.environment)
-        let request = SimulateRequest(jobs: jobs, volume: volume, instance: instance, json: outputFormat == "json",
+        var demand: SeriesDemand?
+        if let series {
+            guard let text = try? String(contentsOfFile: series, encoding: .utf8) else {
+                throw BlockLabError.usage("--series: cannot read '\(series)'")
+            }
+            demand = try SeriesDemand.parse(text: text, path: series)
+        }
+        let jobs = demand != nil && jobArguments.isEmpty ? [] : try SimulateRequest.parseJobs(
+            arguments: jobArguments, environment: ProcessInfo.processInfo.environment, volume: volume)
+        var request = SimulateRequest(jobs: jobs, volume: volume, instance: instance, json: outputFormat == "json",
                                       intervalNs: intervalNs, store: store)
+        request.series = demand
         print(try request.run(), terminator: "")
     }
 }

@@ -11,7 +11,8 @@ public final class InstanceLimits: @unchecked Sendable {
     public init(profile p: InstanceProfile, epoch: UInt64) {
         profile = p
         peak = DualTokenBucket(ops: GCRA(rate: p.maxIOPS, burst: max(1, p.maxIOPS / 100)),
-                               bytes: GCRA(rate: p.maxBytesPerSec, burst: max(Units1MiB, p.maxBytesPerSec / 100)), epoch: epoch)
+                               bytes: GCRA(rate: p.maxBytesPerSec, burst: max(Units1MiB, p.maxBytesPerSec / 100)),
+                               initialOps: 1, initialBytes: Units1MiB, epoch: epoch) // see VolumeShaper
         if let cap = p.creditCapacity {
             credits = CreditTracker(CreditBucket(
                 name: "instance", opCredits: cap.ops > 0 ? (p.baselineIOPS, cap.ops, cap.ops) : nil,

@@ -27,6 +27,13 @@ public final class LatencyModel: @unchecked Sendable {
 
     deinit { table.deallocate() }
 
+    /// The mean service time the model hands out (ns): the mean of the table it samples.
+    public var meanNs: Double {
+        var sum: UInt64 = 0
+        for i in 0..<Self.points { sum += table[i] }
+        return Double(sum) / Double(Self.points)
+    }
+
     @inline(__always)
     public func sample(offset: UInt64, issuedAt: UInt64, direction: IODirection) -> UInt64 {
         var z = offset &* 0x9E37_79B9_7F4A_7C15 ^ issuedAt &+ UInt64(direction.rawValue) &* 0xD1B5_4A32_D192_ED03

@@ -11,14 +11,35 @@ public struct SimulateRequest {
     public var json: Bool
     public var intervalNs: UInt64
     public var store: ProfileStore
+    /// Recorded demand to replay instead of jobs (`--series FILE`).
+    public var series: SeriesDemand?
 
     public init(jobs: [JobSpec], volume: String?, instance: String?, json: Bool, intervalNs: UInt64, store: ProfileStore) {
         self.jobs = jobs; self.volume = volume; self.instance = instance; self.json = json
         self.intervalNs = intervalNs; self.store = store
     }
 
+    /// Stands for "no size= given" while parsing (the job parser demands size= or filename=,
+    /// but a simulated job's natural region is the emulated volume): replaced after parsing.
+    static let unsetSize = UInt64.max
+
+    /// Parses fio-style arguments for simulate: a job without size= works on the whole
+    /// emulated volume (`volume`, else the job's own volume=), as a real run on it would.
+    public static func parseJobs(arguments: [String], environment: [String: String], volume: String?) throws -> [JobSpec] {
+        var jobs = try JobParser.parse(arguments: ["--size=\(unsetSize)"] + arguments, environment: environment)
+        for i in jobs.indices where jobs[i].size == unsetSize {
+            jobs[i].size = nil
+            if let spec = volume ?? jobs[i].volume, let gib = try VolumeSpec.parse(spec).sizeGiB {
+                let bytes = gib * Units.GiB
+                jobs[i].size = bytes > jobs[i].offset ? bytes - jobs[i].offset : 0
+            }
+        }
+        return jobs
+    }
+
     public func simulate() throws -> SimulationResult {
-        guard !jobs.isEmpty else { throw BlockLabError.usage("simulate: no job given (use --rw=... or a job file)") }
+        if series != nil && !jobs.isEmpty { throw BlockLabError.usage("simulate: give either --series FILE or jobs, not both") }
+        guard !jobs.isEmpty || series != nil else { throw BlockLabError.usage("simulate: no job given (use --rw=... or a job file)") }
         guard let spec = volume ?? jobs.first?.volume else {
             throw BlockLabError.usage("--volume: required (for example --volume gp3:size=500g)")
         }
@@ -26,18 +47,18 @@ public struct SimulateRequest {
         let v = try VolumeSpec.parse(spec).resolve(in: store)
         let inst = try (instance ?? jobs.first?.instance).map { InstanceLimits(profile: try store.instance(named: $0), epoch: 0) }
         let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0)
-        var phases: [SimPhase] = []
+        var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
         for job in jobs {
             guard let runtime = job.runtimeNs, runtime > 0 else {
                 throw BlockLabError.usage("\(job.origin): runtime= is required for simulate (virtual time to play)")
             }
-            let region = v.sizeBytes > job.offset ? v.sizeBytes - job.offset : 0
-            let source = try JobIOSource(spec: job, defaultSize: region)
-            let rates = job.rateIOPS.compactMap { $0 }
-            let rate: UInt64? = rates.isEmpty ? nil : rates.reduce(0, +) * UInt64(max(1, job.numjobs))
-            // numjobs clones share the volume: modelled as one loop with their combined depth.
-            phases.append(SimPhase(name: job.name, source: source, iodepth: job.iodepth * max(1, job.numjobs),
-                                   rateIOPS: rate, runtimeNs: runtime))
+            let size = job.size ?? (v.sizeBytes > job.offset ? v.sizeBytes - job.offset : 0)
+            guard size > 0, job.offset + size <= v.sizeBytes else {
+                throw BlockLabError.usage("\(job.origin): job '\(job.name)': offset=\(job.offset) size=\(size) lies outside the "
+                    + "emulated \(v.name) volume (\(Units.formatBytes(v.sizeBytes)))")
+            }
+            phases.append(SimPhase(name: job.name, streams: try SimStream.clones(of: job, region: job.offset..<(job.offset + size)),
+                                   runtimeNs: runtime))
         }
         return Simulator(shaper: shaper, intervalNs: intervalNs).run(phases)
     }

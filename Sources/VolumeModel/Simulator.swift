@@ -2,27 +2,44 @@ import BlockLabCore
 import Throttle
 import Workload
 
-/// One stretch of simulated load: a closed loop with `iodepth` I/Os outstanding, optionally
-/// paced to `rateIOPS`, for `runtimeNs` of virtual time. `idle` phases issue nothing.
-public struct SimPhase {
-    public var name: String
-    public var source: (any SimIOSource)?
+/// One job thread of a phase: its I/O source, queue depth and fio-style rate limits,
+/// paced exactly as the engine's job loop paces them (Engine/JobLoop: per direction, the
+/// n-th I/O is due at start + floor(n × period / count), and likewise for bytes).
+public struct SimStream {
+    public var source: any SimIOSource
     public var iodepth: Int
-    public var rateIOPS: UInt64?
-    public var runtimeNs: UInt64
+    /// Per direction (read, write): I/Os and bytes allowed per `ratePeriodNs`; 0 = no limit.
+    public var rateIOs: [UInt64]
+    public var rateBytes: [UInt64]
+    /// 1 s for rate_iops/rate; a series interval's length when replaying recorded demand.
+    public var ratePeriodNs: UInt64
 
-    public init(name: String, source: any SimIOSource, iodepth: Int, rateIOPS: UInt64? = nil, runtimeNs: UInt64) {
-        self.name = name; self.source = source; self.iodepth = max(1, iodepth); self.rateIOPS = rateIOPS; self.runtimeNs = runtimeNs
-    }
-
-    public static func idle(runtimeNs: UInt64) -> SimPhase {
-        var p = SimPhase(name: "idle", source: JobIOSourceNone(), iodepth: 1, runtimeNs: runtimeNs)
-        p.source = nil
-        return p
+    public init(source: any SimIOSource, iodepth: Int, rateIOs: [UInt64] = [0, 0], rateBytes: [UInt64] = [0, 0],
+                ratePeriodNs: UInt64 = NS.perSecond) {
+        self.source = source; self.iodepth = max(1, iodepth)
+        self.rateIOs = rateIOs; self.rateBytes = rateBytes; self.ratePeriodNs = max(1, ratePeriodNs)
     }
 }
 
-struct JobIOSourceNone: SimIOSource { mutating func next() -> PlannedIO? { nil } }
+/// One stretch of simulated load: streams (job threads) sharing the volume for `runtimeNs`
+/// of virtual time, each a closed loop of `iodepth` I/Os. An idle phase has no streams.
+public struct SimPhase {
+    public var name: String
+    public var streams: [SimStream]
+    public var runtimeNs: UInt64
+
+    public init(name: String, streams: [SimStream], runtimeNs: UInt64) {
+        self.name = name; self.streams = streams; self.runtimeNs = runtimeNs
+    }
+
+    /// One stream; `rateIOPS` limits each direction (rate_iops=N).
+    public init(name: String, source: any SimIOSource, iodepth: Int, rateIOPS: UInt64? = nil, runtimeNs: UInt64) {
+        let r = rateIOPS ?? 0
+        self.init(name: name, streams: [SimStream(source: source, iodepth: iodepth, rateIOs: [r, r])], runtimeNs: runtimeNs)
+    }
+
+    public static func idle(runtimeNs: UInt64) -> SimPhase { SimPhase(name: "idle", streams: [], runtimeNs: runtimeNs) }
+}
 
 /// Per-interval figures (completions counted in the interval they complete in, as fio).
 public struct SimInterval: Sendable {
@@ -46,11 +63,11 @@ public struct SimulationResult {
 }
 
 /// Plays phases on a virtual clock through the same `VolumeShaper` (and so the same bucket
-/// code) a real run uses: each I/O is admitted when due, issued at the go-time the shaper
-/// returns, and completes at go + serviceTime. Virtual time starts at the shaper's epoch.
-/// Every I/O is stepped (about a microsecond each in a release build): hours of virtual
-/// time at thousands of IOPS take seconds; days at high IOPS would want steady-state
-/// skipping, which is not implemented.
+/// code) a real run uses: each I/O is admitted when due (its slot free and its rate time
+/// reached), issued at the go-time the shaper returns, and completes at go + serviceTime.
+/// Streams of a phase interleave in due order (ties: the lower stream first), as job
+/// threads would. Virtual time starts at the shaper's epoch. Every I/O is stepped (about a
+/// microsecond each in a release build): hours at thousands of IOPS take seconds.
 public struct Simulator {
     public let shaper: VolumeShaper
     public let intervalNs: UInt64
@@ -60,12 +77,31 @@ public struct Simulator {
         self.intervalNs = max(1, intervalNs)
     }
 
+    /// A stream in play: its free slots (completion times), next I/O and rate counters.
+    private struct Live {
+        var stream: SimStream
+        var slots = MinHeap()
+        var next: PlannedIO?
+        var ios: [UInt64] = [0, 0]
+        var bytes: [UInt64] = [0, 0]
+
+        /// When `next` may go: its slot free and its direction's rate time reached.
+        func due(start: UInt64) -> UInt64 {
+            guard let io = next else { return .max }
+            let d = io.direction.rawValue
+            var t = slots.min
+            let s = stream
+            if s.rateIOs[d] > 0 { t = max(t, start + scaled(ios[d], s.ratePeriodNs, s.rateIOs[d])) }
+            if s.rateBytes[d] > 0 { t = max(t, start + scaled(bytes[d], s.ratePeriodNs, s.rateBytes[d])) }
+            return t
+        }
+    }
+
     public func run(_ phases: [SimPhase]) -> SimulationResult {
         let start = shaper.epoch
         var result = SimulationResult(intervalNs: intervalNs, intervals: [], endNs: start, totalIOs: 0, totalBytes: 0,
                                       lastIssueNs: start, summary: .null)
         var nextBoundary = start + intervalNs
-        var inFlight = MinHeap()
         var completions = MinHeapPairs()
         func closeIntervals(upTo t: UInt64) {
             // Count completions up to each boundary, then sample the shaper there.
@@ -82,24 +118,32 @@ public struct Simulator {
         var t0 = start
         for phase in phases {
             let end = t0 + phase.runtimeNs
-            if var source = phase.source {
-                inFlight.reset(count: phase.iodepth, value: t0)
-                let pace = phase.rateIOPS.map { GCRA(rate: $0, burst: 1) }
-                var k: UInt64 = 0
-                while true {
-                    let free = inFlight.popMin()
-                    let due = max(free, t0 + (pace?.elapsedUntil(tokens: k) ?? 0))
-                    guard due < end, let io = source.next() else { break }
-                    closeIntervals(upTo: due)
-                    let go = shaper.admit(direction: io.direction, offset: io.offset, length: io.length, now: due)
-                    let done = go + shaper.serviceTime(direction: io.direction, offset: io.offset, length: io.length, issuedAt: go)
-                    inFlight.push(done)
-                    completions.push((done, UInt64(io.length)))
-                    result.totalIOs += 1
-                    result.totalBytes += UInt64(io.length)
-                    result.lastIssueNs = max(result.lastIssueNs, go)
-                    k += 1
+            var live: [Live] = phase.streams.map { s in
+                var l = Live(stream: s)
+                l.slots.reset(count: s.iodepth, value: t0)
+                l.next = l.stream.source.next()
+                return l
+            }
+            while true {
+                var pick = -1
+                var due = UInt64.max
+                for i in live.indices {
+                    let d = live[i].due(start: t0)
+                    if d < due { due = d; pick = i }
                 }
+                guard pick >= 0, due < end, let io = live[pick].next else { break }
+                closeIntervals(upTo: due)
+                let go = shaper.admit(direction: io.direction, offset: io.offset, length: io.length, now: due)
+                let done = go + shaper.serviceTime(direction: io.direction, offset: io.offset, length: io.length, issuedAt: go)
+                live[pick].slots.replaceMin(done)
+                let d = io.direction.rawValue
+                live[pick].ios[d] += 1
+                live[pick].bytes[d] += UInt64(io.length)
+                live[pick].next = live[pick].stream.source.next()
+                completions.push((done, UInt64(io.length)))
+                result.totalIOs += 1
+                result.totalBytes += UInt64(io.length)
+                result.lastIssueNs = max(result.lastIssueNs, go)
             }
             t0 = end
         }
@@ -113,67 +157,9 @@ public struct Simulator {
     }
 }
 
-/// A binary min-heap of times (the in-flight slots' completion times).
-struct MinHeap {
-    var items: [UInt64] = []
-    mutating func reset(count: Int, value: UInt64) { items = Array(repeating: value, count: count) }
-    mutating func push(_ v: UInt64) {
-        items.append(v)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if items[p] <= items[i] { break }
-            items.swapAt(p, i); i = p
-        }
-    }
-    mutating func popMin() -> UInt64 {
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && items[l] < items[m] { m = l }
-                if r < items.count && items[r] < items[m] { m = r }
-                if m == i { break }
-                items.swapAt(i, m); i = m
-            }
-        }
-        return top
-    }
-}
-
-/// A min-heap of (completion time, bytes).
-struct MinHeapPairs {
-    var items: [(UInt64, UInt64)] = []
-    func peek() -> (UInt64, UInt64)? { items.first }
-    mutating func push(_ v: (UInt64, UInt64)) {
-        items.append(v)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            if items[p].0 <= items[i].0 { break }
-            items.swapAt(p, i); i = p
-        }
-    }
-    mutating func pop() -> (UInt64, UInt64)? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && items[l].0 < items[m].0 { m = l }
-                if r < items.count && items[r].0 < items[m].0 { m = r }
-                if m == i { break }
-                items.swapAt(i, m); i = m
-            }
-        }
-        return top
-    }
+/// a × b / c, exact (the engine's rate schedule: no drift over long runs).
+@inline(__always)
+func scaled(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+    let q = c.dividingFullWidth(a.multipliedFullWidth(by: b))
+    return q.quotient
 }

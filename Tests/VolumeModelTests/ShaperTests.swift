@@ -4,7 +4,7 @@ import Testing
 @testable import VolumeModel
 
 @Test func shaperSharedByThreadsHandsOutExactlyTheRatesGrid() throws {
-    // gp3 at 3,000 IOPS (peak bucket holds 30): 4 threads x 5,000 random 16 KiB I/Os, all due at 0.
+    // gp3 at 3,000 IOPS: 4 threads x 5,000 random 16 KiB I/Os, all due at 0.
     let shaper = VolumeShaper(volume: try resolve("gp3:size=100g"), epoch: 0)
     let threads = 4, per = 5_000
     let go = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: threads * per)
@@ -15,8 +15,9 @@ import Testing
             go[t * per + i] = shaper.admit(direction: .read, offset: offset, length: 16384, now: 0)
         }
     }
-    var expected = [UInt64](repeating: 0, count: 30)
-    for k in 1...UInt64(threads * per - 30) { expected.append((k * S + 2999) / 3000) }
+    // The peak bucket starts with one operation: the n-th admitted goes at ceil(n / 3,000 s).
+    var expected: [UInt64] = [0]
+    for k in 1...UInt64(threads * per - 1) { expected.append((k * S + 2999) / 3000) }
     #expect(go.sorted() == expected)
     #expect(shaper.accounting.totals.ebsOps == UInt64(threads * per))
     #expect(shaper.accounting.totals.rawBytes == UInt64(threads * per) * 16384)
@@ -59,6 +60,6 @@ import Testing
         last = max(last, a.admit(direction: .read, offset: i * 2 << 20, length: 16384, now: 0))
         last = max(last, b.admit(direction: .read, offset: i * 2 << 20, length: 16384, now: 0))
     }
-    // 20,000 ops at 18,750/s after a burst of 187: the last goes at ceil(19,813 / 18,750 s).
-    #expect(last == (19_813 * S + 18_749) / 18_750)
+    // 20,000 ops at 18,750/s from one starting token: the last goes at ceil(19,999 / 18,750 s).
+    #expect(last == (19_999 * S + 18_749) / 18_750)
 }

@@ -1,0 +1,94 @@
+import BlockLabCore
+import JobSpec
+import Testing
+import VolumeModel
+@testable import Engine
+
+/// Short real runs through the engine with an emulated volume. Tolerances are loose (a
+/// loaded 2-core machine): these check that the engine honours the shaper, not its timing.
+/// Nested in EngineRunTests so they run serialized with it: its interrupt test raises a
+/// SIGINT that would stop any run in progress.
+extension EngineRunTests {
+    @Suite struct ShapedRunTests {
+        static let store: ProfileStore = {
+            var path = #filePath
+            for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+            return ProfileStore(directory: path + "/profiles")
+        }()
+
+        /// A time-based random-read job on a laid-out file, run under `shaper`.
+        func run(_ shaper: VolumeShaper, bs: UInt32, depth: Int, seconds: Double, fileSize: UInt64 = 16 << 20,
+                 series: Bool = false) throws -> RunOutput {
+            let s = Scratch()
+            _ = try Target.layOut(path: s.file("v.dat"), size: fileSize, what: "test")
+            var spec = job("shaped", file: s.file("v.dat"), rw: .randread, bs: bs, size: nil, depth: depth)
+            spec.timeBased = true
+            spec.runtimeNs = UInt64(seconds * 1e9)
+            var options = quietOptions()
+            options.shaperFactory = { _ in shaper }
+            if series { options.seriesIntervalNs = 250 * NS.perMillisecond }
+            let out = try Runner.run([spec], options: options)
+            #expect(out.errors.isEmpty)
+            #expect(!out.interrupted)
+            return out
+        }
+
+        func shaper(_ volume: String, instance: String? = nil) throws -> VolumeShaper {
+            let v = try VolumeSpec.parse(volume).resolve(in: Self.store)
+            let now = SystemClock.shared.now()
+            return VolumeShaper(volume: v, instance: try instance.map { InstanceLimits(profile: try Self.store.instance(named: $0), epoch: now) },
+                                epoch: now)
+        }
+
+        @Test func gp3DeepQueueRunsAtItsProvisionedIOPS() throws {
+            let out = try run(try shaper("gp3:size=100g"), bs: 4096, depth: 32, seconds: 2)
+            let iops = out.result.jobs[0].read.iops
+            #expect(abs(iops - 3000) < 3000 * 0.15, "gp3 at depth 32 gave \(iops) IOPS")
+        }
+
+        @Test func depthOneIsHeldNearOneOverTheModelledLatency() throws {
+            let s = try shaper("gp3:size=100g")
+            let out = try run(s, bs: 4096, depth: 1, seconds: 1.5)
+            let iops = out.result.jobs[0].read.iops
+            let expected = 1e9 / s.latency.meanNs
+            #expect(abs(iops - expected) < expected * 0.3, "depth 1 gave \(iops) IOPS, model \(expected)")
+            // And the run is not called host-bound at its depth.
+            let r = out.result.jobs[0]
+            #expect(s.hostBound(observedIOPS: iops, observedBytesPerSec: r.read.bwBytesPerSec, elapsedNs: r.jobRuntimeNs, iodepth: 1) == nil)
+        }
+
+        @Test func gp2BurstsThenFallsToBaselineWhenCreditsRunOut() throws {
+            // 0.05 % of 5.4 M credits = 2,700: at 3,000 IOPS they last 2,700 / 2,700 = 1 s.
+            let s = try shaper("gp2:size=100g,burst-balance=0.05%")
+            let out = try run(s, bs: 4096, depth: 16, seconds: 2.5, series: true)
+            guard case .array(let buckets)? = s.summary(now: SystemClock.shared.now())["credit_buckets"],
+                  case .array(let eps)? = buckets.first?["episodes"], case .uint(let empty)? = eps.first?["empty_ns"] else {
+                Issue.record("no credit episode"); return
+            }
+            #expect(empty > 700_000_000 && empty < 1_400_000_000, "credits ran out at \(empty) ns")
+            // About 3,000 I/Os in the first second, then 300 IOPS.
+            let ios = out.result.jobs[0].read.ios
+            #expect(ios > 2_900 && ios < 4_400, "\(ios) I/Os")
+            // The series shows it: early intervals near 3,000 IOPS, late ones near 300.
+            let iops = out.series.compactMap { line -> Double? in
+                guard let r = line.range(of: "\"read\":{\"iops\":") else { return nil }
+                return Double(line[r.upperBound...].prefix { $0 != "," && $0 != "}" })
+            }
+            #expect(iops.count >= 8)
+            if iops.count >= 8 {
+                #expect(iops[1] > 2000, "\(iops)")
+                #expect(iops[iops.count - 2] < 600, "\(iops)")
+            }
+        }
+
+        @Test func instanceLimitBelowTheVolumeCapsTheRun() throws {
+            // io2 at 20,000 IOPS (≈ 4,000 MiB/s) on a t3.micro (260.62 MB/s): 1 MiB reads get the instance's bandwidth.
+            let s = try shaper("io2:size=100g,iops=20000", instance: "t3.micro")
+            let out = try run(s, bs: 1 << 20, depth: 16, seconds: 1.5, fileSize: 64 << 20)
+            let bw = out.result.jobs[0].read.bwBytesPerSec
+            let cap = Double(s.instance!.profile.maxBytesPerSec)
+            #expect(abs(bw - cap) < cap * 0.15, "\(bw) B/s under a \(cap) B/s instance")
+            #expect(Double(s.volume.peakBytesPerSec!) > 2 * cap)
+        }
+    }
+}
