@@ -165,7 +165,8 @@ final class ShaperResolver {
             let r = run.jobs[i]
             let iops = r.read.iops + r.write.iops
             let bw = r.read.bwBytesPerSec + r.write.bwBytesPerSec
-            if let why = s.hostBound(observedIOPS: iops, observedBytesPerSec: bw, elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount))) {
+            if let why = s.hostBound(observedIOPS: iops, observedBytesPerSec: bw, elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount)),
+                                     iodepth: r.iodepth * max(1, r.jobCount)) {
                 run.jobs[i].extras.append(("host_bound", .string(why)))
                 notice("warning: \(r.name): host-bound: \(why)")
             }

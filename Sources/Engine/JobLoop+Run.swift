@@ -94,7 +94,10 @@ extension JobLoop {
                     }
                     if heldCount == 0 { break }
                 }
-                if wake != .max, wake > now { _ = bl_sleep_until_ns(wake) }
+                // Sleep only when something time-bound holds the next I/O back (rate,
+                // thinktime, shaper, emulated latency, ramp); otherwise refill at once.
+                let canFill = !stopping && !plannerDone && !commitPending && freeCount > 0 && deferred == nil && thinkUntil <= now
+                if !canFill, wake != .max, wake > now { sleepUntil(wake) }
                 now = clock.now()
                 publish(now)
                 continue
@@ -116,6 +119,9 @@ extension JobLoop {
             publish(now)
         }
     }
+
+    /// Sleeps until `t` (timer slack is 1 ns on job threads, see runClone).
+    func sleepUntil(_ t: UInt64) { _ = bl_sleep_until_ns(t) }
 
     /// a × b / c without overflow (rate schedules: exact, no drift over long runs).
     @inline(__always)
