@@ -7,7 +7,7 @@ let args = CommandLine.arguments
 let binDir = URL(fileURLWithPath: args[0]).deletingLastPathComponent().path
 let blocklab = binDir + "/blocklab"
 let only = args.dropFirst().first
-let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 3
+let rounds = Int(ProcessInfo.processInfo.environment["BENCH_ROUNDS"] ?? "") ?? 5
 let seconds = Int(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5
 let dir = ProcessInfo.processInfo.environment["BENCH_DIR"] ?? FileManager.default.currentDirectoryPath + "/.bench-data"
 try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
