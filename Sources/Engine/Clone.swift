@@ -22,7 +22,9 @@ extension Runner {
             let fd = open(plan.target.path, flags)
             guard fd >= 0 else { throw SystemError("open", errno: errno, path: plan.target.path) }
             defer { close(fd) }
-            if !spec.direct && spec.invalidate { Target.invalidateCache(fd: fd, kind: plan.target.kind) }
+            // As fio: drop cached pages first, direct or not (O_DIRECT writes over cached pages
+            // pay for invalidating them on every I/O).
+            if spec.invalidate { Target.invalidateCache(fd: fd, kind: plan.target.kind) }
 
             let codec: VerifyCodec? = (spec.verify != nil || spec.verifyPattern != nil)
                 ? try VerifyCodec(kind: spec.verify?.rawValue, pattern: spec.verifyPattern) : nil
