@@ -39,6 +39,15 @@ struct RunSession {
     /// Runs and writes the outputs. Returns the process exit code.
     func execute(stdout: (String) -> Void, stderr: @escaping (String) -> Void) throws -> Int32 {
         let jobs = try jobs()
+        // Output paths are checked before any I/O, so a typo never costs a whole run.
+        for (flag, path) in [("--output", outputPath), ("--write-series", seriesPath)] {
+            guard let path else { continue }
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+                throw BlockLabError.usage("\(flag) \(path): directory \(dir) does not exist")
+            }
+        }
         if dryRun {
             stdout(jobs.map { $0.describe() }.joined(separator: "\n"))
             return 0

@@ -138,4 +138,21 @@ import Testing
         let line = try #require(try JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
         #expect(line["burst_balance_pct"] != nil, "\(line)")
     }
+
+    @Test func outputPathsInMissingDirectoriesFailBeforeTheRun() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for (output, series) in [(dir + "/no/such/out.json", nil), (nil, dir + "/missing/s.jsonl")] as [(String?, String?)] {
+            var s = session(["--name=o", "--rw=write", "--bs=4k", "--size=1m", "--filename=\(dir)/o.dat"])
+            s.outputPath = output
+            s.seriesPath = series
+            do {
+                _ = try s.execute(stdout: { _ in }, stderr: { _ in })
+                Issue.record("expected an error")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2)
+                #expect(e.description.contains("does not exist"))
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/o.dat"))
+    }
 }
