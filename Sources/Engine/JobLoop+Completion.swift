@@ -55,6 +55,7 @@ extension JobLoop {
         if c.tag == syncTag {
             syncsInFlight -= 1
             syncs += 1
+            if !syncTimes.isEmpty { recorder?.recordSync(latNs: now &- syncTimes.removeFirst()) }
             if c.result < 0 { fail(-c.result, "fsync failed: \(String(cString: strerror(-c.result)))") }
             return
         }
@@ -136,6 +137,8 @@ extension JobLoop {
                     } else {
                         backend.prepareSync(datasync: cfg.datasync)
                         syncsInFlight += 1
+                        syncTimes.append(t)
+                        syncUnsubmitted = true
                     }
                 }
             }

@@ -85,7 +85,9 @@ extension JobLoop {
 
     func commitMapped() throws {
         commitPending = false
+        let t = clock.now()
         try mapped?.commit()
+        recorder?.recordSync(latNs: clock.now() - t)
         commits += 1
     }
 }

@@ -102,7 +102,8 @@ extension JobLoop {
                 publish(now)
                 continue
             }
-            let submit = pendingCount > 0
+            let submit = pendingCount > 0 || syncUnsubmitted
+            syncUnsubmitted = false
             let submittedAlready = outstanding - (submit ? 0 : pendingCount)
             let minComplete = Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
             let tSubmit = clock.now()
@@ -137,6 +138,7 @@ extension JobLoop {
         let t = clock.now()
         for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = t }
         pendingCount = 0
+        syncUnsubmitted = false
         let n = try backend.submitAndReap(submit: true, minComplete: 0, deadline: 0, now: t, out: completions, max: cfg.completeMax)
         if n > 0 {
             let now = clock.now()

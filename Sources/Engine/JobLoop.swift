@@ -105,6 +105,11 @@ final class JobLoop<B: IOBackend> {
     var cpuAtStart = (UInt64(0), UInt64(0))
     var counts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     var writesSinceSync = 0
+    /// Submission times of the fsyncs in flight, oldest first (they complete in order on
+    /// one file in practice; fio times them the same way).
+    var syncTimes: [UInt64] = []
+    /// An fsync is prepared but not yet submitted (it is not in pendingList).
+    var syncUnsubmitted = false
     var thinkUntil: UInt64 = 0
     var refillSeed: UInt64 = 1
     var syncs: UInt64 = 0

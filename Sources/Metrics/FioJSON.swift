@@ -67,7 +67,7 @@ public enum FioJSON {
             members.append((d.name, direction(j.directions[d.rawValue], groupBw: groupBw[d.rawValue])))
         }
         members += [
-            ("sync", .object([("total_ios", .uint(0)), ("lat_ns", latency(LatencyStats(), percentiles: false))])),
+            ("sync", .object([("total_ios", .uint(j.sync.count)), ("lat_ns", latency(j.sync, percentiles: j.sync.count > 0))])),
             ("job_runtime", .uint(j.jobRuntimeNs / NS.perMillisecond)),
             ("usr_cpu", .double(j.usrCPUPercent)),
             ("sys_cpu", .double(j.sysCPUPercent)),

@@ -33,6 +33,13 @@ public final class JobRecorder {
         state.deallocate()
     }
 
+    /// fsync/fdatasync (or a pool commit) latencies: fio's "sync" section. Rare, so kept
+    /// apart from the per-I/O state.
+    private var syncStats = LatencyStats()
+
+    /// One completed fsync, `latNs` from its submission.
+    public func recordSync(latNs: UInt64) { syncStats.record(latNs) }
+
     /// One completed I/O of `bytes` bytes. `now` is the completion time.
     @inline(__always)
     public func recordCompletion(_ direction: IODirection, bytes: UInt32, slatNs: UInt64, clatNs: UInt64, latNs: UInt64, now: UInt64) {
@@ -95,6 +102,7 @@ public final class JobRecorder {
         job.elapsedNs = runtime
         job.cpu = cpu
         job.distributions = s.distributions
+        job.sync = syncStats
         for d in IODirection.allCases {
             let acc = s.get(d)
             var r = acc.result

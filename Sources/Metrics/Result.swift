@@ -82,6 +82,8 @@ public struct JobResult: Sendable {
     /// CPU use of the job's thread; summed over a group's jobs.
     public var cpu = CPUUsage()
     public var distributions = Distributions()
+    /// fsync/fdatasync latencies (fio's "sync" section).
+    public var sync = LatencyStats()
     /// The job's iodepth (fio's latency_depth).
     public var iodepth: Int = 1
     /// How many jobs this result covers (1 unless merged for group_reporting).
@@ -128,6 +130,7 @@ public struct JobResult: Sendable {
             out.elapsedNs = max(out.elapsedNs, r.elapsedNs)
             out.cpu.add(r.cpu)
             out.distributions.merge(r.distributions)
+            out.sync.merge(r.sync)
             out.jobCount += r.jobCount
         }
         return out

@@ -19,6 +19,21 @@ import Testing
         #expect(out.result.jobs[0].read.ios == 0)
     }
 
+    @Test func fsyncEveryNWritesIsTimedAsFiosSyncSection() throws {
+        let s = Scratch()
+        var spec = job("fs", file: s.file("fs.dat"), rw: .write, bs: 64 << 10, size: 4 << 20, depth: 4)
+        spec.fsync = 8
+        let out = try Runner.run([spec], options: quietOptions())
+        let r = out.result.jobs[0]
+        #expect(r.write.ios == 64)
+        #expect(r.sync.count == 8)
+        #expect(r.sync.min > 0)
+        let text = FioJSON.document(out.result).serialized()
+        let doc = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        let job0 = (doc?["jobs"] as? [[String: Any]])?.first
+        #expect((job0?["sync"] as? [String: Any])?["total_ios"] as? Int == 8)
+    }
+
     @Test func randomReadWithoutSizeUsesTheWholeExistingFile() throws {
         let s = Scratch()
         _ = try Target.layOut(path: s.file("r.dat"), size: 8 << 20, what: "test")
