@@ -34,22 +34,18 @@ final class BufferArena {
 
     /// Fills every buffer with pseudo-random bytes, so written data neither compresses nor
     /// dedupes (fio's default; zero_buffers asks for zeros instead).
-    func fillRandom(seed: UInt64) {
-        var x = seed | 1
-        let words = base.bindMemory(to: UInt64.self, capacity: slotSize * count / 8)
-        for i in 0..<(slotSize * count / 8) {
-            // xorshift64*: fast and good enough for filler data.
-            x ^= x >> 12; x ^= x << 25; x ^= x >> 27
-            words[i] = x &* 0x2545_F491_4F6C_DD1D
-        }
-    }
+    func fillRandom(seed: UInt64) { fillPseudoRandom(base, bytes: slotSize * count, seed: seed) }
 
-    func fillRandom(slot: Int, seed: UInt64) {
-        var x = seed | 1
-        let words = buffer(slot).bindMemory(to: UInt64.self, capacity: slotSize / 8)
-        for i in 0..<(slotSize / 8) {
-            x ^= x >> 12; x ^= x << 25; x ^= x >> 27
-            words[i] = x &* 0x2545_F491_4F6C_DD1D
-        }
+    func fillRandom(slot: Int, seed: UInt64) { fillPseudoRandom(buffer(slot), bytes: slotSize, seed: seed) }
+}
+
+/// Fills memory with xorshift64* output: fast, and good enough for filler data that must
+/// neither compress nor dedupe. `bytes` is a multiple of 8.
+func fillPseudoRandom(_ p: UnsafeMutableRawPointer, bytes: Int, seed: UInt64) {
+    var x = seed | 1
+    let words = p.bindMemory(to: UInt64.self, capacity: bytes / 8)
+    for i in 0..<(bytes / 8) {
+        x ^= x >> 12; x ^= x << 25; x ^= x >> 27
+        words[i] = x &* 0x2545_F491_4F6C_DD1D
     }
 }

@@ -10,8 +10,7 @@ public enum DeviceGuard {
     public static func checkWritable(_ path: String) throws {
         var st = stat()
         guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK else { return }
-        let major = (UInt32(truncatingIfNeeded: st.st_rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 32) & ~0xfff)
-        let minor = UInt32(truncatingIfNeeded: st.st_rdev & 0xff) | UInt32(truncatingIfNeeded: (st.st_rdev >> 12) & ~0xff)
+        let (major, minor) = majorMinor(st.st_rdev)
         let devs = Set([("\(major):\(minor)")] + partitions(major: major, minor: minor))
         if let mount = mountPoint(of: devs) {
             throw refusal(path, "it is mounted (at \(mount))")
@@ -22,6 +21,13 @@ public enum DeviceGuard {
         if let sig = try signature(path) {
             throw refusal(path, "it holds \(sig)")
         }
+    }
+
+    /// glibc's major()/minor() (function-like macros Swift cannot import).
+    static func majorMinor(_ rdev: dev_t) -> (UInt32, UInt32) {
+        let major = (UInt32(truncatingIfNeeded: rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (rdev >> 32) & ~0xfff)
+        let minor = UInt32(truncatingIfNeeded: rdev & 0xff) | UInt32(truncatingIfNeeded: (rdev >> 12) & ~0xff)
+        return (major, minor)
     }
 
     static func refusal(_ path: String, _ why: String) -> BlockLabError {
@@ -51,9 +57,8 @@ public enum DeviceGuard {
                 let name = String(line.split(separator: " ").first ?? "")
                 var st = stat()
                 if stat(name, &st) == 0 {
-                    let rdev = st.st_rdev
-                    let key = "\((UInt32(truncatingIfNeeded: rdev >> 8) & 0xfff)):\(UInt32(truncatingIfNeeded: rdev & 0xff))"
-                    if devs.contains(key) { return "swap" }
+                    let (major, minor) = majorMinor(st.st_rdev)
+                    if devs.contains("\(major):\(minor)") { return "swap" }
                 }
             }
         }

@@ -12,6 +12,7 @@ extension JobLoop {
         let rateStart = now
         var rateDone: [UInt64] = [0, 0]   // I/Os per direction under rate_iops
         var rateBytesDone: [UInt64] = [0, 0]
+        let rated = cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 }
         var deferred: PlannedIO?
         var plannerDone = false
         while true {
@@ -47,7 +48,7 @@ extension JobLoop {
                     }
                     var due = now
                     let d = dir.rawValue
-                    if cfg.rateIOPS[d] > 0 || cfg.rateBytes[d] > 0 {
+                    if rated && (cfg.rateIOPS[d] > 0 || cfg.rateBytes[d] > 0) {
                         due = rateStart + max(
                             cfg.rateIOPS[d] > 0 ? scaled(rateDone[d], NS.perSecond, cfg.rateIOPS[d]) : 0,
                             cfg.rateBytes[d] > 0 ? scaled(rateBytesDone[d], NS.perSecond, cfg.rateBytes[d]) : 0)

@@ -88,12 +88,7 @@ public enum Target {
         var buf: UnsafeMutableRawPointer?
         precondition(posix_memalign(&buf, 4096, chunk) == 0)
         defer { free(buf) }
-        var x: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ size
-        let words = buf!.bindMemory(to: UInt64.self, capacity: chunk / 8)
-        for i in 0..<(chunk / 8) {
-            x ^= x >> 12; x ^= x << 25; x ^= x >> 27
-            words[i] = x &* 0x2545_F491_4F6C_DD1D
-        }
+        fillPseudoRandom(buf!, bytes: chunk, seed: 0x9E37_79B9_7F4A_7C15 ^ size)
         var off = current
         while off < size {
             let n = Int(min(UInt64(chunk), size - off))
@@ -111,7 +106,7 @@ public enum Target {
     }
 
     static func checkFreeSpace(path: String, needed: UInt64, what: String) throws {
-        var dir = AtomicFileDirectory.of(path)
+        var dir = AtomicFile.directory(of: path)
         if dir.isEmpty { dir = "." }
         var sv = statvfs()
         guard statvfs(dir, &sv) == 0 else {
@@ -128,13 +123,5 @@ public enum Target {
     static func invalidateCache(fd: Int32, kind: TargetInfo.Kind) {
         if kind == .blockDevice { _ = bl_blk_flush_buffers(fd) }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-    }
-}
-
-enum AtomicFileDirectory {
-    static func of(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        let d = String(path[..<slash])
-        return d.isEmpty ? "/" : d
     }
 }

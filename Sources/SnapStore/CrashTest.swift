@@ -19,16 +19,6 @@ public enum CrashTest {
 
     enum Action { case write(offset: UInt64, length: Int, dataSeed: UInt64), snapshot(String), deleteSnapshot(String) }
 
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     /// The child's actions: a pure function of (seed, run), so the parent can recompute them.
     struct Script {
@@ -36,7 +26,7 @@ public enum CrashTest {
         var rng: SplitMix64
         var snapCount = 0
         var live: [String] = []
-        init(seed: UInt64, run: Int) { self.run = run; rng = SplitMix64(state: seed ^ (UInt64(run) &* 0xD1B5_4A32_D192_ED03)) }
+        init(seed: UInt64, run: Int) { self.run = run; rng = SplitMix64(seed: seed ^ (UInt64(run) &* 0xD1B5_4A32_D192_ED03)) }
 
         mutating func next() -> Action {
             let r = rng.next() % 100
@@ -56,7 +46,7 @@ public enum CrashTest {
     }
 
     static func data(seed: UInt64, length: Int) -> [UInt8] {
-        var g = SplitMix64(state: seed)
+        var g = SplitMix64(seed: seed)
         var out = [UInt8](repeating: 0, count: length)
         out.withUnsafeMutableBytes { raw in
             for i in stride(from: 0, to: length, by: 8) {
@@ -207,7 +197,7 @@ public enum CrashTest {
         var report = Report()
         var refs: [Int: Reference] = [:]
         var mustExist = Set<String>()
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         for round in 1...max(kills, 1) {
             for name in mustExist where (runNumber(ofName: name) ?? round) <= round - 3 { mustExist.remove(name) }
             let (pid, out) = try spawn(path, round, seed)

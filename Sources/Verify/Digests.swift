@@ -1,3 +1,4 @@
+import BlockLabCore
 import Crypto
 
 /// The block checksums. md5 and sha256 come from swift-crypto (its hasher allocates one
@@ -65,10 +66,7 @@ enum Digests {
 enum Payload {
     @inline(__always)
     static func word(_ key: UInt64, _ index: UInt64) -> UInt64 {
-        var z = key &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+        SplitMix64.mix(key &+ (index &+ 1) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     @inline(__always)

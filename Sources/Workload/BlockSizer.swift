@@ -1,3 +1,4 @@
+import BlockLabCore
 import JobSpec
 
 /// Picks each I/O's length for one direction from its `BlockSizeRule`, without allocating.

@@ -1,3 +1,4 @@
+import BlockLabCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

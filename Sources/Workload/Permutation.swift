@@ -1,3 +1,4 @@
+import BlockLabCore
 /// A keyed pseudo-random bijection of 0..<count in O(1) memory.
 ///
 /// Why not a bitmap or a shuffled array: a 16 TiB volume at 4 KiB has 2^32 blocks; a shuffled

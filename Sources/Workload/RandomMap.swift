@@ -1,3 +1,4 @@
+import BlockLabCore
 /// Which blocks of the region this pass has touched: fio's random map (its "axmap"), for
 /// uniform random I/O whose I/Os can span several blocks (bsrange, bssplit, read and write
 /// sizes differing, blockalign below the block size). There the permutation alone would let

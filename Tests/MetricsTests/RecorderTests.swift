@@ -2,16 +2,7 @@ import BlockLabCore
 import Testing
 @testable import Metrics
 
-/// Deterministic generator so failures reproduce.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     /// Log-uniform-ish latency between 100 ns and ~50 ms.
     mutating func latency() -> UInt64 {
         let exp = Double(next() % 1_000_000) / 1_000_000 * 13 // e^13 ~ 442k
@@ -31,7 +22,7 @@ func exactPercentile(_ sorted: [UInt64], _ p: Double) -> UInt64 {
 
 @Suite struct LatencyStatsTests {
     @Test func percentilesWithinOnePercentOfExact() {
-        var rng = SplitMix(state: 42)
+        var rng = SplitMix64(seed: 42)
         var s = LatencyStats()
         var values: [UInt64] = []
         for _ in 0..<50_000 {
@@ -48,7 +39,7 @@ func exactPercentile(_ sorted: [UInt64], _ p: Double) -> UInt64 {
     }
 
     @Test func minMaxMeanStddevAreExact() {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(seed: 7)
         var s = LatencyStats()
         var values: [UInt64] = []
         for _ in 0..<10_000 {
@@ -67,7 +58,7 @@ func exactPercentile(_ sorted: [UInt64], _ p: Double) -> UInt64 {
     }
 
     @Test func mergeEqualsRecordingEverything() {
-        var rng = SplitMix(state: 9)
+        var rng = SplitMix64(seed: 9)
         var a = LatencyStats(), b = LatencyStats(), all = LatencyStats()
         for i in 0..<20_000 {
             let v = rng.latency()

@@ -1,24 +1,13 @@
+import BlockLabCore
 import Dispatch
 import Testing
 @testable import Throttle
 
 private let S: UInt64 = 1_000_000_000
 
-/// splitmix64: a seeded generator so failures reproduce.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Test(arguments: [1, 2, 3, 4, 5] as [UInt64])
 func admittedWorkNeverExceedsRateTimesWindowPlusBurst(seed: UInt64) {
-    var rng = SeededRandom(state: seed)
+    var rng = SplitMix64(seed: seed)
     let rate = UInt64.random(in: 1...5000, using: &rng)
     let burst = UInt64.random(in: 1...200, using: &rng)
     let b = TokenBucket(rate: rate, burst: burst, epoch: 0)

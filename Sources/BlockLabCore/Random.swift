@@ -2,7 +2,7 @@
 /// seedable generator (`SystemRandomNumberGenerator` cannot be replayed) and runs must be
 /// repeatable from `randseed`. xoshiro256** (Blackman & Vigna) is small, fast and passes
 /// BigCrush; splitmix64 expands one 64-bit seed into its state, as its authors recommend.
-public struct SplitMix64: Sendable {
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     public var state: UInt64
     public init(seed: UInt64) { state = seed }
 
