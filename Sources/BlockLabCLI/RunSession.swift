@@ -4,6 +4,7 @@ import Foundation
 import JobSpec
 import Metrics
 import VolumeModel
+import Throttle
 
 /// Everything `blocklab run` does between parsing its flags and exiting, kept out of the
 /// command type so tests can drive it: jobs -> engine -> result -> files.
@@ -134,6 +135,11 @@ final class ShaperResolver {
     private var instances: [String: InstanceLimits] = [:]
     private(set) var shapers: [(job: String, shaper: VolumeShaper)] = []
     private let clock: MonotonicClock
+    /// Job threads that will admit to each volume (keyed as the runner keys shapers) and
+    /// to each instance: a volume or instance only one thread uses skips the locked
+    /// instructions (`Sharing.exclusive`).
+    private var volumeThreads: [String: Int] = [:]
+    private var instanceThreads: [String: Int] = [:]
 
     init(store: ProfileStore, clock: MonotonicClock) {
         self.store = store
@@ -144,6 +150,8 @@ final class ShaperResolver {
     /// any file is laid out.
     func validate(_ jobs: [JobSpec]) throws {
         for job in jobs {
+            if job.volume != nil { volumeThreads[job.origin + job.name, default: 0] += job.numjobs }
+            if let i = job.instance { instanceThreads[i, default: 0] += job.numjobs }
             if let v = job.volume { _ = try VolumeSpec.parse(v).resolve(in: store) }
             if let i = job.instance {
                 _ = try store.instance(named: i)
@@ -159,13 +167,20 @@ final class ShaperResolver {
         let volume = try VolumeSpec.parse(v).resolve(in: store)
         var limits: InstanceLimits?
         if let name = job.instance {
-            if instances[name] == nil { instances[name] = InstanceLimits(profile: try store.instance(named: name), epoch: clock.now()) }
+            if instances[name] == nil {
+                instances[name] = InstanceLimits(profile: try store.instance(named: name), epoch: clock.now(),
+                                                 sharing: Self.sharing(threads: instanceThreads[name]))
+            }
             limits = instances[name]
         }
-        let shaper = VolumeShaper(volume: volume, instance: limits, epoch: clock.now())
+        let shaper = VolumeShaper(volume: volume, instance: limits, epoch: clock.now(),
+                                  sharing: Self.sharing(threads: volumeThreads[job.origin + job.name]))
         shapers.append((job.name, shaper))
         return shaper
     }
+
+    /// Exclusive only when `validate` counted exactly one thread (unknown: shared, safe).
+    static func sharing(threads: Int?) -> Sharing { threads == 1 ? .exclusive : .shared }
 
     /// Marks results whose run never reached the emulated envelope as host-bound.
     func markHostBound(_ run: inout RunResult, notice: (String) -> Void) {

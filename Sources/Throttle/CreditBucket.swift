@@ -14,12 +14,12 @@ public final class CreditBucket: @unchecked Sendable {
 
     /// - opCredits/byteCredits: (earn rate per second, capacity, starting balance) per dimension.
     public init(name: String, opCredits: (rate: UInt64, capacity: UInt64, start: UInt64)?,
-                byteCredits: (rate: UInt64, capacity: UInt64, start: UInt64)?, epoch: UInt64) {
+                byteCredits: (rate: UInt64, capacity: UInt64, start: UInt64)?, epoch: UInt64, sharing: Sharing = .shared) {
         self.name = name
         bucket = DualTokenBucket(
             ops: opCredits.map { GCRA(rate: $0.rate, burst: $0.capacity) },
             bytes: byteCredits.map { GCRA(rate: $0.rate, burst: $0.capacity) },
-            initialOps: opCredits?.start, initialBytes: byteCredits?.start, epoch: epoch)
+            initialOps: opCredits?.start, initialBytes: byteCredits?.start, epoch: epoch, sharing: sharing)
     }
 
     /// Credits left as a percentage of capacity (the lower of the dimensions), 0 when in debt.

@@ -29,29 +29,38 @@ public struct GCRA: Sendable, Equatable {
     public let rate: UInt64
     /// Bucket capacity in tokens (> 0).
     public let burst: UInt64
+    /// Reciprocals for the two divisions of the admit path (by 1e9 and by the rate).
+    @usableFromInline let byNs: Divisor
+    @usableFromInline let byRate: Divisor
+
+    /// Nanoseconds per second, as a literal the optimizer folds (a stored `static let` read
+    /// from another module goes through a lazy-initialisation accessor on every call).
+    @inlinable static var ns: UInt64 { 1_000_000_000 }
 
     public init(rate: UInt64, burst: UInt64) {
         precondition(rate > 0 && burst > 0, "a GCRA bucket needs a positive rate and burst")
         self.rate = rate
         self.burst = burst
+        byNs = Divisor(Self.ns)
+        byRate = Divisor(rate)
     }
 
     /// Tokens emitted in `elapsedNs`: floor(elapsed * rate / 1e9), exact.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func emitted(elapsedNs: UInt64) -> UInt64 {
         let p = elapsedNs.multipliedFullWidth(by: rate)
         // The quotient overflows only after ~1.8e19 * 1e9 / rate ns (centuries at 10 GB/s).
-        guard p.high < NS.billion else { return .max }
-        return Self.divide(p, by: NS.billion).quotient
+        guard p.high < Self.ns else { return .max }
+        return byNs.divide(p).quotient
     }
 
     /// The earliest elapsed time at which `tokens` tokens have been emitted:
     /// ceil(tokens * 1e9 / rate).
-    @inline(__always)
+    @inlinable @inline(__always)
     public func elapsedUntil(tokens: UInt64) -> UInt64 {
-        let p = tokens.multipliedFullWidth(by: NS.billion)
+        let p = tokens.multipliedFullWidth(by: Self.ns)
         guard p.high < rate else { return .max }
-        let (q, r) = Self.divide(p, by: rate)
+        let (q, r) = byRate.divide(p)
         return r == 0 ? q : q + 1
     }
 
@@ -59,11 +68,11 @@ public struct GCRA: Sendable, Equatable {
     /// state `k`. Returns the elapsed time at which the request may go (>= `elapsed`) and
     /// the new state, or nil when `cost > burst` and debt is not allowed.
     ///
-    /// Divisions are the expensive part (a 128-by-64-bit divide each), so the common cases
+    /// Divisions are the dearest part (a 128-by-64-bit divide each), so the common cases
     /// avoid them by comparing products instead: "n tokens emitted by `elapsed`" is
     /// n * 1e9 <= elapsed * rate. E(elapsed) itself is computed only when the bucket may be
     /// full (k < E), and the go-time only when the request must wait.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func schedule(k: UInt64, cost: UInt64, elapsed: UInt64, allowDebt: Bool) -> (go: UInt64, k: UInt64)? {
         let fit: UInt64
         if cost > burst {
@@ -74,62 +83,28 @@ public struct GCRA: Sendable, Equatable {
         }
         let now = elapsed.multipliedFullWidth(by: rate)           // elapsed * rate, 128-bit
         // k < E(elapsed)  <=>  (k + 1) * 1e9 <= elapsed * rate: the bucket is full.
-        let base = Self.lessOrEqual((k &+ 1).multipliedFullWidth(by: NS.billion), now) ? emitted(elapsedNs: elapsed) : k
+        let base = Self.lessOrEqual((k &+ 1).multipliedFullWidth(by: Self.ns), now) ? emitted(elapsedNs: elapsed) : k
         let need = base + fit
         // Conformant iff need - burst tokens are emitted by `elapsed`.
-        if need <= burst || Self.lessOrEqual((need - burst).multipliedFullWidth(by: NS.billion), now) {
+        if need <= burst || Self.lessOrEqual((need - burst).multipliedFullWidth(by: Self.ns), now) {
             return (elapsed, base + cost)
         }
         return (max(elapsed, elapsedUntil(tokens: need - burst)), base + cost)
     }
 
-    /// Exact 128-by-64-bit division (quotient must fit in 64 bits), without the generic
-    /// 128-bit division routine (`__udivti3`, slower than everything else on the admit
-    /// path): estimate the quotient in floating point, then correct it with exact 64-bit
-    /// integer arithmetic. The first estimate is off by at most a few thousand (53-bit
-    /// mantissa), the second by at most one or two, fixed by the final loop.
-    @inline(__always)
-    public static func divide(_ n: (high: UInt64, low: UInt64), by d: UInt64) -> (quotient: UInt64, remainder: UInt64) {
-        let two64 = 18_446_744_073_709_551_616.0
-        let dd = Double(d)
-        var q = UInt64(min((Double(n.high) * two64 + Double(n.low)) / dd, 18_446_744_073_709_549_568.0))
-        for _ in 0..<2 {
-            let p = q.multipliedFullWidth(by: d)
-            let (lo, borrow) = n.low.subtractingReportingOverflow(p.low)
-            let hi = n.high &- p.high &- (borrow ? 1 : 0)
-            if Int64(bitPattern: hi) < 0 {
-                // n < q*d: step down past the true quotient, so the rest is upward only.
-                let mlo = ~lo &+ 1
-                let mhi = ~hi &+ (mlo == 0 ? 1 : 0)
-                q &-= UInt64((Double(mhi) * two64 + Double(mlo)) / dd) &+ 1
-            } else {
-                if hi == 0 && lo < d { return (q, lo) }
-                q &+= UInt64((Double(hi) * two64 + Double(lo)) / dd)
-            }
-        }
-        while true {
-            let p = q.multipliedFullWidth(by: d)
-            let (lo, borrow) = n.low.subtractingReportingOverflow(p.low)
-            let hi = n.high &- p.high &- (borrow ? 1 : 0)
-            if Int64(bitPattern: hi) < 0 { q &-= 1; continue }
-            if hi == 0 && lo < d { return (q, lo) }
-            q &+= 1
-        }
-    }
-
     /// Whether `tokens` tokens have been emitted by `elapsed`: tokens * 1e9 <= elapsed * rate.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func hasEmitted(_ tokens: UInt64, elapsed: UInt64) -> Bool {
-        Self.lessOrEqual(tokens.multipliedFullWidth(by: NS.billion), elapsed.multipliedFullWidth(by: rate))
+        Self.lessOrEqual(tokens.multipliedFullWidth(by: Self.ns), elapsed.multipliedFullWidth(by: rate))
     }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     static func lessOrEqual(_ a: (high: UInt64, low: UInt64), _ b: (high: UInt64, low: UInt64)) -> Bool {
         a.high < b.high || (a.high == b.high && a.low <= b.low)
     }
 
     /// Tokens in the bucket at `elapsed` for state `k`: negative while in debt.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func balance(k: UInt64, elapsed: UInt64) -> Int64 {
         let e = emitted(elapsedNs: elapsed)
         if k <= e { return Int64(burst) }

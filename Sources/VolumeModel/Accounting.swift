@@ -1,4 +1,5 @@
 import Synchronization
+import Throttle
 
 /// How EBS counts I/O ("I/O characteristics and monitoring"): an operation is at most
 /// `opSize` (256 KiB SSD, 1 MiB HDD); larger I/Os are split; an I/O that starts where the
@@ -14,6 +15,8 @@ import Synchronization
 public final class EBSAccounting: @unchecked Sendable {
     public let opSize: UInt64
     public let chargeFullOps: Bool
+    /// `.exclusive`: one thread at a time; the state lives in the two plain words.
+    public let sharing: Sharing
     private let open = Atomic<WordPair>(WordPair(first: UInt.max, second: 0))
     static let bytesBits: UInt64 = 21
     static let bytesMask: UInt64 = (1 << bytesBits) - 1
@@ -24,10 +27,11 @@ public final class EBSAccounting: @unchecked Sendable {
     /// Raw I/Os, raw bytes, charged bytes (per-thread stripes: no locked add per I/O).
     private let counters = PerThreadCounters(fields: 3)
 
-    public init(opSize: UInt64, chargeFullOps: Bool) {
+    public init(opSize: UInt64, chargeFullOps: Bool, sharing: Sharing = .shared) {
         precondition(opSize > 0 && opSize <= Self.bytesMask)
         self.opSize = opSize
         self.chargeFullOps = chargeFullOps
+        self.sharing = sharing
     }
 
     /// Pure rule: the operations an I/O adds given the open operation's state, and the new state.
@@ -72,6 +76,7 @@ public final class EBSAccounting: @unchecked Sendable {
             let packed = UInt64(w.second)
             result = Self.count(offset: offset, length: len, openEnd: UInt64(w.first), openBytes: packed & Self.bytesMask, opSize: opSize)
             next = ((packed >> Self.bytesBits) &+ result.ops) << Self.bytesBits | result.openBytes
+            if sharing == .exclusive { break }
             let r = open.compareExchange(expected: w, desired: WordPair(first: UInt(offset &+ len), second: UInt(next)), ordering: .relaxed)
             if r.exchanged { break }
             w = r.original
@@ -93,7 +98,7 @@ public final class EBSAccounting: @unchecked Sendable {
     public var totals: Totals {
         let raw = counters.total(1)
         return Totals(rawIOs: counters.total(0), rawBytes: raw,
-                      ebsOps: UInt64(open.load(ordering: .relaxed).second) >> Self.bytesBits,
+                      ebsOps: (sharing == .shared ? UInt64(open.load(ordering: .relaxed).second) : shadowBytes.load(ordering: .relaxed)) >> Self.bytesBits,
                       chargedBytes: chargeFullOps ? counters.total(2) : raw)
     }
 }

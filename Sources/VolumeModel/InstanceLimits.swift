@@ -8,15 +8,16 @@ public final class InstanceLimits: @unchecked Sendable {
     public let peak: DualTokenBucket
     public let credits: CreditTracker?
 
-    public init(profile p: InstanceProfile, epoch: UInt64) {
+    /// - sharing: `.exclusive` when one job thread in all uses this instance (see `Sharing`).
+    public init(profile p: InstanceProfile, epoch: UInt64, sharing: Sharing = .shared) {
         profile = p
         peak = DualTokenBucket(ops: GCRA(rate: p.maxIOPS, burst: max(1, p.maxIOPS / 100)),
                                bytes: GCRA(rate: p.maxBytesPerSec, burst: max(Units1MiB, p.maxBytesPerSec / 100)),
-                               initialOps: 1, initialBytes: Units1MiB, epoch: epoch) // see VolumeShaper
+                               initialOps: 1, initialBytes: Units1MiB, epoch: epoch, sharing: sharing) // see VolumeShaper
         if let cap = p.creditCapacity {
             credits = CreditTracker(CreditBucket(
                 name: "instance", opCredits: cap.ops > 0 ? (p.baselineIOPS, cap.ops, cap.ops) : nil,
-                byteCredits: cap.bytes > 0 ? (p.baselineBytesPerSec, cap.bytes, cap.bytes) : nil, epoch: epoch))
+                byteCredits: cap.bytes > 0 ? (p.baselineBytesPerSec, cap.bytes, cap.bytes) : nil, epoch: epoch, sharing: sharing))
         } else {
             credits = nil
         }

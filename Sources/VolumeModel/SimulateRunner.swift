@@ -1,4 +1,5 @@
 import BlockLabCore
+import Throttle
 import JobSpec
 
 /// `blocklab simulate`'s logic, kept here so it is testable without the CLI: jobs (each a
@@ -45,8 +46,11 @@ public struct SimulateRequest {
         }
         guard intervalNs > 0 else { throw BlockLabError.usage("--interval: must be more than 0") }
         let v = try VolumeSpec.parse(spec).resolve(in: store)
-        let inst = try (instance ?? jobs.first?.instance).map { InstanceLimits(profile: try store.instance(named: $0), epoch: 0) }
-        let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0)
+        // The simulator admits from one thread: no locked instructions needed.
+        let inst = try (instance ?? jobs.first?.instance).map {
+            InstanceLimits(profile: try store.instance(named: $0), epoch: 0, sharing: .exclusive)
+        }
+        let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0, sharing: .exclusive)
         var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
         for job in jobs {
             guard let runtime = job.runtimeNs, runtime > 0 else {

@@ -9,12 +9,18 @@ import Throttle
 /// atomics; admit() takes no lock and allocates nothing. The time an I/O waits here is
 /// device latency: the engine measures from when the I/O was due, so returning the go-time
 /// is enough.
+///
+/// A volume that one job thread uses (`sharing: .exclusive`, numjobs=1, and the
+/// simulator) has no locked instruction on this path at all: its buckets and accounting
+/// update plain words. An instance's limits are exclusive only when one thread in the
+/// whole run uses them.
 public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public let volume: ResolvedVolume
     public let instance: InstanceLimits?
     public let accounting: EBSAccounting
     public let latency: LatencyModel
     public let epoch: UInt64
+    public let sharing: Sharing
     /// The volume's own credit bucket (gp2 I/O credits, st1/sc1 throughput credits).
     public let credits: CreditTracker?
     /// The bucket groups and the credit trackers, held unretained in buffers allocated once:
@@ -33,11 +39,14 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     /// - epoch: the run's start on the engine's clock (`clock.now()`), or 0 in the simulator.
     ///   Buckets start with their starting balance at the epoch; a wrong (early) epoch would
     ///   make every bucket look long refilled.
-    public init(volume v: ResolvedVolume, instance: InstanceLimits? = nil, epoch: UInt64) {
+    /// - sharing: `.exclusive` only if one thread at a time admits (see `Sharing`); the
+    ///   instance's own sharing is set where it is made. Exclusive with a shared instance is fine.
+    public init(volume v: ResolvedVolume, instance: InstanceLimits? = nil, epoch: UInt64, sharing: Sharing = .shared) {
         volume = v
         self.instance = instance
         self.epoch = epoch
-        accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp)
+        self.sharing = sharing
+        accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp, sharing: sharing)
         latency = LatencyModel(v.profile.latency)
         var list: [(DualTokenBucket, CreditTracker?)] = []
         if v.peakIOPS != nil || v.peakBytesPerSec != nil {
@@ -47,10 +56,10 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
             // drain exactly as the closed form balance / (burst - baseline) says, to the ns.
             let ops = v.peakIOPS.map { GCRA(rate: $0, burst: max(1, $0 / 100)) }
             let bytes = v.peakBytesPerSec.map { GCRA(rate: $0, burst: max(v.profile.opSize, $0 / 100)) }
-            list.append((DualTokenBucket(ops: ops, bytes: bytes, initialOps: 1, initialBytes: v.profile.opSize, epoch: epoch), nil))
+            list.append((DualTokenBucket(ops: ops, bytes: bytes, initialOps: 1, initialBytes: v.profile.opSize, epoch: epoch, sharing: sharing), nil))
         }
         if v.opCredits != nil || v.byteCredits != nil {
-            let c = CreditTracker(CreditBucket(name: "volume", opCredits: v.opCredits, byteCredits: v.byteCredits, epoch: epoch))
+            let c = CreditTracker(CreditBucket(name: "volume", opCredits: v.opCredits, byteCredits: v.byteCredits, epoch: epoch, sharing: sharing))
             credits = c
             list.append((c.credits.bucket, c))
         } else {
@@ -60,7 +69,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
             list.append((i.peak, nil))
             if let c = i.credits { list.append((c.credits.bucket, c)) }
         }
-        precondition(list.count <= 8)
+        precondition(list.count <= Self.maxGroups)
         groups = .allocate(capacity: list.count)
         _ = groups.initialize(from: list.map { Unmanaged.passUnretained($0.0) })
         let tracked = list.compactMap(\.1)
@@ -73,12 +82,13 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         creditMask = mask
         trackerIndex = (index[0], index[1], index[2], index[3], index[4], index[5], index[6], index[7])
         keep = list.map { $0.0 as AnyObject } + tracked
+        trackerCount = tracked.count
     }
 
     /// A shaper whose buckets start now on `clock` (for real runs).
-    public convenience init(volume: ResolvedVolume, instance: InstanceProfile?, clock: MonotonicClock) {
+    public convenience init(volume: ResolvedVolume, instance: InstanceProfile?, clock: MonotonicClock, sharing: Sharing = .shared) {
         let now = clock.now()
-        self.init(volume: volume, instance: instance.map { InstanceLimits(profile: $0, epoch: now) }, epoch: now)
+        self.init(volume: volume, instance: instance.map { InstanceLimits(profile: $0, epoch: now, sharing: sharing) }, epoch: now, sharing: sharing)
     }
 
     deinit {
@@ -91,28 +101,56 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         return trackers[idx]
     }
 
-    private var trackerCount: Int { creditMask.nonzeroBitCount }
+    private let trackerCount: Int
 
     public func admit(direction: IODirection, offset: UInt64, length: UInt32, now: UInt64) -> UInt64 {
-        let slot = ThreadSlot.current
+        // One writer: stripe 0 of the counters will do (saves the thread-slot lookup).
+        let slot = sharing == .exclusive ? 0 : ThreadSlot.current
         let (ops, bytes) = accounting.account(offset: offset, length: length, slot: slot)
         if groups.isEmpty || (ops == 0 && bytes == 0) { return now }
         let nt = trackerCount
         for i in 0..<nt { trackers[i]._withUnsafeGuaranteedRef { $0.observe(now: now) } }
-        // Peek: the common go-time, noting which credit buckets are the ones holding it back.
+        // Plan each group at the running go-time g, noting which credit buckets hold it
+        // back. A plan made at the final g is committed as it is; the others (made before g
+        // moved, or beaten by another thread) are reserved again at g (BucketChain's rule,
+        // written out to avoid retains and to plan each group once in the common case).
         var g = now
         var creditHeld: UInt32 = 0
-        for i in 0..<groups.count {
-            let p = groups[i]._withUnsafeGuaranteedRef { $0.peek(opCost: ops, byteCost: bytes, arrival: g) }
-            if p > g {
-                creditHeld |= creditMask & (1 << UInt32(i))
-                g = p
+        var current: UInt32 = 0
+        let n = groups.count
+        return withUnsafeTemporaryAllocation(of: DualTokenBucket.Plan.self, capacity: Self.maxGroups) { planned in
+            for i in 0..<n {
+                // The plan goes to memory inside the closure and only its go-time comes back
+                // in a register: reading the whole struct back at once stalled on store
+                // forwarding (a 16-byte load of two 8-byte stores), a third of admit's time.
+                let go = groups[i]._withUnsafeGuaranteedRef { b -> UInt64 in
+                    let p = b.plan(opCost: ops, byteCost: bytes, arrival: g)
+                    planned.initializeElement(at: i, to: p)
+                    return p.go
+                }
+                if go > g {
+                    creditHeld |= creditMask & (1 << UInt32(i))
+                    g = go
+                    current = 0
+                } else {
+                    current |= 1 << UInt32(i)
+                }
             }
+            for i in 0..<n {
+                let done = current & (1 << UInt32(i)) != 0 && groups[i]._withUnsafeGuaranteedRef { $0.commit(planned[i]) }
+                if !done {
+                    let t = groups[i]._withUnsafeGuaranteedRef { $0.reserve(opCost: ops, byteCost: bytes, arrival: g, allowDebt: true)! }
+                    if t > g { g = t; current = 0 } // a racing thread got in first: later groups follow
+                }
+            }
+            return finish(g, now: now, creditHeld: creditHeld, slot: slot)
         }
-        // Book every group at g (BucketChain's rule, written out to avoid retains).
-        for i in 0..<groups.count {
-            g = max(g, groups[i]._withUnsafeGuaranteedRef { $0.reserve(opCost: ops, byteCost: bytes, arrival: g, allowDebt: true)! })
-        }
+    }
+
+    static let maxGroups = 4
+
+    @inline(__always)
+    private func finish(_ g: UInt64, now: UInt64, creditHeld: UInt32, slot: Int) -> UInt64 {
         if creditHeld != 0 {
             // The bucket handed out its last credit at g: that is when it ran empty.
             for i in 0..<groups.count where creditHeld & (1 << UInt32(i)) != 0 {

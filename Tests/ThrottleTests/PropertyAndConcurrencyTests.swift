@@ -69,3 +69,61 @@ func admittedWorkNeverExceedsRateTimesWindowPlusBurst(seed: UInt64) {
     #expect(lastGo.max()! == bytesGo)
     #expect(b.balance(now: bytesGo).bytes == 0)
 }
+
+@Test(arguments: [11, 12, 13] as [UInt64])
+func exclusiveBucketsAnswerExactlyAsSharedOnes(seed: UInt64) {
+    // The same random sequence on each storage (plain words, 64-bit exchange for one
+    // dimension, 128-bit exchange for two): identical go-times, balances and full-times.
+    var rng = SplitMix64(seed: seed)
+    for dims in [(true, true), (true, false), (false, true)] {
+        let ops = dims.0 ? GCRA(rate: UInt64.random(in: 1...5000, using: &rng), burst: UInt64.random(in: 1...50, using: &rng)) : nil
+        let bytes = dims.1 ? GCRA(rate: UInt64.random(in: 1000...10_000_000, using: &rng), burst: 1 << 20) : nil
+        let shared = DualTokenBucket(ops: ops, bytes: bytes, initialOps: 3, initialBytes: 4096, epoch: 7, sharing: .shared)
+        let plain = DualTokenBucket(ops: ops, bytes: bytes, initialOps: 3, initialBytes: 4096, epoch: 7, sharing: .exclusive)
+        var now: UInt64 = 0
+        for _ in 0..<2000 {
+            now += UInt64.random(in: 0...(S / 1000), using: &rng)
+            let oc = UInt64.random(in: 1...2, using: &rng), bc = UInt64.random(in: 512...(1 << 19), using: &rng)
+            if Bool.random(using: &rng) {
+                #expect(shared.reserve(opCost: oc, byteCost: bc, arrival: now, allowDebt: true)
+                        == plain.reserve(opCost: oc, byteCost: bc, arrival: now, allowDebt: true))
+            } else {
+                // Plan, then commit when it may go at once (the chain's fast path), else reserve.
+                let p = shared.plan(opCost: oc, byteCost: bc, arrival: now), q = plain.plan(opCost: oc, byteCost: bc, arrival: now)
+                #expect(p.go == q.go)
+                if p.go == now {
+                    #expect(shared.commit(p) && plain.commit(q))
+                } else {
+                    #expect(shared.reserve(opCost: oc, byteCost: bc, arrival: p.go, allowDebt: true) == p.go)
+                    #expect(plain.reserve(opCost: oc, byteCost: bc, arrival: q.go, allowDebt: true) == q.go)
+                }
+            }
+            #expect(shared.balance(now: now) == plain.balance(now: now))
+        }
+        #expect(shared.fullAt() == plain.fullAt())
+    }
+}
+
+@Test func aStalePlanIsRefusedNotBooked() {
+    let b = DualTokenBucket(ops: GCRA(rate: 1000, burst: 10), bytes: nil, epoch: 0)
+    let p = b.plan(opCost: 1, byteCost: 0, arrival: 0)
+    _ = b.reserve(opCost: 1, byteCost: 0, arrival: 0, allowDebt: true) // another thread got in first
+    #expect(!b.commit(p))
+    #expect(b.balance(now: 0).ops == 9)
+}
+
+@Test func sharedOneDimensionBucketFromSeveralThreadsIsExact() {
+    // A gp2-style credit bucket (operations only) uses a 64-bit exchange: same exactness.
+    let threads = 4, perThread = 10_000
+    let b = DualTokenBucket(ops: GCRA(rate: 300, burst: 1000), bytes: nil, epoch: 0)
+    let lastGo = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: threads)
+    defer { lastGo.deallocate() }
+    DispatchQueue.concurrentPerform(iterations: threads) { t in
+        var last: UInt64 = 0
+        for _ in 0..<perThread { last = max(last, b.reserve(opCost: 1, byteCost: 0, arrival: 0, allowDebt: false)!) }
+        lastGo[t] = last
+    }
+    let total = UInt64(threads * perThread)
+    #expect(lastGo.max()! == GCRA(rate: 300, burst: 1000).elapsedUntil(tokens: total - 1000))
+    #expect(b.balance(now: lastGo.max()!).ops == 0)
+}

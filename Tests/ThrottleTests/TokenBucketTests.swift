@@ -82,7 +82,7 @@ private let S: UInt64 = 1_000_000_000
         let high = UInt64.random(in: 0..<d, using: &rng) >> UInt64.random(in: 0...63, using: &rng)
         let n = (high: high, low: UInt64.random(in: 0...UInt64.max, using: &rng))
         let expected = d.dividingFullWidth(n)
-        let got = GCRA.divide(n, by: d)
+        let got = Divisor(d).divide(n)
         if got.quotient != expected.quotient || got.remainder != expected.remainder {
             Issue.record("\(n) / \(d): \(got) != \(expected)")
             return

@@ -1,6 +1,7 @@
 import BlockLabCore
 import Dispatch
 import Testing
+import Throttle
 @testable import VolumeModel
 
 @Test func shaperSharedByThreadsHandsOutExactlyTheRatesGrid() throws {
@@ -62,4 +63,34 @@ import Testing
     }
     // 20,000 ops at 18,750/s from one starting token: the last goes at ceil(19,999 / 18,750 s).
     #expect(last == (19_999 * S + 18_749) / 18_750)
+}
+
+@Test(arguments: ["gp3:size=500g,iops=6000,throughput=250", "gp2:size=100g,burst-balance=1%", "st1:size=500g,burst-balance=1%", "io2:size=100g,iops=20000"])
+func oneThreadShaperAnswersExactlyAsASharedOne(spec: String) throws {
+    // One job thread skips the locked instructions; it must not change a single go-time,
+    // counter or credit episode. On m5.large too (instance credits, five bucket groups).
+    for instance in [nil, "m5.large"] as [String?] {
+        let profile = try instance.map { try store.instance(named: $0) }
+        let shapers = try [Sharing.shared, .exclusive].map { sharing in
+            VolumeShaper(volume: try resolve(spec), instance: profile.map { InstanceLimits(profile: $0, epoch: 0, sharing: sharing) },
+                         epoch: 0, sharing: sharing)
+        }
+        var rng = SplitMix64(seed: 99)
+        var now: UInt64 = 0, offset: UInt64 = 0
+        for _ in 0..<20_000 {
+            now += UInt64.random(in: 0...(S / 2000), using: &rng)
+            // A mix of sequential runs (merged by the accounting) and random jumps.
+            offset = Bool.random(using: &rng) ? offset : UInt64.random(in: 0..<(64 << 30), using: &rng) & ~4095
+            let length = UInt32(4096 << UInt32.random(in: 0...8, using: &rng))
+            let a = shapers[0].admit(direction: .read, offset: offset, length: length, now: now)
+            let b = shapers[1].admit(direction: .read, offset: offset, length: length, now: now)
+            #expect(a == b)
+            if a != b { return }
+            offset += UInt64(length)
+        }
+        #expect(shapers[0].accounting.totals == shapers[1].accounting.totals)
+        #expect(shapers[0].throttledNs == shapers[1].throttledNs)
+        #expect(shapers[0].credits?.history().count == shapers[1].credits?.history().count)
+        #expect(shapers[0].sample(now: now).map(\.1) == shapers[1].sample(now: now).map(\.1))
+    }
 }
