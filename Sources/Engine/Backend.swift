@@ -32,6 +32,9 @@ protocol IOBackend: AnyObject {
                        out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int
     /// Syscalls made to submit or wait (the engine's efficiency figure).
     var enterCalls: UInt64 { get }
+    /// I/Os handed to the kernel by submit-only calls, and how many of them had completed
+    /// when the call returned (inline: page-cache hits, or a synchronous engine).
+    var submitOnly: (ios: UInt64, inline: UInt64) { get }
     /// Notes for the result: which features are in use.
     var features: [(String, JSONValue)] { get }
 }
@@ -45,6 +48,7 @@ final class UringBackend: IOBackend {
     private let cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
     private let cqeCapacity: Int
     private(set) var enterCalls: UInt64 = 0
+    private(set) var submitOnly: (ios: UInt64, inline: UInt64) = (0, 0)
     private let probe: [(String, Bool)]
 
     /// - sqesPerIO: most SQEs one I/O can need (1, or more on a mapped target where an I/O
@@ -122,7 +126,8 @@ final class UringBackend: IOBackend {
                        out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int {
         // Completions that are already there need no syscall at all.
         let ready = Int(io_uring_cq_ready(ring.ring))
-        let hasQueued = io_uring_sq_ready(ring.ring) > 0
+        let queued = io_uring_sq_ready(ring.ring)
+        let hasQueued = queued > 0
         if (submit && hasQueued) || ready < minComplete {
             let wait = UInt32(Swift.max(0, minComplete - ready))
             var rc: Int32
@@ -143,6 +148,12 @@ final class UringBackend: IOBackend {
             }
             if rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY {
                 throw SystemError("io_uring_enter", errno: -rc)
+            }
+            if wait == 0 && hasQueued {
+                // No wait: what is in the queue now beyond what was there completed inline.
+                // (Deferred task running posts no asynchronous completion without a wait.)
+                submitOnly.ios &+= UInt64(queued)
+                submitOnly.inline &+= UInt64(Swift.max(0, Int(io_uring_cq_ready(ring.ring)) - ready))
             }
         }
         let n = Int(io_uring_peek_batch_cqe(ring.ring, cqes, UInt32(Swift.min(max, cqeCapacity))))
@@ -172,6 +183,8 @@ final class PsyncBackend: IOBackend {
     private var count = 0
     private var pendingSync: Bool?
     private(set) var enterCalls: UInt64 = 0
+    /// Synchronous: never asked (the queue depth is 1, there is nothing to adapt).
+    var submitOnly: (ios: UInt64, inline: UInt64) { (0, 0) }
 
     init(fd: Int32, sqesPerIO: Int) {
         self.fd = fd

@@ -45,7 +45,8 @@ extension Runner {
                 checkReads: codec != nil && !spec.rw.writes,
                 refillBuffers: spec.refillBuffers,
                 seriesIntervalNs: options.seriesIntervalNs,
-                sqesPerIO: plan.sqesPerIO)
+                sqesPerIO: plan.sqesPerIO,
+                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMax == nil)
             let engineName: String
             var result: JobResult
             var series: [String]
@@ -100,6 +101,10 @@ extension Runner {
         var extras: [(String, JSONValue)] = [
             ("iodepth", .int(Int64(plan.depth))),
             ("enter_calls", .uint(loop.backend.enterCalls)),
+            ("submit_batch", loop.cfg.adaptive
+                ? .string("adaptive: \(loop.inlineMode ? "inline completions, batches of \(loop.batchSubmit)" : "device completions, one at a time")"
+                    + (loop.modeChanges > 1 ? " (changed \(loop.modeChanges) times)" : ""))
+                : .int(Int64(loop.cfg.batchSubmit))),
             ("target", .object([("path", .string(plan.target.path)), ("kind", .string(plan.target.kind.rawValue)),
                                 ("size", .uint(plan.target.size)), ("logical_block_size", .uint(UInt64(plan.target.logicalBlockSize))),
                                 ("region_offset", .uint(plan.region.lowerBound)), ("region_bytes", .uint(UInt64(plan.region.count)))])),

@@ -77,7 +77,7 @@ extension JobLoop {
                         p.pointee.issueAt = due
                     }
                     issue(slot)
-                    if pendingCount >= cfg.batchSubmit { now = try flushPending() }
+                    if pendingCount >= batchSubmit { now = try flushPending() }
                 }
             }
             if schedCount > 0 { wake = Swift.min(wake, slots[Int(scheduled[schedHead])].issueAt) }
@@ -114,11 +114,29 @@ extension JobLoop {
             }
             let n = try backend.submitAndReap(submit: submit, minComplete: minComplete,
                                               deadline: wake == .max ? 0 : wake, now: tSubmit,
-                                              out: completions, max: cfg.completeMax)
+                                              out: completions, max: completeMax)
             now = clock.now()
             if n > 0 { recorder?.recordCompletionsPerWait(n) }
             for i in 0..<n { complete(completions[i], now: now) }
             publish(now)
+        }
+    }
+
+    /// Every 64 I/Os submitted without a wait: if most had completed by the time the call
+    /// returned, the target completes inline (page cache) and batching saves syscalls;
+    /// otherwise completions come from a device and each freed slot is resubmitted at once.
+    @inline(__always)
+    func adaptBatching() {
+        let s = backend.submitOnly
+        let ios = s.ios &- adaptMark.ios
+        guard ios >= 64 else { return }
+        let inline = 2 * (s.inline &- adaptMark.inline) > ios
+        adaptMark = s
+        if inline != inlineMode {
+            inlineMode = inline
+            modeChanges += 1
+            batchSubmit = inline ? Swift.min(4, cfg.depth) : 1
+            completeMax = inline ? cfg.completeMax : 1
         }
     }
 
@@ -140,7 +158,8 @@ extension JobLoop {
         for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = t }
         pendingCount = 0
         syncUnsubmitted = false
-        let n = try backend.submitAndReap(submit: true, minComplete: 0, deadline: 0, now: t, out: completions, max: cfg.completeMax)
+        let n = try backend.submitAndReap(submit: true, minComplete: 0, deadline: 0, now: t, out: completions, max: completeMax)
+        if cfg.adaptive { adaptBatching() }
         if n > 0 {
             let now = clock.now()
             recorder?.recordCompletionsPerWait(n)

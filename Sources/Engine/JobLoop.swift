@@ -47,19 +47,26 @@ struct LoopConfig {
     var seriesIntervalNs: UInt64
     /// Most kernel operations one I/O can need (1 unless the target is mapped).
     var sqesPerIO: Int = 1
+    /// Neither submit batch nor completion batch was given: choose them as the run goes
+    /// (see `JobLoop.adaptBatching`).
+    var adaptive: Bool = false
     var sampleWindowNs: UInt64 = 500 * NS.perMillisecond
 }
 
 enum LoopMode { case normal, verifyReplay }
 
 /// One job thread's event loop on its own backend (ring). It keeps `depth` I/Os in
-/// flight: after each wait it refills every free slot, submitting every `batchSubmit`
-/// (default 4) as it goes and the remainder together with the next wait, in one syscall.
-/// The wait returns at the first completion. Measured on both benchmarks (BENCHMARKS.md):
-/// a device-bound target that returns completions in bunches would otherwise be fed in
-/// lock-step bunches of the whole queue and idle between them (fio submits one at a
-/// time); on a CPU-bound target (page cache) I/Os complete inline during submission and
-/// batches of 4 cost no more than one big batch, since the kernel's copy dominates.
+/// flight: it reaps up to `completeMax` completions per wait, refills the freed slots,
+/// submitting every `batchSubmit` as it goes and the remainder together with the next
+/// wait, in one syscall. The wait returns at the first completion.
+///
+/// Unless the job sets them, the two batch sizes follow the target (`adaptBatching`):
+/// where I/Os complete asynchronously (a device), one completion is reaped and its slot
+/// resubmitted at once, as fio does, so the device never idles between bunches; where
+/// they complete inline during submission (page cache), batches of 4 and reaping
+/// everything save syscalls. Measured on both benchmarks (BENCHMARKS.md): on this VM's
+/// disk, batching cost 3-6 % of IOPS against fio; on the page cache, submitting one at a
+/// time would cost a syscall per I/O.
 final class JobLoop<B: IOBackend> {
     let name: String
     let backend: B
@@ -120,6 +127,13 @@ final class JobLoop<B: IOBackend> {
     var seriesLines: [String] = []
     var nextSeries: UInt64 = 0
     var verifiedBlocks: UInt64 = 0
+    /// The batch sizes in force (the job's, or `adaptBatching`'s choice).
+    var batchSubmit: Int
+    var completeMax: Int
+    /// Submit-only counters at the last adaptation, and whether I/Os complete inline.
+    var adaptMark: (ios: UInt64, inline: UInt64) = (0, 0)
+    var inlineMode = false
+    var modeChanges = 0
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
          shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, mapped: MappedTarget? = nil,
@@ -128,6 +142,10 @@ final class JobLoop<B: IOBackend> {
         self.backend = backend
         self.arena = arena
         cfg = config
+        // Adaptive loops start as for a device: on the page cache the first 64 I/Os,
+        // submitted one by one, show it.
+        batchSubmit = config.adaptive ? 1 : config.batchSubmit
+        completeMax = config.adaptive ? 1 : config.completeMax
         self.clock = clock
         self.shaper = shaper
         self.codec = codec
