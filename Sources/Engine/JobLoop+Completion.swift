@@ -35,7 +35,7 @@ extension JobLoop {
         pendingList[pendingCount] = slot
         pendingCount += 1
         inKernel += 1
-        recorder?.recordDepth(inKernel)
+        rec?._withUnsafeGuaranteedRef { $0.recordDepth(inKernel) }
     }
 
     func failMapped(_ message: String) { fail(EIO, message) }
@@ -82,7 +82,7 @@ extension JobLoop {
             return
         }
         if UInt32(c.result) < p.pointee.length {
-            recorder?.recordShort(p.pointee.direction)
+            rec?._withUnsafeGuaranteedRef { $0.recordShort(p.pointee.direction) }
             release(c.tag)
             return
         }
@@ -122,7 +122,7 @@ extension JobLoop {
                 verifiedBlocks += 1
             }
         }
-        recorder?.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, now: t)
+        rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, now: t) }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
         } else {
@@ -185,9 +185,9 @@ extension JobLoop {
     @inline(__always)
     func publish(_ now: UInt64) {
         progress.publish(ios: counts.0, counts.1, bytes: counts.2, counts.3)
-        guard let recorder else { return }
-        recorder.tick(now: now)
-        if now >= nextSeries {
+        guard let rec else { return }
+        rec._withUnsafeGuaranteedRef { $0.tick(now: now) }
+        if now >= nextSeries, let recorder {
             let interval = recorder.takeInterval(now: now)
             seriesLines.append(SeriesLine.json(interval: interval, job: name, extra: shaper?.sample(now: now) ?? []))
             nextSeries = now + cfg.seriesIntervalNs

@@ -107,7 +107,9 @@ extension JobLoop {
             syncUnsubmitted = false
             let submittedAlready = outstanding - (submit ? 0 : pendingCount)
             let minComplete = Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
-            let tSubmit = clock.now()
+            // A pure wait needs no fresh time (the deadline is absolute; `now` is at most the
+            // loop's own processing time old).
+            let tSubmit = submit ? clock.now() : now
             if submit {
                 for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = tSubmit }
                 pendingCount = 0
@@ -116,7 +118,7 @@ extension JobLoop {
                                               deadline: wake == .max ? 0 : wake, now: tSubmit,
                                               out: completions, max: completeMax)
             now = clock.now()
-            if n > 0 { recorder?.recordCompletionsPerWait(n) }
+            if n > 0 { rec?._withUnsafeGuaranteedRef { $0.recordCompletionsPerWait(n) } }
             for i in 0..<n { complete(completions[i], now: now) }
             publish(now)
         }
@@ -162,7 +164,7 @@ extension JobLoop {
         if cfg.adaptive { adaptBatching() }
         if n > 0 {
             let now = clock.now()
-            recorder?.recordCompletionsPerWait(n)
+            rec?._withUnsafeGuaranteedRef { $0.recordCompletionsPerWait(n) }
             for i in 0..<n { complete(completions[i], now: now) }
             return now
         }

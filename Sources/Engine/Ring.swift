@@ -48,6 +48,9 @@ final class Ring {
             params.cq_entries = entries * 2
             let rc = io_uring_queue_init_params(entries, ring, &params)
             if rc == 0 {
+                // Every io_uring_enter then skips looking the ring's descriptor up (an
+                // fget/fput pair, 1.5 % of a device-bound run's CPU). Optional: kernel 5.18+.
+                _ = io_uring_register_ring_fd(ring)
                 return
             }
             lastError = -rc

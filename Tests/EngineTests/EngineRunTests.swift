@@ -43,6 +43,25 @@ import Testing
         #expect(out.result.jobs[0].read.bytes == 8 << 20)
     }
 
+    @Test func submitBatchesFollowWhereCompletionsComeFrom() throws {
+        let s = Scratch()
+        _ = try Target.layOut(path: s.file("a.dat"), size: 32 << 20, what: "test")
+        func policy(_ spec: JobSpec) throws -> JSONValue? {
+            try Runner.run([spec], options: quietOptions()).result.jobs[0].extras.first { $0.0 == "submit_batch" }?.1
+        }
+        // Just laid out through the page cache: buffered reads complete inside the submit.
+        var cached = job("c", file: s.file("a.dat"), rw: .randread, bs: 4096, size: 32 << 20, depth: 16)
+        cached.invalidate = false
+        #expect(try policy(cached) == .string("adaptive: inline completions, batches of 4"))
+        // O_DIRECT on a disk: completions arrive later, so each freed slot goes back at once.
+        var direct = job("d", file: s.file("a.dat"), rw: .randread, bs: 4096, size: 32 << 20, depth: 16)
+        direct.direct = true
+        #expect(try policy(direct) == .string("adaptive: device completions, one at a time"))
+        // A batch the job sets is kept as it is.
+        cached.iodepthBatchSubmit = 8
+        #expect(try policy(cached) == .int(8))
+    }
+
     @Test func psyncEngineRunsTheSameWork() throws {
         let s = Scratch()
         var spec = job("p", file: s.file("p.dat"), rw: .randwrite, bs: 4096, size: 4 << 20, depth: 8)
