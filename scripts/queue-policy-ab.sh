@@ -15,6 +15,9 @@ run() {
   case $1 in
     fio) fio --ioengine=io_uring $COMMON 2>/dev/null ;;
     def) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON ;;
+    getev) BL_GETEV=1 $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON ;;
+    nofix) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --fixedbufs=0 --registerfiles=0 ;;
+    seed) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --randseed=1234 ;;
     b2c2) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=2 --iodepth_batch_complete_max=2 ;;
     b4c4) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 --iodepth_batch_complete_max=4 ;;
     b4all) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 ;;
