@@ -46,7 +46,7 @@ extension Runner {
                 refillBuffers: spec.refillBuffers,
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
-                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMax == nil)
+                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil)
             let engineName: String
             var result: JobResult
             var series: [String]

@@ -47,7 +47,7 @@ struct LoopConfig {
     var seriesIntervalNs: UInt64
     /// Most kernel operations one I/O can need (1 unless the target is mapped).
     var sqesPerIO: Int = 1
-    /// Neither submit batch nor completion batch was given: choose them as the run goes
+    /// No iodepth_batch_* option was given: choose the batches as the run goes
     /// (see `JobLoop.adaptBatching`).
     var adaptive: Bool = false
     var sampleWindowNs: UInt64 = 500 * NS.perMillisecond
