@@ -19,6 +19,9 @@ run() {
     nofix) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --fixedbufs=0 --registerfiles=0 ;;
     seed) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --randseed=1234 ;;
     nodl) $BL run --quiet --results-dir /tmp/blocklab-ab --name=d --filename=$F --size=1g --direct=1 --rw=randread --bs=4k --iodepth=32 --io_size=$((S*90000*4))k --output-format=json ;;
+    fionrm) fio --ioengine=io_uring $COMMON --norandommap 2>/dev/null ;;
+    defnrm) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --norandommap ;;
+    fiolfsr) fio --ioengine=io_uring $COMMON --random_generator=lfsr 2>/dev/null ;;
     b2c2) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=2 --iodepth_batch_complete_max=2 ;;
     b4c4) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 --iodepth_batch_complete_max=4 ;;
     b4all) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 ;;
