@@ -136,8 +136,7 @@ extension JobLoop {
         let s = backend.submitOnly
         let ios = s.ios &- adaptMark.ios
         guard ios >= 64 else { return }
-        let done = s.inline &- adaptMark.inline
-        let inline = inlineMode ? 4 * done >= ios : 4 * done > 3 * ios
+        let inline = Self.completesInline(wasInline: inlineMode, ios: ios, done: s.inline &- adaptMark.inline)
         adaptMark = s
         if inline != inlineMode {
             inlineMode = inline
@@ -145,6 +144,12 @@ extension JobLoop {
             batchSubmit = inline ? Swift.min(4, cfg.depth) : 1
             completeMax = inline ? cfg.completeMax : 1
         }
+    }
+
+    /// The hysteresis rule of `adaptBatching`: `done` of `ios` submit-only I/Os had completed
+    /// when their call returned.
+    static func completesInline(wasInline: Bool, ios: UInt64, done: UInt64) -> Bool {
+        wasInline ? 4 * done >= ios : 4 * done > 3 * ios
     }
 
     /// Sleeps until `t` (timer slack is 1 ns on job threads, see runClone).
