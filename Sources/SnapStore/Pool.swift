@@ -111,6 +111,7 @@ public final class Pool {
         }
         if !locked {
             Glibc.close(journalFD); Glibc.close(dataFD); Glibc.close(lockFD)
+            closed = true // see below
             throw BlockLabError.usage("pool \(path): in use by another process")
         }
         state = PoolState()
@@ -134,9 +135,15 @@ public final class Pool {
             }
         } catch let e as FormatError {
             Glibc.close(journalFD); Glibc.close(dataFD); if lockFD >= 0 { Glibc.close(lockFD) }
+            // Every stored property is set by now, so Swift runs deinit on this throw, and
+            // deinit's close() must not commit to, or close again, descriptors whose numbers
+            // another thread may already have been given (that closed a concurrent test's
+            // file: "pread: Bad file descriptor").
+            closed = true
             throw BlockLabError.usage("pool \(path): metadata inconsistent: \(e.message); run `blocklab pool check`")
         } catch {
             Glibc.close(journalFD); Glibc.close(dataFD); if lockFD >= 0 { Glibc.close(lockFD) }
+            closed = true
             throw error
         }
         chunkSize = Int(state.chunkSize)
