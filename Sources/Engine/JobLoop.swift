@@ -65,7 +65,7 @@ enum LoopMode { case normal, verifyReplay }
 /// resubmitted at once, as fio does, so the device never idles between bunches; where
 /// they complete inline during submission (page cache), batches of 4 and reaping
 /// everything save syscalls. Measured on both benchmarks (BENCHMARKS.md): on this VM's
-/// disk, batching cost 3-6 % of IOPS against fio; on the page cache, submitting one at a
+/// disk, batches of 2 to 8 cost 2-7 % of IOPS against fio; on the page cache, submitting one at a
 /// time would cost a syscall per I/O.
 final class JobLoop<B: IOBackend> {
     let name: String

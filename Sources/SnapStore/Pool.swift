@@ -111,7 +111,6 @@ public final class Pool {
         }
         if !locked {
             Glibc.close(journalFD); Glibc.close(dataFD); Glibc.close(lockFD)
-            closed = true // see below
             throw BlockLabError.usage("pool \(path): in use by another process")
         }
         state = PoolState()
@@ -134,16 +133,13 @@ public final class Pool {
                 recovery.append("dropped a torn last journal frame (\(t.bytes) bytes at offset \(t.offset))")
             }
         } catch let e as FormatError {
-            Glibc.close(journalFD); Glibc.close(dataFD); if lockFD >= 0 { Glibc.close(lockFD) }
-            // Every stored property is set by now, so Swift runs deinit on this throw, and
-            // deinit's close() must not commit to, or close again, descriptors whose numbers
-            // another thread may already have been given (that closed a concurrent test's
-            // file: "pread: Bad file descriptor").
-            closed = true
+            // Every stored property is set by now, so Swift runs deinit on this throw: release
+            // the files through the same once-only path, never commit (closing them by hand
+            // and again in deinit closed another thread's file: "pread: Bad file descriptor").
+            releaseFiles()
             throw BlockLabError.usage("pool \(path): metadata inconsistent: \(e.message); run `blocklab pool check`")
         } catch {
-            Glibc.close(journalFD); Glibc.close(dataFD); if lockFD >= 0 { Glibc.close(lockFD) }
-            closed = true
+            releaseFiles()
             throw error
         }
         chunkSize = Int(state.chunkSize)
@@ -164,18 +160,18 @@ public final class Pool {
     deinit { close() }
 
     /// Releases the files without committing, as a crash would (tests only).
-    func closedWithoutCommitForTesting() {
-        guard !closed else { return }
-        closed = true
-        Glibc.close(dataFD)
-        Glibc.close(journalFD)
-        if lockFD >= 0 { Glibc.close(lockFD) }
-    }
+    func closedWithoutCommitForTesting() { releaseFiles() }
 
     /// Commits pending work and releases the pool. Safe to call twice.
     public func close() {
         guard !closed else { return }
         if !readOnly { try? commit() }
+        releaseFiles()
+    }
+
+    /// Closes the files once, whatever called first.
+    private func releaseFiles() {
+        guard !closed else { return }
         closed = true
         Glibc.close(dataFD)
         Glibc.close(journalFD)

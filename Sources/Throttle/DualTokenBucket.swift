@@ -11,7 +11,7 @@ import Synchronization
 /// bucket's go-time is monotone in arrival time, re-scheduling at G is conformant in both.
 ///
 /// A dimension with no limit is nil. A volume's credit bucket, or a group of buckets
-/// admitted one after another (see `BucketChain`), uses `peek` then `reserve`.
+/// admitted one after another (see `BucketChain`), uses `plan` then `commit` or `reserve`.
 ///
 /// Where the state lives, chosen once: a bucket only one thread ever admits to
 /// (`.exclusive`: a volume used by one job thread, the simulator) keeps it in two plain
@@ -22,7 +22,6 @@ public final class DualTokenBucket: @unchecked Sendable {
     public let ops: GCRA?
     public let bytes: GCRA?
     public let epoch: UInt64
-    public let sharing: Sharing
     @usableFromInline enum Storage { case plain, singleOps, singleBytes, pair }
     @usableFromInline let storage: Storage
     @usableFromInline let state: Atomic<WordPair>
@@ -40,7 +39,6 @@ public final class DualTokenBucket: @unchecked Sendable {
         self.ops = ops
         self.bytes = bytes
         self.epoch = epoch
-        self.sharing = sharing
         storage = sharing == .exclusive ? .plain : ops == nil ? .singleBytes : bytes == nil ? .singleOps : .pair
         let ko = ops.map { $0.initialState(balance: initialOps ?? $0.burst) } ?? 0
         let kb = bytes.map { $0.initialState(balance: initialBytes ?? $0.burst) } ?? 0
@@ -182,19 +180,54 @@ public final class DualTokenBucket: @unchecked Sendable {
 
 /// Several bucket groups that one request must pass, each atomic on its own (a volume's
 /// limits, its credit bucket, the instance's shared limits). The request's go-time G is
-/// found by peeking at every group, then each group is booked at G. Without contention the
-/// result is exactly a reservation in all groups at G; if another thread books a group
-/// between the peek and the commit, that group answers later than G, the later time is
-/// used for the groups after it, and the groups already booked hold the request slightly
-/// early (by the racing request's cost): a bounded, contention-only inexactness, the price
-/// of having no lock across groups.
+/// found by planning every group at the running go-time, then each group is booked at G:
+/// a plan made at the final G is committed as it is, the others (made before G moved, or
+/// beaten by another thread) are reserved again at G. Without contention the result is
+/// exactly a reservation in all groups at G, with one plan per group in the common case;
+/// if another thread books a group between plan and commit, that group answers later than
+/// G, the later time is used for the groups after it, and the groups already booked hold
+/// the request slightly early (by the racing request's cost): a bounded, contention-only
+/// inexactness, the price of having no lock across groups.
 public enum BucketChain {
-    @inline(__always)
-    public static func reserve(_ groups: UnsafeBufferPointer<DualTokenBucket>, opCost: UInt64, byteCost: UInt64, arrival: UInt64) -> UInt64 {
+    public static let maxGroups = 4
+
+    /// Books `opCost`/`byteCost` in every group at their common go-time. Returns it, and a
+    /// mask of the groups that moved it (bit i: group i held the request back). The groups
+    /// are unretained: a retain/release per group would cost more than its arithmetic.
+    @inlinable @inline(__always)
+    public static func reserve(_ groups: UnsafeBufferPointer<Unmanaged<DualTokenBucket>>, opCost: UInt64, byteCost: UInt64,
+                               arrival: UInt64) -> (go: UInt64, heldBy: UInt32) {
+        precondition(groups.count <= maxGroups)
         var g = arrival
-        for b in groups { g = max(g, b.peek(opCost: opCost, byteCost: byteCost, arrival: g)) }
-        for b in groups { g = max(g, b.reserve(opCost: opCost, byteCost: byteCost, arrival: g, allowDebt: true)!) }
-        return g
+        var heldBy: UInt32 = 0
+        var current: UInt32 = 0 // bit i: group i's plan was made at the current g
+        return withUnsafeTemporaryAllocation(of: DualTokenBucket.Plan.self, capacity: maxGroups) { planned in
+            for i in 0..<groups.count {
+                // The plan goes to memory inside the closure and only its go-time comes back
+                // in a register: reading the whole struct back at once stalled on store
+                // forwarding (a 16-byte load of two 8-byte stores), a third of admit's time.
+                let go = groups[i]._withUnsafeGuaranteedRef { b -> UInt64 in
+                    let p = b.plan(opCost: opCost, byteCost: byteCost, arrival: g)
+                    planned.initializeElement(at: i, to: p)
+                    return p.go
+                }
+                if go > g {
+                    heldBy |= 1 << UInt32(i)
+                    g = go
+                    current = 0
+                } else {
+                    current |= 1 << UInt32(i)
+                }
+            }
+            for i in 0..<groups.count {
+                let done = current & (1 << UInt32(i)) != 0 && groups[i]._withUnsafeGuaranteedRef { $0.commit(planned[i]) }
+                if !done {
+                    let t = groups[i]._withUnsafeGuaranteedRef { $0.reserve(opCost: opCost, byteCost: byteCost, arrival: g, allowDebt: true)! }
+                    if t > g { g = t; current = 0 } // a racing thread got in first: later groups follow
+                }
+            }
+            return (g, heldBy)
+        }
     }
 }
 

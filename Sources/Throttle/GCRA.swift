@@ -136,7 +136,3 @@ public enum Admission: Equatable, Sendable {
         }
     }
 }
-
-public extension NS {
-    static let billion: UInt64 = 1_000_000_000
-}

@@ -5,7 +5,7 @@ import Throttle
 /// An emulated EBS volume (optionally behind an instance's shared EBS limits), seen by the
 /// engine through `IOShaper`. Per I/O: EBS accounting (split/merge into operations), then
 /// every bucket group — the volume's peak limiter, its credit bucket, the instance's peak
-/// and credit buckets — booked at one common go-time (`BucketChain`'s rule). All state is
+/// and credit buckets — booked at one common go-time (`BucketChain`). All state is
 /// atomics; admit() takes no lock and allocates nothing. The time an I/O waits here is
 /// device latency: the engine measures from when the I/O was due, so returning the go-time
 /// is enough.
@@ -69,7 +69,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
             list.append((i.peak, nil))
             if let c = i.credits { list.append((c.credits.bucket, c)) }
         }
-        precondition(list.count <= Self.maxGroups)
+        precondition(list.count <= BucketChain.maxGroups)
         groups = .allocate(capacity: list.count)
         _ = groups.initialize(from: list.map { Unmanaged.passUnretained($0.0) })
         let tracked = list.compactMap(\.1)
@@ -110,44 +110,9 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         if groups.isEmpty || (ops == 0 && bytes == 0) { return now }
         let nt = trackerCount
         for i in 0..<nt { trackers[i]._withUnsafeGuaranteedRef { $0.observe(now: now) } }
-        // Plan each group at the running go-time g, noting which credit buckets hold it
-        // back. A plan made at the final g is committed as it is; the others (made before g
-        // moved, or beaten by another thread) are reserved again at g (BucketChain's rule,
-        // written out to avoid retains and to plan each group once in the common case).
-        var g = now
-        var creditHeld: UInt32 = 0
-        var current: UInt32 = 0
-        let n = groups.count
-        return withUnsafeTemporaryAllocation(of: DualTokenBucket.Plan.self, capacity: Self.maxGroups) { planned in
-            for i in 0..<n {
-                // The plan goes to memory inside the closure and only its go-time comes back
-                // in a register: reading the whole struct back at once stalled on store
-                // forwarding (a 16-byte load of two 8-byte stores), a third of admit's time.
-                let go = groups[i]._withUnsafeGuaranteedRef { b -> UInt64 in
-                    let p = b.plan(opCost: ops, byteCost: bytes, arrival: g)
-                    planned.initializeElement(at: i, to: p)
-                    return p.go
-                }
-                if go > g {
-                    creditHeld |= creditMask & (1 << UInt32(i))
-                    g = go
-                    current = 0
-                } else {
-                    current |= 1 << UInt32(i)
-                }
-            }
-            for i in 0..<n {
-                let done = current & (1 << UInt32(i)) != 0 && groups[i]._withUnsafeGuaranteedRef { $0.commit(planned[i]) }
-                if !done {
-                    let t = groups[i]._withUnsafeGuaranteedRef { $0.reserve(opCost: ops, byteCost: bytes, arrival: g, allowDebt: true)! }
-                    if t > g { g = t; current = 0 } // a racing thread got in first: later groups follow
-                }
-            }
-            return finish(g, now: now, creditHeld: creditHeld, slot: slot)
-        }
+        let (g, heldBy) = BucketChain.reserve(UnsafeBufferPointer(groups), opCost: ops, byteCost: bytes, arrival: now)
+        return finish(g, now: now, creditHeld: heldBy & creditMask, slot: slot)
     }
-
-    static let maxGroups = 4
 
     @inline(__always)
     private func finish(_ g: UInt64, now: UInt64, creditHeld: UInt32, slot: Int) -> UInt64 {

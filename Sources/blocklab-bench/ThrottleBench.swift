@@ -92,6 +92,7 @@ func throttleMicrobench(iterations: Int = 1_000_000, rounds: Int = 9) -> [String
         }
     }
 
+    if cases.isEmpty, let only { lines.append("throttle: no case name contains BENCH_THROTTLE_ONLY=\"\(only)\"") }
     var best = [UInt64](repeating: .max, count: cases.count)
     for _ in 0..<rounds {
         for (i, c) in cases.enumerated() { best[i] = min(best[i], c.run()) }

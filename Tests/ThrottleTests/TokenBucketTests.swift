@@ -78,7 +78,7 @@ private let S: UInt64 = 1_000_000_000
 @Test func fastDivisionMatchesTheIntegerDivision() {
     var rng = SplitMix64(seed: 99)
     for i in 0..<200_000 {
-        let d: UInt64 = i % 3 == 0 ? NS.billion : UInt64.random(in: 1...(i % 2 == 0 ? 10_000_000_000 : UInt64.max), using: &rng)
+        let d: UInt64 = i % 3 == 0 ? NS.perSecond : UInt64.random(in: 1...(i % 2 == 0 ? 10_000_000_000 : UInt64.max), using: &rng)
         let high = UInt64.random(in: 0..<d, using: &rng) >> UInt64.random(in: 0...63, using: &rng)
         let n = (high: high, low: UInt64.random(in: 0...UInt64.max, using: &rng))
         let expected = d.dividingFullWidth(n)
