@@ -22,6 +22,7 @@ run() {
     fionrm) fio --ioengine=io_uring $COMMON --norandommap 2>/dev/null ;;
     defnrm) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --norandommap ;;
     fiolfsr) fio --ioengine=io_uring $COMMON --random_generator=lfsr 2>/dev/null ;;
+    lfsr) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --random_generator=lfsr ;;
     b2c2) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=2 --iodepth_batch_complete_max=2 ;;
     b4c4) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 --iodepth_batch_complete_max=4 ;;
     b4all) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 ;;

@@ -27,10 +27,12 @@ extension JobSpec {
         if rw.isRandom {
             pattern += ", distribution \(distributionText)"
             if let randomCenter { pattern += " centred at \(Self.percent(randomCenter * 100))% of the region" }
-            if norandommap {
+            if randomDistribution == .random && randomGenerator == .lfsr {
+                pattern += ", lfsr (each block once per pass, scattered)"
+            } else if norandommap {
                 pattern += ", norandommap"
             } else if randomDistribution == .random {
-                pattern += ", random map (each block once per pass)"
+                pattern += ", random map (each block once per pass; a taken block gives way to the next free one, as fio)"
             } else {
                 pattern += ", no random map (skewed distributions repeat blocks, as fio)"
             }

@@ -19,6 +19,20 @@ public enum IOEngineKind: String, Sendable {
 }
 
 /// `random_distribution=`.
+/// fio's `random_generator`: how uniform random offsets are drawn. BlockLab does not copy
+/// fio's generators bit for bit; it copies what each means for the offsets.
+public enum RandomGenerator: String, Sendable, CaseIterable {
+    /// fio's default: a uniform draw per I/O, and with the random map a taken block gives way
+    /// to the next free block after it. Late in a pass that reads runs of neighbours (the
+    /// free blocks left after a taken stretch), as fio does.
+    case tausworthe
+    /// Same as tausworthe for BlockLab (fio picks it for maps over 2^32 blocks).
+    case tausworthe64
+    /// A full-period sequence: every block once per pass in scattered order, no map needed
+    /// (BlockLab's keyed permutation; fio's linear feedback shift register).
+    case lfsr
+}
+
 public enum RandomDistribution: Equatable, Sendable {
     case random
     case zipf(theta: Double)
@@ -108,6 +122,7 @@ public struct JobSpec: Sendable {
     /// likely blocks sit, unscattered. nil: zipf/pareto hot blocks scattered, normal centred.
     public var randomCenter: Double?
     public var norandommap = false
+    public var randomGenerator: RandomGenerator = .tausworthe
     public var randrepeat = true
     public var randseed: UInt64 = 0x4_6c_69_6f // fio's default seed ("fio")
 

@@ -29,7 +29,7 @@ enum Options {
         "rw", "rwmixread", "rwmixwrite", "bs", "bsrange", "bssplit", "blockalign", "iodepth",
         "iodepth_batch_submit", "iodepth_batch_complete_min", "iodepth_batch_complete_max", "numjobs",
         "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
-        "randseed", "thinktime", "rate", "rate_iops", "verify", "verify_pattern", "volume", "instance",
+        "randseed", "random_generator", "thinktime", "rate", "rate_iops", "verify", "verify_pattern", "volume", "instance",
         "kb_base",
     ] + booleans.sorted()
 
@@ -38,7 +38,7 @@ enum Options {
         "buffer_compress_percentage", "buffer_compress_chunk", "dedupe_percentage", "bs_unaligned",
         "ioscheduler", "cpus_allowed", "cpumask", "nice", "prio", "prioclass", "rate_min", "ratecycle",
         "rate_process", "write_bw_log", "write_lat_log", "write_iops_log", "log_avg_msec", "lat_percentiles",
-        "clat_percentiles", "percentile_list", "unified_rw_reporting", "random_generator", "nrfiles",
+        "clat_percentiles", "percentile_list", "unified_rw_reporting", "nrfiles",
         "filesize", "file_service_type", "openfiles", "create_on_open", "fallocate", "overwrite",
         "exitall", "startdelay", "thread", "iomem", "mem", "allow_mounted_write", "trim_percentage",
         "zonemode", "zonesize", "verify_backlog", "verify_interval", "verify_fatal", "serialize_overlap",
@@ -128,6 +128,12 @@ enum Options {
         case "loops": s.loops = try Value.int(opt, min: 1)
         case "random_distribution": (s.randomDistribution, s.randomCenter) = try Value.distribution(opt)
         case "norandommap": s.norandommap = try Value.bool(opt)
+        case "random_generator":
+            let v = try Value.required(opt)
+            guard let g = RandomGenerator(rawValue: v.lowercased()) else {
+                throw Value.fail(opt, "expected one of \(RandomGenerator.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
+            }
+            s.randomGenerator = g
         case "randrepeat": s.randrepeat = try Value.bool(opt)
         case "randseed": s.randseed = try Value.uint64(opt)
         case "thinktime": s.thinktimeNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)

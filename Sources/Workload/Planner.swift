@@ -30,9 +30,14 @@ public struct PlannedIO: Equatable, Sendable {
 public struct IOPlanner: Sendable {
     private enum Placement {
         case sequential
-        /// Uniform, every I/O within one block: the permutation alone gives each block once.
+        /// Uniform (fio's default generator): draw a block; if the map says it is taken, use
+        /// the next free block after it, as fio's axmap does. I/Os may span blocks.
+        case drawWithMap
+        /// random_generator=lfsr, every I/O within one block: the permutation alone gives
+        /// each block once, with no map.
         case permutation
-        /// Uniform, I/Os may span blocks: permutation order, skipping blocks already taken.
+        /// random_generator=lfsr, I/Os may span blocks: permutation order, skipping blocks
+        /// already taken (fio's lfsr would repeat bytes here; the map keeps them once).
         case permutationWithMap
         /// norandommap, or a skewed distribution (fio 3.33 drops the map for those): draw a
         /// block where the I/O fits; repeats happen.
@@ -92,11 +97,14 @@ public struct IOPlanner: Sendable {
         let smallest = UInt64(active.map(\.minimum).min()!), largest = UInt64(active.map(\.maximum).max()!)
         if !spec.rw.isRandom {
             placement = .sequential
-        } else if spec.norandommap || spec.randomDistribution != .random {
+        } else if spec.randomDistribution != .random || (spec.norandommap && spec.randomGenerator != .lfsr) {
             placement = .unmapped
-        } else {
+        } else if spec.randomGenerator == .lfsr {
+            // fio's lfsr gives each block once per period even with norandommap.
             let align = UInt64(spec.blockAlign ?? 1)
             placement = largest > (smallest + align - 1) / align * align ? .permutationWithMap : .permutation
+        } else {
+            placement = .drawWithMap
         }
         if let align = spec.blockAlign, placement == .unmapped {
             unit = UInt64(align)
@@ -127,7 +135,7 @@ public struct IOPlanner: Sendable {
         keyRng = Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
         distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
-        map = RandomMap(count: placement == .permutationWithMap ? blocks : 1)
+        map = RandomMap(count: placement == .permutationWithMap || placement == .drawWithMap ? blocks : 1)
 
         // What the work comes to (see the type's comment for the rules).
         let meanSize = spec.rw.reads && spec.rw.writes
@@ -205,6 +213,12 @@ public struct IOPlanner: Sendable {
             }
             if read { readPosition += len } else { writePosition += len }
             return PlannedIO(direction: direction, offset: start + position, length: UInt32(len))
+        case .drawWithMap:
+            if map.used == blocks { return nil }
+            let drawn = offsetRng.below(blocks)
+            guard let b = map.isFree(drawn) ? drawn : map.nextFree(after: drawn) else { return nil }
+            block = b
+            len = take(b, wanted)
         case .permutation:
             guard let b = permutation.next() else { return nil }
             block = b
@@ -247,7 +261,7 @@ public struct IOPlanner: Sendable {
         writePosition = 0
         passEnded = false
         switch placement {
-        case .permutation, .permutationWithMap:
+        case .permutation, .permutationWithMap, .drawWithMap:
             permutation.rekey(rng: &keyRng)
             map.reset()
         case .sequential, .unmapped:

@@ -83,3 +83,62 @@ import Testing
         #expect(ios.contains { $0.offset % 16384 != 0 })
     }
 }
+
+/// fio's default offsets: a uniform draw, and a taken block gives way to the next free one.
+@Suite struct RandomMapTests {
+    /// nextFree against a brute-force scan, over fills of every density and sizes around
+    /// the word and level boundaries.
+    @Test(arguments: [1, 2, 63, 64, 65, 4095, 4096, 4097, 262_145])
+    func nextFreeMatchesAScan(_ count: Int) {
+        var map = RandomMap(count: UInt64(count))
+        var taken = [Bool](repeating: false, count: count)
+        var rng = Xoshiro256(seed: UInt64(count))
+        var left = count
+        while left > 0 {
+            let b = rng.below(UInt64(count))
+            let expected = taken[Int(b)] ? (((Int(b) + 1)..<count).first { !taken[$0] } ?? (0..<count).first { !taken[$0] }) : Int(b)
+            let got = map.isFree(b) ? b : map.nextFree(after: b)
+            #expect(got.map(Int.init) == expected, "count \(count), draw \(b)")
+            guard let g = got else { break }
+            #expect(map.takeRun(from: g, limit: 1) == 1)
+            taken[Int(g)] = true
+            left -= 1
+            if count > 5000 && left % 997 != 0 { continue } // spot-check the big map
+        }
+        #expect(map.used == UInt64(count))
+        #expect(map.nextFree(after: 0) == nil)
+        map.reset()
+        #expect(map.used == 0 && map.nextFree(after: UInt64(count - 1)) == 0)
+    }
+
+    /// Late in a pass the default reads runs of neighbours (as fio); lfsr scatters to the end.
+    @Test func defaultGivesLatePassRunsAndLfsrDoesNot() throws {
+        func adjacentShare(_ args: String) throws -> Double {
+            var p = try planner("--rw=randread --bs=4k --size=\(65_536 * 4096) " + args)
+            let ios = drain(&p)
+            #expect(ios.count == 65_536)
+            #expect(Set(ios.map(\.offset)).count == 65_536) // every block once either way
+            // I/Os that start where one of the 32 before them ended (a queue's worth).
+            var adjacent = 0
+            for i in 1..<ios.count where ios[max(0, i - 32)..<i].contains(where: { $0.offset + 4096 == ios[i].offset }) { adjacent += 1 }
+            return Double(adjacent) / Double(ios.count)
+        }
+        let fioLike = try adjacentShare("")
+        let lfsr = try adjacentShare("--random_generator=lfsr")
+        #expect(fioLike > 0.005) // ~1.3 % at this size
+        #expect(lfsr < 0.002)
+    }
+
+    @Test func lfsrIgnoresNorandommapAsFioDoes() throws {
+        var p = try planner("--rw=randread --bs=4k --size=1m --norandommap --random_generator=lfsr")
+        let ios = drain(&p)
+        #expect(ios.count == 256 && Set(ios.map(\.offset)).count == 256)
+    }
+
+    @Test func unknownGeneratorNamesTheOption() {
+        #expect(throws: (any Error).self) { _ = try job("--rw=randread --random_generator=mt19937") }
+        do { _ = try job("--rw=randread --random_generator=mt19937") } catch {
+            #expect("\(error)".contains("random_generator") && "\(error)".contains("lfsr"))
+        }
+    }
+}
