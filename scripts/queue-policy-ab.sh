@@ -23,6 +23,9 @@ run() {
     defnrm) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --norandommap ;;
     fiolfsr) fio --ioengine=io_uring $COMMON --random_generator=lfsr 2>/dev/null ;;
     lfsr) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --random_generator=lfsr ;;
+    pin0) taskset -c 0 $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON ;;
+    pin1) taskset -c 1 $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON ;;
+    fiopin1) taskset -c 1 fio --ioengine=io_uring $COMMON 2>/dev/null ;;
     b2c2) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=2 --iodepth_batch_complete_max=2 ;;
     b4c4) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 --iodepth_batch_complete_max=4 ;;
     b4all) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=4 ;;

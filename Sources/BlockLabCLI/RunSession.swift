@@ -140,6 +140,9 @@ final class ShaperResolver {
     /// instructions (`Sharing.exclusive`).
     private var volumeThreads: [String: Int] = [:]
     private var instanceThreads: [String: Int] = [:]
+    /// Per instance, its volumes (by job) and the largest I/O each job issues: lets the
+    /// instance leave out limits its volumes can never reach (`InstanceLimits`).
+    private var attached: [String: [String: (volume: ResolvedVolume, largestIO: UInt64)]] = [:]
 
     init(store: ProfileStore, clock: MonotonicClock) {
         self.store = store
@@ -152,9 +155,14 @@ final class ShaperResolver {
         for job in jobs {
             if job.volume != nil { volumeThreads[job.origin + job.name, default: 0] += job.numjobs }
             if let i = job.instance { instanceThreads[i, default: 0] += job.numjobs }
-            if let v = job.volume { _ = try VolumeSpec.parse(v).resolve(in: store) }
+            let volume = try job.volume.map { try VolumeSpec.parse($0).resolve(in: store) }
             if let i = job.instance {
                 _ = try store.instance(named: i)
+                if let volume {
+                    let largest = UInt64(max(job.rw.reads ? job.blockSize[0].maximum : 0, job.rw.writes ? job.blockSize[1].maximum : 0))
+                    let key = job.origin + job.name
+                    attached[i, default: [:]][key] = (volume, max(largest, attached[i]?[key]?.largestIO ?? 0))
+                }
                 if job.volume == nil {
                     throw BlockLabError.usage("\(job.origin): --instance applies an instance's EBS limit to an EBS volume; give --volume too")
                 }
@@ -169,7 +177,8 @@ final class ShaperResolver {
         if let name = job.instance {
             if instances[name] == nil {
                 instances[name] = InstanceLimits(profile: try store.instance(named: name), epoch: clock.now(),
-                                                 sharing: Self.sharing(threads: instanceThreads[name]))
+                                                 sharing: Self.sharing(threads: instanceThreads[name]),
+                                                 attached: attached[name].map { $0.values.map { Upstream(volume: $0.volume, largestIO: $0.largestIO) } })
             }
             limits = instances[name]
         }

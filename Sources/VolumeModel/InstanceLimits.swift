@@ -3,24 +3,91 @@ import Throttle
 /// An instance's EBS limits, shared by every volume attached to it (pass the same object
 /// to each volume's shaper): a peak limiter at the maximum IOPS and bandwidth, and for
 /// burstable instances a credit bucket (both dimensions) sized 30 min × (max − baseline).
+///
+/// A limit that the attached volumes can never reach is not booked (see `Upstream`): a
+/// gp2 volume's 3,000 IOPS never touch an m5.large's 3,600 baseline IOPS, so neither its
+/// IOPS credits nor its 18,750 peak IOPS could ever hold an I/O back, and booking them
+/// would only cost time on every admit. `unbooked` names them for the result.
 public final class InstanceLimits: @unchecked Sendable {
     public let profile: InstanceProfile
-    public let peak: DualTokenBucket
+    /// nil when neither dimension of the peak can bind.
+    public let peak: DualTokenBucket?
     public let credits: CreditTracker?
+    /// The limits left out because the attached volumes can never reach them.
+    public let unbooked: [String]
 
     /// - sharing: `.exclusive` when one job thread in all uses this instance (see `Sharing`).
-    public init(profile p: InstanceProfile, epoch: UInt64, sharing: Sharing = .shared) {
+    /// - attached: every volume that will use this instance; nil (unknown) books every limit.
+    ///   The instance must be made no later than its volumes (its epoch <= theirs).
+    public init(profile p: InstanceProfile, epoch: UInt64, sharing: Sharing = .shared, attached: [Upstream]? = nil) {
         profile = p
-        peak = DualTokenBucket(ops: GCRA(rate: p.maxIOPS, burst: max(1, p.maxIOPS / 100)),
-                               bytes: GCRA(rate: p.maxBytesPerSec, burst: max(Units1MiB, p.maxBytesPerSec / 100)),
-                               initialOps: 1, initialBytes: Units1MiB, epoch: epoch, sharing: sharing) // see VolumeShaper
+        var skipped: [String] = []
+        func needed(_ name: String, _ dim: Upstream.Dimension, rate: UInt64, burst: UInt64, start: UInt64) -> Bool {
+            if let a = attached, Upstream.neverExceeds(a, dim, rate: rate, burst: burst, start: start) {
+                skipped.append(name)
+                return false
+            }
+            return true
+        }
+        // Peak limiters hold 10 ms of work and start with one operation (see VolumeShaper).
+        let opsBurst = max(1, p.maxIOPS / 100), bytesBurst = max(Units1MiB, p.maxBytesPerSec / 100)
+        let peakOps = needed("peak IOPS", .ops, rate: p.maxIOPS, burst: opsBurst, start: 1)
+        let peakBytes = needed("peak throughput", .bytes, rate: p.maxBytesPerSec, burst: bytesBurst, start: Units1MiB)
+        peak = peakOps || peakBytes
+            ? DualTokenBucket(ops: peakOps ? GCRA(rate: p.maxIOPS, burst: opsBurst) : nil,
+                              bytes: peakBytes ? GCRA(rate: p.maxBytesPerSec, burst: bytesBurst) : nil,
+                              initialOps: 1, initialBytes: Units1MiB, epoch: epoch, sharing: sharing)
+            : nil
         if let cap = p.creditCapacity {
-            credits = CreditTracker(CreditBucket(
-                name: "instance", opCredits: cap.ops > 0 ? (p.baselineIOPS, cap.ops, cap.ops) : nil,
-                byteCredits: cap.bytes > 0 ? (p.baselineBytesPerSec, cap.bytes, cap.bytes) : nil, epoch: epoch, sharing: sharing))
+            let ops = cap.ops > 0 && needed("IOPS credits", .ops, rate: p.baselineIOPS, burst: cap.ops, start: cap.ops)
+            let bytes = cap.bytes > 0 && needed("throughput credits", .bytes, rate: p.baselineBytesPerSec, burst: cap.bytes, start: cap.bytes)
+            credits = ops || bytes
+                ? CreditTracker(CreditBucket(name: "instance", opCredits: ops ? (p.baselineIOPS, cap.ops, cap.ops) : nil,
+                                             byteCredits: bytes ? (p.baselineBytesPerSec, cap.bytes, cap.bytes) : nil,
+                                             epoch: epoch, sharing: sharing))
+                : nil
         } else {
             credits = nil
         }
+        unbooked = skipped
+    }
+}
+
+/// What one attached volume can send its instance at most: its peak limiter (rate, burst,
+/// starting balance per dimension) and the largest single request its jobs make.
+///
+/// When a downstream bucket (the instance's) can never hold an I/O back. Token counts
+/// compared: if the bucket refills at least as fast as all upstream peak limiters together
+/// (rate >= Σ rates), holds at least as much (burst >= Σ (bursts + 1), the +1 for each
+/// volume's own emission grid, whose floors may run a token ahead in a window), and starts
+/// with at least as much (start >= Σ starts; its epoch is no later, so from the start its
+/// emission floor is never behind), then by induction over admits it always holds at least
+/// the sum of the volumes' tokens, so whenever a volume has the tokens for a request, so
+/// does the instance. That needs the volumes never to go into debt: no request may cost
+/// more than its volume's burst, hence the largest request. A property test plays random
+/// workloads with and without the skipped limits and requires identical go-times.
+public struct Upstream: Sendable {
+    public enum Dimension: Sendable { case ops, bytes }
+    let ops: (rate: UInt64, burst: UInt64, start: UInt64, largest: UInt64)?
+    let bytes: (rate: UInt64, burst: UInt64, start: UInt64, largest: UInt64)?
+
+    /// - largestIO: the largest I/O any job on the volume issues (bytes).
+    public init(volume v: ResolvedVolume, largestIO: UInt64) {
+        let limiter = VolumeShaper.peakLimiter(v)
+        let opsPerIO = (largestIO + v.profile.opSize - 1) / v.profile.opSize
+        let charged = v.profile.smallRandomCostsFullOp ? opsPerIO * v.profile.opSize : largestIO
+        ops = limiter.ops.map { ($0.rate, $0.burst, 1, opsPerIO) }
+        bytes = limiter.bytes.map { ($0.rate, $0.burst, v.profile.opSize, charged) }
+    }
+
+    static func neverExceeds(_ volumes: [Upstream], _ dim: Dimension, rate: UInt64, burst: UInt64, start: UInt64) -> Bool {
+        guard !volumes.isEmpty else { return false }
+        var rates: UInt64 = 0, bursts: UInt64 = 0, starts: UInt64 = 0
+        for v in volumes {
+            guard let d = dim == .ops ? v.ops : v.bytes, d.largest <= d.burst else { return false }
+            rates += d.rate; bursts += d.burst + 1; starts += d.start
+        }
+        return rates <= rate && bursts <= burst && starts <= start
     }
 }
 

@@ -27,6 +27,8 @@ extension VolumeShaper {
                 ("baseline_iops", .uint(i.baselineIOPS)), ("max_iops", .uint(i.maxIOPS)),
                 ("baseline_bytes_per_sec", .uint(i.baselineBytesPerSec)), ("max_bytes_per_sec", .uint(i.maxBytesPerSec)),
                 ("burst_minutes_per_24h", .uint(i.burstMinutes)),
+                // Limits this run's volumes can never reach, so not booked per I/O.
+                ("never_binding", .array(instance!.unbooked.map { .string($0) })),
             ])))
         }
         let t = accounting.totals

@@ -47,8 +47,12 @@ public struct SimulateRequest {
         guard intervalNs > 0 else { throw BlockLabError.usage("--interval: must be more than 0") }
         let v = try VolumeSpec.parse(spec).resolve(in: store)
         // The simulator admits from one thread: no locked instructions needed.
+        // Every job plays on this one volume; a replayed series has no I/O size, so then the
+        // instance books all its limits.
+        let largest = jobs.map { UInt64(max($0.rw.reads ? $0.blockSize[0].maximum : 0, $0.rw.writes ? $0.blockSize[1].maximum : 0)) }.max()
         let inst = try (instance ?? jobs.first?.instance).map {
-            InstanceLimits(profile: try store.instance(named: $0), epoch: 0, sharing: .exclusive)
+            InstanceLimits(profile: try store.instance(named: $0), epoch: 0, sharing: .exclusive,
+                           attached: series == nil ? largest.map { [Upstream(volume: v, largestIO: $0)] } : nil)
         }
         let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0, sharing: .exclusive)
         var phases = series?.phases(volumeSize: v.sizeBytes) ?? []

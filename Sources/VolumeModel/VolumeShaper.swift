@@ -49,14 +49,10 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp, sharing: sharing)
         latency = LatencyModel(v.profile.latency)
         var list: [(DualTokenBucket, CreditTracker?)] = []
-        if v.peakIOPS != nil || v.peakBytesPerSec != nil {
-            // Peak limiters hold 10 ms of work (at least one operation), so a thread woken a
-            // little late may catch up, and start with one operation: from the epoch, I/Os
-            // at full demand go on the rate's grid (the n-th at n / rate), so credit buckets
-            // drain exactly as the closed form balance / (burst - baseline) says, to the ns.
-            let ops = v.peakIOPS.map { GCRA(rate: $0, burst: max(1, $0 / 100)) }
-            let bytes = v.peakBytesPerSec.map { GCRA(rate: $0, burst: max(v.profile.opSize, $0 / 100)) }
-            list.append((DualTokenBucket(ops: ops, bytes: bytes, initialOps: 1, initialBytes: v.profile.opSize, epoch: epoch, sharing: sharing), nil))
+        let limiter = Self.peakLimiter(v)
+        if limiter.ops != nil || limiter.bytes != nil {
+            list.append((DualTokenBucket(ops: limiter.ops, bytes: limiter.bytes, initialOps: 1, initialBytes: v.profile.opSize,
+                                         epoch: epoch, sharing: sharing), nil))
         }
         if v.opCredits != nil || v.byteCredits != nil {
             let c = CreditTracker(CreditBucket(name: "volume", opCredits: v.opCredits, byteCredits: v.byteCredits, epoch: epoch, sharing: sharing))
@@ -66,7 +62,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
             credits = nil
         }
         if let i = instance {
-            list.append((i.peak, nil))
+            if let p = i.peak { list.append((p, nil)) }
             if let c = i.credits { list.append((c.credits.bucket, c)) }
         }
         precondition(list.count <= BucketChain.maxGroups)
@@ -83,6 +79,16 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         trackerIndex = (index[0], index[1], index[2], index[3], index[4], index[5], index[6], index[7])
         keep = list.map { $0.0 as AnyObject } + tracked
         trackerCount = tracked.count
+    }
+
+    /// The volume's peak limiter per dimension. It holds 10 ms of work (at least one
+    /// operation), so a thread woken a little late may catch up, and starts with one
+    /// operation (`opSize` bytes): from the epoch, I/Os at full demand go on the rate's grid
+    /// (the n-th at n / rate), so credit buckets drain exactly as the closed form
+    /// balance / (burst - baseline) says, to the ns.
+    static func peakLimiter(_ v: ResolvedVolume) -> (ops: GCRA?, bytes: GCRA?) {
+        (v.peakIOPS.map { GCRA(rate: $0, burst: max(1, $0 / 100)) },
+         v.peakBytesPerSec.map { GCRA(rate: $0, burst: max(v.profile.opSize, $0 / 100)) })
     }
 
     /// A shaper whose buckets start now on `clock` (for real runs).
