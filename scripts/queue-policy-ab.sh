@@ -24,6 +24,7 @@ run() {
     fiolfsr) fio --ioengine=io_uring $COMMON --random_generator=lfsr 2>/dev/null ;;
     lfsr) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --random_generator=lfsr ;;
     pin0) taskset -c 0 $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON ;;
+    nopin) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --pin_threads=0 ;;
     pin1) taskset -c 1 $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON ;;
     fiopin1) taskset -c 1 fio --ioengine=io_uring $COMMON 2>/dev/null ;;
     b2c2) $BL run --quiet --results-dir /tmp/blocklab-ab $COMMON --iodepth_batch_submit=2 --iodepth_batch_complete_max=2 ;;

@@ -109,3 +109,24 @@ int bl_install_stop_signals(void) {
 
 
 int bl_o_direct_flag(void) { return O_DIRECT; }
+
+#include <sched.h>
+
+int bl_allowed_cpus(int *out, int max) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) return -errno;
+    int n = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++)
+        if (CPU_ISSET(cpu, &set)) out[n++] = cpu;
+    return n;
+}
+
+int bl_pin_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
+}
+
+int bl_current_cpu(void) { return sched_getcpu(); }

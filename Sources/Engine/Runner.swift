@@ -101,11 +101,14 @@ public enum Runner {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
+        let cpus = CPUPlacement(threads: plans.count, wanted: plans.allSatisfy(\.spec.pinThreads))
         for (i, plan) in plans.enumerated() {
             group.enter()
             let shaper = shapers[plan.spec.origin + plan.spec.name]
             let thread = Thread {
+                let placement = cpus.pin(thread: i)
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)
+                boxes[i].outcome?.result.extras.append(("cpu", placement))
                 progress[i].finished.store(true, ordering: .relaxed)
                 group.leave()
             }

@@ -138,6 +138,9 @@ public struct JobSpec: Sendable {
     public var fixedbufs = true
     public var registerfiles = true
     public var sqthreadPoll = false
+    /// BlockLab's own: each job thread stays on one CPU when the run has no more job threads
+    /// than CPUs (a thread that hops between CPUs at every wake-up loses device-bound IOPS).
+    public var pinThreads = true
     public var hipri = false
 
     // Sync

@@ -21,7 +21,7 @@ enum Options {
     static let booleans: Set<String> = [
         "direct", "buffered", "invalidate", "end_fsync", "time_based", "norandommap", "randrepeat",
         "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
-        "fixedbufs", "registerfiles", "sqthread_poll", "hipri",
+        "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads",
     ]
 
     static let supported: [String] = [
@@ -158,6 +158,7 @@ enum Options {
         case "fixedbufs": s.fixedbufs = try Value.bool(opt)
         case "registerfiles": s.registerfiles = try Value.bool(opt)
         case "sqthread_poll": s.sqthreadPoll = try Value.bool(opt)
+        case "pin_threads": s.pinThreads = try Value.bool(opt)
         case "hipri": s.hipri = try Value.bool(opt)
         case "volume": s.volume = try Value.required(opt)
         case "instance": s.instance = try Value.required(opt)

@@ -28,6 +28,13 @@ int bl_sleep_until_ns(uint64_t deadline_ns);
 void bl_set_timer_slack_min(void);
 /// O_DIRECT's value on this architecture (Glibc's Swift module hides it without _GNU_SOURCE).
 int bl_o_direct_flag(void);
+/// The CPUs the calling thread may run on (sched_getaffinity, a macro-built set), in
+/// increasing order, up to `max`. Returns how many, or -errno.
+int bl_allowed_cpus(int *out, int max);
+/// Restricts the calling thread to one CPU. Returns 0 or -errno.
+int bl_pin_thread(int cpu);
+/// The CPU the calling thread runs on now (sched_getcpu), or -1.
+int bl_current_cpu(void);
 /// Set by the SIGINT/SIGTERM handler; read on every loop iteration (volatile, so each read
 /// really goes to memory).
 extern volatile int bl_stop_flag;
