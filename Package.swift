@@ -35,7 +35,7 @@ let package = Package(
         // Token buckets, GCRA, credit buckets (know nothing of EBS or io_uring).
         .target(name: "Throttle", dependencies: ["BlockLabCore"]),
         // EBS volume/instance models, I/O accounting, latency models, virtual-clock simulator.
-        .target(name: "VolumeModel", dependencies: ["BlockLabCore", "Throttle", "JobSpec", "Workload", "Yams"]),
+        .target(name: "VolumeModel", dependencies: ["BlockLabCore", "CSupport", "Throttle", "JobSpec", "Workload", "Yams"]),
         // Copy-on-write block store: thin volumes, snapshots, restore, checker.
         .target(name: "SnapStore", dependencies: ["BlockLabCore", "CSupport", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"]),

@@ -130,3 +130,5 @@ int bl_pin_thread(int cpu) {
 }
 
 int bl_current_cpu(void) { return sched_getcpu(); }
+
+__thread int bl_thread_slot = 0;

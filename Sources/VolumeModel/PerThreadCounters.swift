@@ -1,3 +1,4 @@
+import CSupport
 import Glibc
 import Synchronization
 
@@ -45,8 +46,8 @@ final class PerThreadCounters: @unchecked Sendable {
     }
 }
 
-/// A small per-thread index (0..<64, or 64 for "shared"), kept in a pthread key and given
-/// back when the thread exits so slots are reused. Handing a slot over is ordered by the
+/// A small per-thread index (0..<64, or 64 for "shared"), read from a C thread-local and
+/// given back through a pthread key's destructor when the thread exits so slots are reused. Handing a slot over is ordered by the
 /// release/acquire on `used`, so the next owner sees the previous owner's counts.
 enum ThreadSlot {
     static let slots = 64
@@ -63,7 +64,8 @@ enum ThreadSlot {
 
     @inline(__always)
     static var current: Int {
-        if let p = pthread_getspecific(key) { return Int(bitPattern: p) - 1 }
+        let s = bl_get_thread_slot()
+        if s != 0 { return Int(s) - 1 }
         return claim()
     }
 
@@ -76,7 +78,9 @@ enum ThreadSlot {
             if r.exchanged { slot = i; break }
             m = r.original
         }
+        // The key's value only gives the slot back at thread exit; reads use the C thread-local.
         pthread_setspecific(key, UnsafeRawPointer(bitPattern: slot + 1))
+        bl_set_thread_slot(Int32(slot + 1))
         return slot
     }
 }

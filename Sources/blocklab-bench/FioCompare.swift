@@ -33,10 +33,10 @@ struct FioCompare {
         let cases = [
             Case(name: "4k randread qd32 direct=1 (1 GiB file)",
                  options: ["--name=direct", "--filename=\(direct)", "--size=1g", "--direct=1"] + common, minIOPSRatio: 1.00),
-            // The same job with pure random offsets in both tools. By default fio's random map
-            // takes the next free block when its pick is taken, so late in each pass its reads
-            // turn partly sequential; BlockLab's permutation never does. On this VM's disk
-            // that alone is worth 2-3 % (BENCHMARKS.md); here both draw offsets the same way.
+            // The same job with independent uniform offsets in both tools (repeats allowed). By
+            // default both keep a random map and, when a pick is taken, use the next free
+            // block (fio's axmap rule, which BlockLab copies); this case compares the engines
+            // with no map at all.
             Case(name: "4k randread qd32 direct=1 (1 GiB file), norandommap in both",
                  options: ["--name=direct", "--filename=\(direct)", "--size=1g", "--direct=1", "--norandommap"] + common, minIOPSRatio: 1.00),
             Case(name: "4k randread qd32 buffered, cached 256 MiB (engine overhead)",

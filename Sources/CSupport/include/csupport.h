@@ -35,6 +35,11 @@ int bl_allowed_cpus(int *out, int max);
 int bl_pin_thread(int cpu);
 /// The CPU the calling thread runs on now (sched_getcpu), or -1.
 int bl_current_cpu(void);
+/// A small per-thread index (VolumeModel's ThreadSlot): slot + 1, 0 when unassigned. C's
+/// thread-local storage is one load; Swift has none, and pthread_getspecific is a call.
+extern __thread int bl_thread_slot;
+static inline int bl_get_thread_slot(void) { return bl_thread_slot; }
+static inline void bl_set_thread_slot(int v) { bl_thread_slot = v; }
 /// Set by the SIGINT/SIGTERM handler; read on every loop iteration (volatile, so each read
 /// really goes to memory).
 extern volatile int bl_stop_flag;
