@@ -72,6 +72,17 @@ public final class DualTokenBucket: @unchecked Sendable {
         return (go, WordPair(first: UInt(ko), second: UInt(kb)))
     }
 
+    /// The state after booking the costs at `el` (elapsed): each limited dimension's base
+    /// there plus its cost. The go-time is not computed: the caller knows the request
+    /// conforms at `el` (a go-time found by `plan`, which is conformant at itself).
+    @inlinable @inline(__always)
+    func book(_ w: WordPair, opCost: UInt64, byteCost: UInt64, el: UInt64) -> WordPair {
+        var ko = UInt64(w.first), kb = UInt64(w.second)
+        if let g = ops, opCost > 0 { ko = g.base(k: ko, elapsed: el) + opCost }
+        if let g = bytes, byteCost > 0 { kb = g.base(k: kb, elapsed: el) + byteCost }
+        return WordPair(first: UInt(ko), second: UInt(kb))
+    }
+
     /// Replaces state `from` with `to`; false (nothing changed) if `from` was not the true
     /// state, with the true state in `from`.
     @inlinable @inline(__always)
@@ -116,8 +127,8 @@ public final class DualTokenBucket: @unchecked Sendable {
         while true {
             guard let first = plan(w, opCost: opCost, byteCost: byteCost, el: el, debt: allowDebt) else { return nil }
             // Book both dimensions at the common go-time.
-            let second = first.go == el ? first : plan(w, opCost: opCost, byteCost: byteCost, el: first.go, debt: allowDebt)!
-            if exchange(&w, second.w) { return max(arrival, epoch + second.go) }
+            let to = first.go == el ? first.w : book(w, opCost: opCost, byteCost: byteCost, el: first.go)
+            if exchange(&w, to) { return max(arrival, epoch + first.go) }
         }
     }
 
@@ -128,8 +139,8 @@ public final class DualTokenBucket: @unchecked Sendable {
     }
 
     /// A planned reservation: the go-time at `arrival` (debt allowed), the state it was
-    /// planned from, and the state that books it *at `arrival`*. If the request does go at
-    /// `arrival`, `commit` it instead of reserving again (one plan per group in a chain).
+    /// planned from, and the state that books it at that go-time. If the request does go
+    /// then, `commit` it instead of reserving again (one plan per group in a chain).
     @frozen public struct Plan {
         public let go: UInt64
         @usableFromInline let from: WordPair
@@ -140,12 +151,15 @@ public final class DualTokenBucket: @unchecked Sendable {
     @inlinable @inline(__always)
     public func plan(opCost: UInt64, byteCost: UInt64, arrival: UInt64) -> Plan {
         let w = guess
-        let p = plan(w, opCost: opCost, byteCost: byteCost, el: elapsed(arrival), debt: true)!
-        return Plan(go: max(arrival, epoch + p.go), from: w, to: p.w)
+        let el = elapsed(arrival)
+        let p = plan(w, opCost: opCost, byteCost: byteCost, el: el, debt: true)!
+        // Held back: book at the go-time, where the other dimension may have refilled.
+        let to = p.go == el ? p.w : book(w, opCost: opCost, byteCost: byteCost, el: p.go)
+        return Plan(go: max(arrival, epoch + p.go), from: w, to: to)
     }
 
-    /// Books a plan whose go-time equalled its arrival; false (nothing booked) if another
-    /// thread changed the bucket since it was planned: then `reserve` instead.
+    /// Books a plan at its go-time; false (nothing booked) if another thread changed the
+    /// bucket since it was planned: then `reserve` instead.
     @inlinable @inline(__always)
     public func commit(_ p: Plan) -> Bool {
         var from = p.from
@@ -180,9 +194,10 @@ public final class DualTokenBucket: @unchecked Sendable {
 
 /// Several bucket groups that one request must pass, each atomic on its own (a volume's
 /// limits, its credit bucket, the instance's shared limits). The request's go-time G is
-/// found by planning every group at the running go-time, then each group is booked at G:
-/// a plan made at the final G is committed as it is, the others (made before G moved, or
-/// beaten by another thread) are reserved again at G. Without contention the result is
+/// found by planning every group at the running go-time (a group that moves it plans its
+/// booking at its own go-time), then each group is booked at G: a plan booked at the final
+/// G is committed as it is, the others (made before G moved, or beaten by another thread)
+/// are reserved again at G. Without contention the result is
 /// exactly a reservation in all groups at G, with one plan per group in the common case;
 /// if another thread books a group between plan and commit, that group answers later than
 /// G, the later time is used for the groups after it, and the groups already booked hold
@@ -212,9 +227,10 @@ public enum BucketChain {
                     return p.go
                 }
                 if go > g {
+                    // This group's plan is booked at its own go-time, now the common one.
                     heldBy |= 1 << UInt32(i)
                     g = go
-                    current = 0
+                    current = 1 << UInt32(i)
                 } else {
                     current |= 1 << UInt32(i)
                 }

@@ -82,14 +82,22 @@ public struct GCRA: Sendable, Equatable {
             fit = cost
         }
         let now = elapsed.multipliedFullWidth(by: rate)           // elapsed * rate, 128-bit
-        // k < E(elapsed)  <=>  (k + 1) * 1e9 <= elapsed * rate: the bucket is full.
-        let base = Self.lessOrEqual((k &+ 1).multipliedFullWidth(by: Self.ns), now) ? emitted(elapsedNs: elapsed) : k
+        let base = base(k: k, elapsed: elapsed, now: now)
         let need = base + fit
         // Conformant iff need - burst tokens are emitted by `elapsed`.
         if need <= burst || Self.lessOrEqual((need - burst).multipliedFullWidth(by: Self.ns), now) {
             return (elapsed, base + cost)
         }
         return (max(elapsed, elapsedUntil(tokens: need - burst)), base + cost)
+    }
+
+    /// Where a reservation at `elapsed` starts counting: max(k, E(elapsed)). The state a
+    /// request of cost c leaves is base + c whether it waits or not.
+    /// k < E(elapsed)  <=>  (k + 1) * 1e9 <= elapsed * rate: the bucket is full.
+    @inlinable @inline(__always)
+    public func base(k: UInt64, elapsed: UInt64, now: (high: UInt64, low: UInt64)? = nil) -> UInt64 {
+        let product = now ?? elapsed.multipliedFullWidth(by: rate)
+        return Self.lessOrEqual((k &+ 1).multipliedFullWidth(by: Self.ns), product) ? emitted(elapsedNs: elapsed) : k
     }
 
     /// Whether `tokens` tokens have been emitted by `elapsed`: tokens * 1e9 <= elapsed * rate.
