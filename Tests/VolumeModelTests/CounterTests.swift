@@ -8,13 +8,15 @@ import Testing
     let counters = PerThreadCounters(fields: 2)
     let threads = 80
     let started = DispatchSemaphore(value: 0), go = DispatchSemaphore(value: 0), done = DispatchGroup()
-    var slots = [Int](repeating: -1, count: threads)
+    // Filled under the lock by the threads; a class so the closures share it (no captured var).
+    final class Slots: @unchecked Sendable { var list: [Int]; init(_ n: Int) { list = [Int](repeating: -1, count: n) } }
+    let box = Slots(threads)
     let lock = NSLock()
     for t in 0..<threads {
         done.enter()
         Thread {
             let slot = ThreadSlot.current
-            lock.lock(); slots[t] = slot; lock.unlock()
+            lock.lock(); box.list[t] = slot; lock.unlock()
             started.signal()
             go.wait()
             for i in 1...1000 { counters.add(1, UInt64(i), slot: slot) }
@@ -27,6 +29,7 @@ import Testing
     #expect(counters.total(1) == UInt64(threads) * 500_500)
     #expect(counters.total(0) == 0)
     // Own slots are never shared while their threads live; the rest share the overflow.
+    let slots = box.list
     let own = slots.filter { $0 < ThreadSlot.slots }
     #expect(Set(own).count == own.count)
     #expect(slots.contains(ThreadSlot.slots))
