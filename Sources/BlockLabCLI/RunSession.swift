@@ -156,6 +156,10 @@ final class ShaperResolver {
             if job.volume != nil { volumeThreads[job.origin + job.name, default: 0] += job.numjobs }
             if let i = job.instance { instanceThreads[i, default: 0] += job.numjobs }
             let volume = try job.volume.map { try VolumeSpec.parse($0).resolve(in: store) }
+            if let v = volume, let size = job.size, job.offset + size > v.sizeBytes {
+                throw BlockLabError.usage("\(job.origin): job '\(job.name)': offset=\(job.offset) size=\(size) lies outside the "
+                    + "emulated \(v.name) volume (\(Units.formatBytes(v.sizeBytes)))")
+            }
             if let i = job.instance {
                 _ = try store.instance(named: i)
                 if let volume {

@@ -8,7 +8,8 @@ struct FioCompare {
     struct Case {
         var name: String
         var options: [String]
-        var minIOPSRatio: Double
+        /// The issue's target; nil for a case printed for comparison only.
+        var minIOPSRatio: Double?
         /// Device-bound: print I/Os in flight (inline page-cache completions make it meaningless).
         var deviceBound = true
     }
@@ -38,7 +39,7 @@ struct FioCompare {
             // block (fio's axmap rule, which BlockLab copies); this case compares the engines
             // with no map at all.
             Case(name: "4k randread qd32 direct=1 (1 GiB file), norandommap in both",
-                 options: ["--name=direct", "--filename=\(direct)", "--size=1g", "--direct=1", "--norandommap"] + common, minIOPSRatio: 1.00),
+                 options: ["--name=direct", "--filename=\(direct)", "--size=1g", "--direct=1", "--norandommap"] + common, minIOPSRatio: nil),
             Case(name: "4k randread qd32 buffered, cached 256 MiB (engine overhead)",
                  options: ["--name=cached", "--filename=\(cached)", "--size=256m", "--direct=0", "--invalidate=0"] + common, minIOPSRatio: 1.50, deviceBound: false),
         ]
@@ -72,7 +73,8 @@ struct FioCompare {
             let cpuRatio = median(zip(cpuPerM["blocklab"]!, cpuPerM["fio"]!).map { $0 / max($1, 1e-9) })
             let wins = zip(iops["blocklab"]!, iops["fio"]!).filter { $0 >= $1 }.count
             lines.append("  \(c.name)")
-            lines.append("    IOPS      fio \(fmt(fi, 0))  blocklab \(fmt(bi, 0))  ratio \(fmt(ratio))  (target >= \(fmt(c.minIOPSRatio))) \(ratio >= c.minIOPSRatio ? "ok" : "MISSED")  blocklab ahead in \(wins)/\(rounds) rounds")
+            let verdict = c.minIOPSRatio.map { "(target >= \(fmt($0))) \(ratio >= $0 ? "ok" : "MISSED")" } ?? "(for comparison, no target)"
+            lines.append("    IOPS      fio \(fmt(fi, 0))  blocklab \(fmt(bi, 0))  ratio \(fmt(ratio))  \(verdict)  blocklab ahead in \(wins)/\(rounds) rounds")
             lines.append("    CPU s/M   fio \(fmt(fc, 3))  blocklab \(fmt(bc, 3))  ratio \(fmt(cpuRatio))  (target <= 0.85) \(cpuRatio <= 0.85 ? "ok" : "MISSED")")
             if c.deviceBound {
                 lines.append("    in flight fio \(fmt(median(inFlight["fio"]!), 2))  blocklab \(fmt(median(inFlight["blocklab"]!), 2))  (of iodepth 32; IOPS x mean latency)")

@@ -118,6 +118,21 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/v.dat"))
     }
 
+    @Test func jobLargerThanTheEmulatedVolumeIsRejected() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var s = session(["--name=big", "--rw=randread", "--bs=4k", "--size=2g", "--filename=\(dir)/big.dat"])
+        s.profilesDirectory = FileManager.default.currentDirectoryPath + "/profiles"
+        s.volume = "gp3:size=1g"
+        do {
+            _ = try s.execute(stdout: { _ in }, stderr: { _ in })
+            Issue.record("expected a 2 GiB job on a 1 GiB volume to fail")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2)
+            #expect(e.description.contains("outside the emulated"), "\(e)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/big.dat"))
+    }
+
     @Test func shapedRunRecordsTheVolumeModelAndCreditSeries() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var s = session(["--name=g", "--rw=randread", "--bs=4k", "--iodepth=16", "--size=4m", "--filename=\(dir)/g.dat",
