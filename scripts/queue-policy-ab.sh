@@ -3,7 +3,8 @@
 # job of `blocklab-bench fio` (BENCHMARKS.md, issue 2). Each round runs every config once,
 # the order rotating by round; prints per round IOPS(k)/CPU µs per I/O/I-Os in flight.
 # Usage: scripts/queue-policy-ab.sh [ROUNDS] [SECONDS] [FILE]
-# CONFIGS="fio def b2c2 b4c4 b4all b8c8" chooses the configs.
+# CONFIGS="fio def b2c2 b4c4 b4all b8c8" chooses the configs (see the case list below: nopin,
+# lfsr, pin0, pin1, fiopin1, fionrm, defnrm, fiolfsr, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 R=${1:-12}; S=${2:-2}; F=${3:-.bench-data/direct-1g.dat}
