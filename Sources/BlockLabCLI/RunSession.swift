@@ -61,7 +61,7 @@ struct RunSession {
             let r = ShaperResolver(store: ProfileStore(directory: profilesDirectory ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)),
                                    clock: options.clock)
             try r.validate(jobs)
-            options.shaperFactory = { try r.shaper(for: $0) }
+            options.shaperFactory = { try r.shaper(for: $0, regionEnd: $1) }
             resolver = r
         }
         if seriesPath != nil { options.seriesIntervalNs = NS.perSecond }
@@ -163,9 +163,10 @@ final class ShaperResolver {
             if let i = job.instance {
                 _ = try store.instance(named: i)
                 if let volume {
-                    let largest = UInt64(max(job.rw.reads ? job.blockSize[0].maximum : 0, job.rw.writes ? job.blockSize[1].maximum : 0))
+                    // Jobs sharing a name share the shaper the runner makes from the first of them.
                     let key = job.origin + job.name
-                    attached[i, default: [:]][key] = (volume, max(largest, attached[i]?[key]?.largestIO ?? 0))
+                    let first = attached[i]?[key]
+                    attached[i, default: [:]][key] = (first?.volume ?? volume, max(UInt64(job.maxBlockSize), first?.largestIO ?? 0))
                 }
                 if job.volume == nil {
                     throw BlockLabError.usage("\(job.origin): --instance applies an instance's EBS limit to an EBS volume; give --volume too")
@@ -174,9 +175,15 @@ final class ShaperResolver {
         }
     }
 
-    func shaper(for job: JobSpec) throws -> IOShaper? {
+    /// - regionEnd: where the job's byte range ends on its target (known once targets are
+    ///   resolved; `validate` already checked jobs that give `size=`).
+    func shaper(for job: JobSpec, regionEnd: UInt64) throws -> IOShaper? {
         guard let v = job.volume else { return nil }
         let volume = try VolumeSpec.parse(v).resolve(in: store)
+        if regionEnd > volume.sizeBytes {
+            throw BlockLabError.usage("\(job.origin): job '\(job.name)': its region ends at \(Units.formatBytes(regionEnd)), beyond the "
+                + "emulated \(volume.name) volume (\(Units.formatBytes(volume.sizeBytes))); give size= (and offset=) within it")
+        }
         var limits: InstanceLimits?
         if let name = job.instance {
             if instances[name] == nil {

@@ -14,7 +14,9 @@ public struct RunOptions {
     public var seriesIntervalNs: UInt64 = 0
     public var clock: MonotonicClock = SystemClock.shared
     /// Builds the shaper for a job; its numjobs clones share it (one emulated volume).
-    public var shaperFactory: ((JobSpec) throws -> IOShaper?)?
+    /// Makes a job's shaper, given the end of the byte range its clones use (the target's
+    /// size when the job gives no `size`).
+    public var shaperFactory: ((JobSpec, UInt64) throws -> IOShaper?)?
     /// Opens a mapped target (a pool volume) for a job; nil = the job's own filename.
     /// Called once per job; return the same object for jobs that share a target.
     public var mappedTarget: ((JobSpec) throws -> MappedTarget?)?
@@ -44,7 +46,8 @@ public enum Runner {
         if plans.contains(where: { $0.engine == .ioUring }) { try probeIOUring() }
         var shapers: [String: IOShaper] = [:]
         for job in jobs where shapers[job.origin + job.name] == nil {
-            if let make = options.shaperFactory, let s = try make(job) { shapers[job.origin + job.name] = s }
+            let end = plans.filter { $0.spec.origin == job.origin && $0.spec.name == job.name }.map(\.region.upperBound).max() ?? 0
+            if let make = options.shaperFactory, let s = try make(job, end) { shapers[job.origin + job.name] = s }
         }
         _ = bl_install_stop_signals()
         let timestamp = WallClock.nowEpochMilliseconds()
@@ -123,6 +126,6 @@ public enum Runner {
 
     static func plannedBytes(_ plan: ClonePlan) -> UInt64 {
         guard !plan.spec.timeBased else { return 0 }
-        return (try? IOPlanner(spec: plan.spec, region: plan.region, timeBased: false, seedSalt: UInt64(plan.clone)))?.plannedBytes ?? 0
+        return ((try? IOPlanner.plannedBytes(spec: plan.spec, region: plan.region, timeBased: false)) ?? nil) ?? 0
     }
 }

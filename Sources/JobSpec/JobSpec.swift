@@ -18,7 +18,6 @@ public enum IOEngineKind: String, Sendable {
     case psync
 }
 
-/// `random_distribution=`.
 /// fio's `random_generator`: how uniform random offsets are drawn. BlockLab does not copy
 /// fio's generators bit for bit; it copies what each means for the offsets.
 public enum RandomGenerator: String, Sendable, CaseIterable {
@@ -33,6 +32,7 @@ public enum RandomGenerator: String, Sendable, CaseIterable {
     case lfsr
 }
 
+/// `random_distribution=`.
 public enum RandomDistribution: Equatable, Sendable {
     case random
     case zipf(theta: Double)

@@ -17,7 +17,8 @@ public final class InstanceLimits: @unchecked Sendable {
     public let unbooked: [String]
 
     /// - sharing: `.exclusive` when one job thread in all uses this instance (see `Sharing`).
-    /// - attached: every volume that will use this instance; nil (unknown) books every limit.
+    /// - attached: every volume that will use this instance; nil (unknown) books every limit,
+    ///   and so do several volumes (see `Upstream`).
     ///   The instance must be made no later than its volumes (its epoch <= theirs).
     public init(profile p: InstanceProfile, epoch: UInt64, sharing: Sharing = .shared, attached: [Upstream]? = nil) {
         profile = p
@@ -56,16 +57,23 @@ public final class InstanceLimits: @unchecked Sendable {
 /// What one attached volume can send its instance at most: its peak limiter (rate, burst,
 /// starting balance per dimension) and the largest single request its jobs make.
 ///
-/// When a downstream bucket (the instance's) can never hold an I/O back. Token counts
-/// compared: if the bucket refills at least as fast as all upstream peak limiters together
-/// (rate >= Σ rates), holds at least as much (burst >= Σ (bursts + 1), the +1 for each
-/// volume's own emission grid, whose floors may run a token ahead in a window), and starts
-/// with at least as much (start >= Σ starts; its epoch is no later, so from the start its
-/// emission floor is never behind), then by induction over admits it always holds at least
-/// the sum of the volumes' tokens, so whenever a volume has the tokens for a request, so
-/// does the instance. That needs the volumes never to go into debt: no request may cost
-/// more than its volume's burst, hence the largest request. A property test plays random
-/// workloads with and without the skipped limits and requires identical go-times.
+/// When a downstream bucket (the instance's) can never hold an I/O back, for an instance
+/// with one attached volume. Token counts compared: if the bucket refills at least as fast
+/// as the volume's peak limiter (rate >= its rate), holds at least as much (burst >= its
+/// burst + 1, the +1 for the volume's own emission grid, whose floor may run a token ahead
+/// in a window) and starts with at least as much (its epoch is no later, so from the start
+/// its emission floor is never behind), then by induction over admits it always holds at
+/// least the volume's tokens, so whenever the volume has the tokens for a request, so does
+/// the instance. That needs the volume never to go into debt: no request may cost more than
+/// its burst, hence the largest request. A property test plays random workloads with and
+/// without the skipped limits and requires identical go-times.
+///
+/// Not for several volumes: buckets serve bookings in the order they are made, and a volume
+/// held back by its own credits books the instance at a future go-time, so a neighbour
+/// arriving now queues behind that booking in every instance limit; leaving one out would
+/// change that neighbour's go-time. (With numjobs > 1 on the one volume, bookings can also
+/// cross by a racing request's cost: the chain's contention-only inexactness, see
+/// `BucketChain`.)
 public struct Upstream: Sendable {
     public enum Dimension: Sendable { case ops, bytes }
     let ops: (rate: UInt64, burst: UInt64, start: UInt64, largest: UInt64)?
@@ -81,13 +89,8 @@ public struct Upstream: Sendable {
     }
 
     static func neverExceeds(_ volumes: [Upstream], _ dim: Dimension, rate: UInt64, burst: UInt64, start: UInt64) -> Bool {
-        guard !volumes.isEmpty else { return false }
-        var rates: UInt64 = 0, bursts: UInt64 = 0, starts: UInt64 = 0
-        for v in volumes {
-            guard let d = dim == .ops ? v.ops : v.bytes, d.largest <= d.burst else { return false }
-            rates += d.rate; bursts += d.burst + 1; starts += d.start
-        }
-        return rates <= rate && bursts <= burst && starts <= start
+        guard volumes.count == 1, let d = dim == .ops ? volumes[0].ops : volumes[0].bytes, d.largest <= d.burst else { return false }
+        return d.rate <= rate && d.burst + 1 <= burst && d.start <= start
     }
 }
 

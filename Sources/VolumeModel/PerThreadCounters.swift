@@ -57,6 +57,7 @@ enum ThreadSlot {
         pthread_key_create(&k) { p in
             guard let p else { return }
             let i = Int(bitPattern: p) - 1
+            bl_set_thread_slot(0) // runs on the exiting thread: later updates there claim afresh
             if i < ThreadSlot.slots { _ = ThreadSlot.used.bitwiseAnd(~(UInt64(1) << UInt64(i)), ordering: .releasing) }
         }
         return k

@@ -49,7 +49,7 @@ public struct SimulateRequest {
         // The simulator admits from one thread: no locked instructions needed.
         // Every job plays on this one volume; a replayed series has no I/O size, so then the
         // instance books all its limits.
-        let largest = jobs.map { UInt64(max($0.rw.reads ? $0.blockSize[0].maximum : 0, $0.rw.writes ? $0.blockSize[1].maximum : 0)) }.max()
+        let largest = jobs.map { UInt64($0.maxBlockSize) }.max()
         let inst = try (instance ?? jobs.first?.instance).map {
             InstanceLimits(profile: try store.instance(named: $0), epoch: 0, sharing: .exclusive,
                            attached: series == nil ? largest.map { [Upstream(volume: v, largestIO: $0)] } : nil)

@@ -89,6 +89,16 @@ public struct IOPlanner: Sendable {
     /// - timeBased: when true, the planner never runs out (wraps around, new pass).
     /// - seedSalt: distinguishes numjobs clones (fio uses a different seed per clone).
     public init(spec: JobSpec, region: Range<UInt64>, timeBased: Bool, seedSalt: UInt64) throws {
+        try self.init(spec: spec, region: region, timeBased: timeBased, seedSalt: seedSalt, withMap: true)
+    }
+
+    /// The bytes a bounded job will move (nil when time-based), without allocating the
+    /// random map (one bit per block: 512 MiB for 16 TiB at 4 KiB) that only `next()` uses.
+    public static func plannedBytes(spec: JobSpec, region: Range<UInt64>, timeBased: Bool) throws -> UInt64? {
+        try IOPlanner(spec: spec, region: region, timeBased: timeBased, seedSalt: 0, withMap: false).plannedBytes
+    }
+
+    private init(spec: JobSpec, region: Range<UInt64>, timeBased: Bool, seedSalt: UInt64, withMap: Bool) throws {
         start = region.lowerBound
         length = UInt64(region.count)
         readSizes = BlockSizer(rule: spec.blockSize[0], granularity: spec.blockAlign)
@@ -135,7 +145,7 @@ public struct IOPlanner: Sendable {
         keyRng = Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
         distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
-        map = RandomMap(count: placement == .permutationWithMap || placement == .drawWithMap ? blocks : 1)
+        map = RandomMap(count: withMap && (placement == .permutationWithMap || placement == .drawWithMap) ? blocks : 1)
 
         // What the work comes to (see the type's comment for the rules).
         let meanSize = spec.rw.reads && spec.rw.writes

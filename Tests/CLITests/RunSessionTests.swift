@@ -131,6 +131,23 @@ import Testing
             #expect(e.description.contains("outside the emulated"), "\(e)")
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/big.dat"))
+        // Without size= the region is the whole target: checked once the target is known.
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/sparse.dat"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let fd = open(path, O_WRONLY)
+        #expect(fd >= 0 && ftruncate(fd, 2 << 30) == 0)
+        close(fd)
+        var t = session(["--name=whole", "--rw=randread", "--bs=4k", "--filename=\(path)"])
+        t.profilesDirectory = s.profilesDirectory
+        t.volume = "gp3:size=1g"
+        do {
+            _ = try t.execute(stdout: { _ in }, stderr: { _ in })
+            Issue.record("expected a 2 GiB target on a 1 GiB volume to fail")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2)
+            #expect(e.description.contains("beyond the emulated"), "\(e)")
+        }
     }
 
     @Test func shapedRunRecordsTheVolumeModelAndCreditSeries() throws {

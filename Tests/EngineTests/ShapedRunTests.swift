@@ -25,7 +25,7 @@ extension EngineRunTests {
             spec.timeBased = true
             spec.runtimeNs = UInt64(seconds * 1e9)
             var options = quietOptions()
-            options.shaperFactory = { _ in shaper }
+            options.shaperFactory = { _, _ in shaper }
             if series { options.seriesIntervalNs = 250 * NS.perMillisecond }
             let out = try Runner.run([spec], options: options)
             #expect(out.errors.isEmpty)
