@@ -120,16 +120,22 @@ import Testing
 
     @Test func jobLargerThanTheEmulatedVolumeIsRejected() throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var s = session(["--name=big", "--rw=randread", "--bs=4k", "--size=2g", "--filename=\(dir)/big.dat"])
-        s.profilesDirectory = FileManager.default.currentDirectoryPath + "/profiles"
-        s.volume = "gp3:size=1g"
-        do {
-            _ = try s.execute(stdout: { _ in }, stderr: { _ in })
-            Issue.record("expected a 2 GiB job on a 1 GiB volume to fail")
-        } catch let e as BlockLabError {
-            #expect(e.exitCode == 2)
-            #expect(e.description.contains("outside the emulated"), "\(e)")
+        /// Runs `args` on a 1 GiB gp3 and expects exit code 2 with `fragment` in the message.
+        func expectRejected(_ args: [String], _ fragment: String) {
+            var s = session(args)
+            s.profilesDirectory = FileManager.default.currentDirectoryPath + "/profiles"
+            s.volume = "gp3:size=1g"
+            do {
+                _ = try s.execute(stdout: { _ in }, stderr: { _ in })
+                Issue.record("expected \(args) on a 1 GiB volume to fail")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2)
+                #expect(e.description.contains(fragment), "\(e)")
+            } catch {
+                Issue.record("unexpected \(error)")
+            }
         }
+        expectRejected(["--name=big", "--rw=randread", "--bs=4k", "--size=2g", "--filename=\(dir)/big.dat"], "outside the emulated")
         #expect(!FileManager.default.fileExists(atPath: dir + "/big.dat"))
         // Without size= the region is the whole target: checked once the target is known.
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -138,16 +144,7 @@ import Testing
         let fd = open(path, O_WRONLY)
         #expect(fd >= 0 && ftruncate(fd, 2 << 30) == 0)
         close(fd)
-        var t = session(["--name=whole", "--rw=randread", "--bs=4k", "--filename=\(path)"])
-        t.profilesDirectory = s.profilesDirectory
-        t.volume = "gp3:size=1g"
-        do {
-            _ = try t.execute(stdout: { _ in }, stderr: { _ in })
-            Issue.record("expected a 2 GiB target on a 1 GiB volume to fail")
-        } catch let e as BlockLabError {
-            #expect(e.exitCode == 2)
-            #expect(e.description.contains("beyond the emulated"), "\(e)")
-        }
+        expectRejected(["--name=whole", "--rw=randread", "--bs=4k", "--filename=\(path)"], "beyond the emulated")
     }
 
     @Test func shapedRunRecordsTheVolumeModelAndCreditSeries() throws {
