@@ -132,3 +132,11 @@ int bl_pin_thread(int cpu) {
 int bl_current_cpu(void) { return sched_getcpu(); }
 
 __thread int bl_thread_slot = 0;
+
+int bl_set_affinity(const int *cpus, int count) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (int i = 0; i < count; i++)
+        if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
+}

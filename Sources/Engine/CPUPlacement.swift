@@ -1,31 +1,74 @@
 import BlockLabCore
 import CSupport
+import JobSpec
 
-/// Which CPU each job thread of a group runs on. Left to the scheduler, a thread that
-/// sleeps in io_uring_enter at every completion is woken on whichever CPU is handy and
-/// hops between them (cold caches, cross-CPU wake-ups); on this project's 2-CPU VM that cost
-/// a device-bound 4 KiB random read 5-10 % of its IOPS (BENCHMARKS.md). So when the group
-/// has no more threads than the CPUs it may use, each thread stays on one: a lone thread on
-/// the CPU it starts on, several on distinct CPUs. More threads than CPUs, or
-/// `pin_threads=0` in any job: no pinning (a pinned thread could not escape a busy CPU).
+/// Which CPUs each job thread of a group runs on.
+///
+/// A job's `cpus_allowed` (fio's) decides for its threads: the whole set (`shared`), or one
+/// CPU of it per clone in turn (`split`). Otherwise BlockLab pins by itself: left to the
+/// scheduler, a thread that sleeps in io_uring_enter at every completion is woken on
+/// whichever CPU is handy and hops between them (cold caches, cross-CPU wake-ups); on this
+/// project's 2-CPU VM that cost a device-bound 4 KiB random read ~5 % of its IOPS
+/// (BENCHMARKS.md). So when the group has no more threads than the CPUs it may use and no
+/// job sets `cpus_allowed` or `pin_threads=0`, each thread stays on one CPU: a lone thread
+/// on the CPU it starts on, several on distinct CPUs. More threads than CPUs: no pinning (a
+/// pinned thread could not escape a busy CPU).
 struct CPUPlacement: Sendable {
-    /// The CPUs the process may use, or empty when threads are left to the scheduler.
-    let cpus: [Int32]
-    let threads: Int
-
-    init(threads: Int, wanted: Bool) {
-        self.threads = threads
-        var list = [Int32](repeating: 0, count: 1024)
-        let n = wanted ? Int(bl_allowed_cpus(&list, Int32(list.count))) : 0
-        cpus = n >= threads && threads > 0 ? Array(list.prefix(n)) : []
+    enum Choice: Equatable, Sendable {
+        /// Left to the scheduler.
+        case none
+        /// These CPUs (a job's cpus_allowed set, or one CPU of it).
+        case set([Int])
+        /// BlockLab's own choice: this CPU, or (for a lone thread) the one it starts on.
+        case auto(Int, lone: Bool)
     }
 
-    /// Pins the calling thread (the i-th of the group); returns what the result records:
-    /// the CPU, or null when the thread was left to the scheduler.
-    func pin(thread i: Int) -> JSONValue {
-        guard i < cpus.count else { return .null }
-        let here = bl_current_cpu()
-        let cpu = threads == 1 && cpus.contains(here) ? here : cpus[i]
-        return bl_pin_thread(cpu) == 0 ? .int(Int64(cpu)) : .null
+    let choices: [Choice]
+
+    /// - threads: (spec, clone number) per thread of the group, in start order.
+    /// - allowed: the CPUs this process may use.
+    init(threads: [(spec: JobSpec, clone: Int)], allowed: [Int]) {
+        let explicit = threads.contains { $0.spec.cpusAllowed != nil }
+        let auto = !explicit && threads.allSatisfy(\.spec.pinThreads) && !threads.isEmpty && threads.count <= allowed.count
+        choices = threads.enumerated().map { i, t in
+            if let cpus = t.spec.cpusAllowed, !cpus.isEmpty {
+                return t.spec.cpusAllowedPolicy == .split ? .set([cpus[t.clone % cpus.count]]) : .set(cpus)
+            }
+            return auto ? .auto(allowed[i], lone: threads.count == 1) : .none
+        }
+    }
+
+    /// The CPUs this process may use (its affinity mask).
+    static func allowedCPUs() -> [Int] {
+        var list = [Int32](repeating: 0, count: 1024)
+        let n = Int(bl_allowed_cpus(&list, Int32(list.count)))
+        return n > 0 ? list.prefix(n).map(Int.init) : []
+    }
+
+    /// A job's cpus_allowed naming a CPU this process may not use, as a usage error.
+    static func check(_ spec: JobSpec, allowed: [Int]) throws {
+        guard let cpus = spec.cpusAllowed else { return }
+        let missing = cpus.filter { !allowed.contains($0) }
+        guard missing.isEmpty else {
+            throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': cpus_allowed: CPU \(missing.map(String.init).joined(separator: ",")) "
+                + "is not available (this process may use \(allowed.map(String.init).joined(separator: ",")))")
+        }
+    }
+
+    /// Applies the i-th thread's choice to the calling thread; returns what the result
+    /// records: the CPU or CPUs, or null when the thread was left to the scheduler.
+    func apply(thread i: Int) -> JSONValue {
+        switch choices[i] {
+        case .none:
+            return .null
+        case .set(let cpus):
+            let list = cpus.map(Int32.init)
+            guard bl_set_affinity(list, Int32(list.count)) == 0 else { return .null }
+            return cpus.count == 1 ? .int(Int64(cpus[0])) : .array(cpus.map { .int(Int64($0)) })
+        case .auto(let cpu, let lone):
+            let here = Int(bl_current_cpu())
+            let target = lone && here >= 0 ? here : cpu
+            return bl_pin_thread(Int32(target)) == 0 ? .int(Int64(target)) : .null
+        }
     }
 }

@@ -41,6 +41,8 @@ public struct RunOutput {
 /// group by group (stonewall), and gathers the results.
 public enum Runner {
     public static func run(_ jobs: [JobSpec], options: RunOptions) throws -> RunOutput {
+        let allowed = CPUPlacement.allowedCPUs()
+        for job in jobs { try CPUPlacement.check(job, allowed: allowed) } // before any file is laid out
         let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
                                         notice: options.onNotice)
         if plans.contains(where: { $0.engine == .ioUring }) { try probeIOUring() }
@@ -104,12 +106,12 @@ public enum Runner {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
-        let cpus = CPUPlacement(threads: plans.count, wanted: plans.allSatisfy(\.spec.pinThreads))
+        let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: CPUPlacement.allowedCPUs())
         for (i, plan) in plans.enumerated() {
             group.enter()
             let shaper = shapers[plan.spec.origin + plan.spec.name]
             let thread = Thread {
-                let placement = cpus.pin(thread: i)
+                let placement = cpus.apply(thread: i)
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)
                 boxes[i].outcome?.result.extras.append(("cpu", placement))
                 progress[i].finished.store(true, ordering: .relaxed)

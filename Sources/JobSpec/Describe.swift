@@ -58,7 +58,11 @@ extension JobSpec {
         if numjobs > 1 { queue.append("numjobs \(numjobs)") }
         queue.append(direct ? "direct (O_DIRECT)" : "buffered")
         if !invalidate { queue.append("no cache invalidate") }
-        queue.append(pinThreads ? "threads pinned to CPUs when they fit" : "threads not pinned")
+        if let cpus = cpusAllowed {
+            queue.append("cpus_allowed \(cpus.map(String.init).joined(separator: ",")) (\(cpusAllowedPolicy.rawValue))")
+        } else {
+            queue.append(pinThreads ? "threads pinned to CPUs when they fit" : "threads not pinned")
+        }
         add("queue", queue.joined(separator: ", "))
 
         var uring: [String] = []

@@ -18,6 +18,14 @@ public enum IOEngineKind: String, Sendable {
     case psync
 }
 
+/// fio's `cpus_allowed_policy`.
+public enum CPUPolicy: String, Sendable {
+    /// Every thread of the job may run on any CPU of the set.
+    case shared
+    /// Each thread gets one CPU of the set, round-robin.
+    case split
+}
+
 /// fio's `random_generator`: how uniform random offsets are drawn. BlockLab does not copy
 /// fio's generators bit for bit; it copies what each means for the offsets.
 public enum RandomGenerator: String, Sendable, CaseIterable {
@@ -141,6 +149,10 @@ public struct JobSpec: Sendable {
     /// BlockLab's own: each job thread stays on one CPU when the run has no more job threads
     /// than CPUs (a thread that hops between CPUs at every wake-up loses device-bound IOPS).
     public var pinThreads = true
+    /// fio's `cpus_allowed`: the CPUs (numbered from 0) this job's threads may use; with
+    /// `cpus_allowed_policy=split` each thread (clone) gets one of them in turn.
+    public var cpusAllowed: [Int]?
+    public var cpusAllowedPolicy: CPUPolicy = .shared
     public var hipri = false
 
     // Sync

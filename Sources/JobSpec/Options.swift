@@ -29,14 +29,14 @@ enum Options {
         "rw", "rwmixread", "rwmixwrite", "bs", "bsrange", "bssplit", "blockalign", "iodepth",
         "iodepth_batch_submit", "iodepth_batch_complete_min", "iodepth_batch_complete_max", "numjobs",
         "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
-        "randseed", "random_generator", "thinktime", "rate", "rate_iops", "verify", "verify_pattern", "volume", "instance",
+        "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops", "verify", "verify_pattern", "volume", "instance",
         "kb_base",
     ] + booleans.sorted()
 
     /// fio options people often carry over that BlockLab deliberately does not implement.
     static let knownUnsupported: Set<String> = [
         "buffer_compress_percentage", "buffer_compress_chunk", "dedupe_percentage", "bs_unaligned",
-        "ioscheduler", "cpus_allowed", "cpumask", "nice", "prio", "prioclass", "rate_min", "ratecycle",
+        "ioscheduler", "cpumask", "nice", "prio", "prioclass", "rate_min", "ratecycle",
         "rate_process", "write_bw_log", "write_lat_log", "write_iops_log", "log_avg_msec", "lat_percentiles",
         "clat_percentiles", "percentile_list", "unified_rw_reporting", "nrfiles",
         "filesize", "file_service_type", "openfiles", "create_on_open", "fallocate", "overwrite",
@@ -159,6 +159,11 @@ enum Options {
         case "registerfiles": s.registerfiles = try Value.bool(opt)
         case "sqthread_poll": s.sqthreadPoll = try Value.bool(opt)
         case "pin_threads": s.pinThreads = try Value.bool(opt)
+        case "cpus_allowed": s.cpusAllowed = try Value.cpuList(opt)
+        case "cpus_allowed_policy":
+            let v = try Value.required(opt)
+            guard let p = CPUPolicy(rawValue: v.lowercased()) else { throw Value.fail(opt, "expected shared or split, got '\(v)'") }
+            s.cpusAllowedPolicy = p
         case "hipri": s.hipri = try Value.bool(opt)
         case "volume": s.volume = try Value.required(opt)
         case "instance": s.instance = try Value.required(opt)

@@ -70,6 +70,20 @@ enum Value {
 
     /// `a,b` per direction (read, write; a third, trim, part is accepted and ignored).
     /// One value applies to both; an empty part leaves that direction unchanged (nil).
+    /// fio's CPU list: `0,5,8-15` (ascending ranges), sorted and without repeats.
+    static func cpuList(_ opt: RawOption) throws -> [Int] {
+        let v = try required(opt)
+        var cpus = Set<Int>()
+        for part in v.split(separator: ",", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(bounds.count), let lo = bounds.first!, let hi = bounds.last!, lo >= 0, lo <= hi, hi < 4096 else {
+                throw fail(opt, "expected CPUs like 0,5,8-15 (numbered from 0, ranges ascending), got '\(v)'")
+            }
+            cpus.formUnion(lo...hi)
+        }
+        return cpus.sorted()
+    }
+
     static func perDirection(_ opt: RawOption) throws -> [String?] {
         let v = try required(opt)
         let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }

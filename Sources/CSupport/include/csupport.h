@@ -33,6 +33,8 @@ int bl_o_direct_flag(void);
 int bl_allowed_cpus(int *out, int max);
 /// Restricts the calling thread to one CPU. Returns 0 or -errno.
 int bl_pin_thread(int cpu);
+/// Restricts the calling thread to the given CPUs. Returns 0 or -errno.
+int bl_set_affinity(const int *cpus, int count);
 /// The CPU the calling thread runs on now (sched_getcpu), or -1.
 int bl_current_cpu(void);
 /// A small per-thread index (VolumeModel's ThreadSlot): slot + 1, 0 when unassigned. C's

@@ -1,0 +1,51 @@
+import BlockLabCore
+import JobSpec
+import Testing
+@testable import Engine
+
+@Suite struct CPUPlacementTests {
+    func spec(_ args: String) throws -> JobSpec {
+        try JobParser.parse(arguments: ["--name=p", "--size=1m"] + args.split(separator: " ").map(String.init), environment: [:])[0]
+    }
+
+    @Test func cpuListsParseAsFioWritesThem() throws {
+        #expect(try spec("--cpus_allowed=0,5,8-11").cpusAllowed == [0, 5, 8, 9, 10, 11])
+        #expect(try spec("--cpus_allowed=3-3,1,1").cpusAllowed == [1, 3])
+        #expect(try spec("--cpus_allowed=1 --cpus_allowed_policy=split").cpusAllowedPolicy == .split)
+        for bad in ["--cpus_allowed=4-2", "--cpus_allowed=a", "--cpus_allowed=1,", "--cpus_allowed=1-2-3", "--cpus_allowed_policy=even"] {
+            #expect(throws: BlockLabError.self, "\(bad)") { _ = try spec(bad) }
+        }
+    }
+
+    @Test func automaticPinningOnlyWhenTheThreadsFit() throws {
+        let plain = try spec("")
+        #expect(CPUPlacement(threads: [(plain, 0)], allowed: [0, 1]).choices == [.auto(0, lone: true)])
+        #expect(CPUPlacement(threads: [(plain, 0), (plain, 1)], allowed: [2, 5]).choices == [.auto(2, lone: false), .auto(5, lone: false)])
+        // More threads than CPUs, or pin_threads=0: left to the scheduler.
+        #expect(CPUPlacement(threads: [(plain, 0), (plain, 1), (plain, 2)], allowed: [0, 1]).choices == [.none, .none, .none])
+        #expect(CPUPlacement(threads: [(try spec("--pin_threads=0"), 0)], allowed: [0, 1]).choices == [.none])
+    }
+
+    @Test func cpusAllowedDecidesForItsJob() throws {
+        let shared = try spec("--cpus_allowed=0-1")
+        let split = try spec("--cpus_allowed=0-1 --cpus_allowed_policy=split")
+        let plain = try spec("")
+        let p = CPUPlacement(threads: [(split, 0), (split, 1), (split, 2), (shared, 0), (plain, 0)], allowed: [0, 1])
+        // split: one CPU per clone, round-robin; shared: the whole set; a job without the
+        // option beside one that has it is left alone.
+        #expect(p.choices == [.set([0]), .set([1]), .set([0]), .set([0, 1]), .none])
+        #expect(throws: BlockLabError.self) { try CPUPlacement.check(try spec("--cpus_allowed=0,4095"), allowed: [0, 1]) }
+        try CPUPlacement.check(shared, allowed: [0, 1])
+    }
+
+    @Test func aRunRecordsItsThreadsCPU() throws {
+        let scratch = Scratch()
+        var j = job("pin", file: scratch.file("pin.dat"), rw: .randread, bs: 4096, size: 1 << 20)
+        let allowed = CPUPlacement.allowedCPUs()
+        j.cpusAllowed = [allowed.last!]
+        let out = try Runner.run([j], options: quietOptions())
+        #expect(out.errors.isEmpty)
+        let cpu = out.result.jobs[0].extras.first { $0.0 == "cpu" }?.1
+        #expect(cpu == .int(Int64(allowed.last!)))
+    }
+}
