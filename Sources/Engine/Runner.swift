@@ -56,7 +56,7 @@ public enum Runner {
         var outcomes: [CloneOutcome] = []
         for group in Set(plans.map(\.group)).sorted() {
             let members = plans.filter { $0.group == group }
-            outcomes += runGroup(members, shapers: shapers, options: options)
+            outcomes += runGroup(members, shapers: shapers, allowedCPUs: allowed, options: options)
             if options.stop.isStopped { break }
         }
         var results: [JobResult] = []
@@ -102,11 +102,11 @@ public enum Runner {
 
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }
 
-    static func runGroup(_ plans: [ClonePlan], shapers: [String: IOShaper], options: RunOptions) -> [CloneOutcome] {
+    static func runGroup(_ plans: [ClonePlan], shapers: [String: IOShaper], allowedCPUs: [Int], options: RunOptions) -> [CloneOutcome] {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
-        let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: CPUPlacement.allowedCPUs())
+        let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: allowedCPUs)
         for (i, plan) in plans.enumerated() {
             group.enter()
             let shaper = shapers[plan.spec.origin + plan.spec.name]
@@ -128,6 +128,6 @@ public enum Runner {
 
     static func plannedBytes(_ plan: ClonePlan) -> UInt64 {
         guard !plan.spec.timeBased else { return 0 }
-        return ((try? IOPlanner.plannedBytes(spec: plan.spec, region: plan.region, timeBased: false)) ?? nil) ?? 0
+        return (try? IOPlanner.plannedBytes(spec: plan.spec, region: plan.region)) ?? 0
     }
 }

@@ -19,7 +19,7 @@ public enum IOEngineKind: String, Sendable {
 }
 
 /// fio's `cpus_allowed_policy`.
-public enum CPUPolicy: String, Sendable {
+public enum CPUPolicy: String, Sendable, CaseIterable {
     /// Every thread of the job may run on any CPU of the set.
     case shared
     /// Each thread gets one CPU of the set, round-robin.

@@ -29,8 +29,8 @@ enum Options {
         "rw", "rwmixread", "rwmixwrite", "bs", "bsrange", "bssplit", "blockalign", "iodepth",
         "iodepth_batch_submit", "iodepth_batch_complete_min", "iodepth_batch_complete_max", "numjobs",
         "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
-        "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops", "verify", "verify_pattern", "volume", "instance",
-        "kb_base",
+        "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
+        "verify", "verify_pattern", "volume", "instance", "kb_base",
     ] + booleans.sorted()
 
     /// fio options people often carry over that BlockLab deliberately does not implement.
@@ -128,12 +128,7 @@ enum Options {
         case "loops": s.loops = try Value.int(opt, min: 1)
         case "random_distribution": (s.randomDistribution, s.randomCenter) = try Value.distribution(opt)
         case "norandommap": s.norandommap = try Value.bool(opt)
-        case "random_generator":
-            let v = try Value.required(opt)
-            guard let g = RandomGenerator(rawValue: v.lowercased()) else {
-                throw Value.fail(opt, "expected one of \(RandomGenerator.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
-            }
-            s.randomGenerator = g
+        case "random_generator": s.randomGenerator = try Value.choice(opt, RandomGenerator.self)
         case "randrepeat": s.randrepeat = try Value.bool(opt)
         case "randseed": s.randseed = try Value.uint64(opt)
         case "thinktime": s.thinktimeNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
@@ -160,10 +155,7 @@ enum Options {
         case "sqthread_poll": s.sqthreadPoll = try Value.bool(opt)
         case "pin_threads": s.pinThreads = try Value.bool(opt)
         case "cpus_allowed": s.cpusAllowed = try Value.cpuList(opt)
-        case "cpus_allowed_policy":
-            let v = try Value.required(opt)
-            guard let p = CPUPolicy(rawValue: v.lowercased()) else { throw Value.fail(opt, "expected shared or split, got '\(v)'") }
-            s.cpusAllowedPolicy = p
+        case "cpus_allowed_policy": s.cpusAllowedPolicy = try Value.choice(opt, CPUPolicy.self)
         case "hipri": s.hipri = try Value.bool(opt)
         case "volume": s.volume = try Value.required(opt)
         case "instance": s.instance = try Value.required(opt)

@@ -68,8 +68,15 @@ enum Value {
         return try Units.parseDuration(v, defaultUnitNs: defaultUnitNs, what: opt.label)
     }
 
-    /// `a,b` per direction (read, write; a third, trim, part is accepted and ignored).
-    /// One value applies to both; an empty part leaves that direction unchanged (nil).
+    /// One of an enumeration's raw values (case-insensitive); the error lists them all.
+    static func choice<T: RawRepresentable & CaseIterable>(_ opt: RawOption, _ type: T.Type) throws -> T where T.RawValue == String {
+        let v = try required(opt)
+        guard let c = T(rawValue: v.lowercased()) else {
+            throw fail(opt, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got '\(v)'")
+        }
+        return c
+    }
+
     /// fio's CPU list: `0,5,8-15` (ascending ranges), sorted and without repeats.
     static func cpuList(_ opt: RawOption) throws -> [Int] {
         let v = try required(opt)
@@ -84,6 +91,8 @@ enum Value {
         return cpus.sorted()
     }
 
+    /// `a,b` per direction (read, write; a third, trim, part is accepted and ignored).
+    /// One value applies to both; an empty part leaves that direction unchanged (nil).
     static func perDirection(_ opt: RawOption) throws -> [String?] {
         let v = try required(opt)
         let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }

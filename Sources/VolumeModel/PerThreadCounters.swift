@@ -47,8 +47,9 @@ final class PerThreadCounters: @unchecked Sendable {
 }
 
 /// A small per-thread index (0..<64, or 64 for "shared"), read from a C thread-local and
-/// given back through a pthread key's destructor when the thread exits so slots are reused. Handing a slot over is ordered by the
-/// release/acquire on `used`, so the next owner sees the previous owner's counts.
+/// given back through a pthread key's destructor when the thread exits, so slots are
+/// reused. Handing a slot over is ordered by the release/acquire on `used`, so the next
+/// owner sees the previous owner's counts.
 enum ThreadSlot {
     static let slots = 64
     private static let used = Atomic<UInt64>(0)

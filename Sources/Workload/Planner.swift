@@ -92,10 +92,10 @@ public struct IOPlanner: Sendable {
         try self.init(spec: spec, region: region, timeBased: timeBased, seedSalt: seedSalt, withMap: true)
     }
 
-    /// The bytes a bounded job will move (nil when time-based), without allocating the
-    /// random map (one bit per block: 512 MiB for 16 TiB at 4 KiB) that only `next()` uses.
-    public static func plannedBytes(spec: JobSpec, region: Range<UInt64>, timeBased: Bool) throws -> UInt64? {
-        try IOPlanner(spec: spec, region: region, timeBased: timeBased, seedSalt: 0, withMap: false).plannedBytes
+    /// The bytes a bounded (not time-based) job will move, without allocating the random
+    /// map (one bit per block: 512 MiB for 16 TiB at 4 KiB) that only `next()` uses.
+    public static func plannedBytes(spec: JobSpec, region: Range<UInt64>) throws -> UInt64 {
+        try IOPlanner(spec: spec, region: region, timeBased: false, seedSalt: 0, withMap: false).plannedBytes ?? 0
     }
 
     private init(spec: JobSpec, region: Range<UInt64>, timeBased: Bool, seedSalt: UInt64, withMap: Bool) throws {
@@ -271,8 +271,10 @@ public struct IOPlanner: Sendable {
         writePosition = 0
         passEnded = false
         switch placement {
-        case .permutation, .permutationWithMap, .drawWithMap:
+        case .permutation, .permutationWithMap:
             permutation.rekey(rng: &keyRng)
+            map.reset()
+        case .drawWithMap:
             map.reset()
         case .sequential, .unmapped:
             break

@@ -57,7 +57,8 @@ func throttleMicrobench(iterations: Int = 1_000_000, rounds: Int = 9) -> [String
         return process.now() - t // CPU time of both threads: per admit, as the others
     }
 
-    // The full shaper: 2, 2 and 4 bucket groups (with EBS accounting and credit tracking).
+    // The full shaper (with EBS accounting and credit tracking): 1 bucket group for gp3, 2
+    // for gp2, 3 and 4 for gp2 on m5.large.
     let store = ProfileStore(directory: ProfileStore.defaultDirectory(cwd: currentDirectory()))
     var lines: [String] = []
     // gp2 on m5.large twice: as `run` sets it up (the instance knows its volume, and books

@@ -1,4 +1,5 @@
 import BlockLabCore
+import Foundation
 import JobSpec
 import Testing
 @testable import Engine
@@ -12,8 +13,15 @@ import Testing
         #expect(try spec("--cpus_allowed=0,5,8-11").cpusAllowed == [0, 5, 8, 9, 10, 11])
         #expect(try spec("--cpus_allowed=3-3,1,1").cpusAllowed == [1, 3])
         #expect(try spec("--cpus_allowed=1 --cpus_allowed_policy=split").cpusAllowedPolicy == .split)
-        for bad in ["--cpus_allowed=4-2", "--cpus_allowed=a", "--cpus_allowed=1,", "--cpus_allowed=1-2-3", "--cpus_allowed_policy=even"] {
-            #expect(throws: BlockLabError.self, "\(bad)") { _ = try spec(bad) }
+        for (bad, option) in [("--cpus_allowed=4-2", "cpus_allowed"), ("--cpus_allowed=a", "cpus_allowed"), ("--cpus_allowed=1,", "cpus_allowed"),
+                              ("--cpus_allowed=1-2-3", "cpus_allowed"), ("--cpus_allowed=4096", "cpus_allowed"),
+                              ("--cpus_allowed_policy=even", "cpus_allowed_policy"), ("--pin_threads=maybe", "pin_threads")] {
+            do {
+                _ = try spec(bad)
+                Issue.record("\(bad) was accepted")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2 && e.description.contains(option), "\(bad): \(e)")
+            }
         }
     }
 
@@ -36,6 +44,19 @@ import Testing
         #expect(p.choices == [.set([0]), .set([1]), .set([0]), .set([0, 1]), .none])
         #expect(throws: BlockLabError.self) { try CPUPlacement.check(try spec("--cpus_allowed=0,4095"), allowed: [0, 1]) }
         try CPUPlacement.check(shared, allowed: [0, 1])
+    }
+
+    @Test func anUnavailableCPUIsBadInputBeforeAnyFileIsLaidOut() throws {
+        let scratch = Scratch()
+        var j = job("pin", file: scratch.file("never.dat"), rw: .randwrite, bs: 4096, size: 1 << 20)
+        j.cpusAllowed = [4095]
+        do {
+            _ = try Runner.run([j], options: quietOptions())
+            Issue.record("CPU 4095 was accepted")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2 && e.description.contains("cpus_allowed"), "\(e)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("never.dat")))
     }
 
     @Test func aRunRecordsItsThreadsCPU() throws {

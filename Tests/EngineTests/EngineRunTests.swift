@@ -154,7 +154,7 @@ import Testing
         spec.timeBased = true
         spec.runtimeNs = 30 * NS.perSecond
         // A token, not a real SIGINT: other suites run in this process at the same time.
-        var options = quietOptions()
+        let options = quietOptions()
         let stop = options.stop
         let killer = Thread { usleep(400_000); stop.stop() }
         killer.start()

@@ -137,9 +137,13 @@ import Testing
     }
 
     @Test func unknownGeneratorNamesTheOption() {
-        #expect(throws: (any Error).self) { _ = try job("--rw=randread --random_generator=mt19937") }
-        do { _ = try job("--rw=randread --random_generator=mt19937") } catch {
-            #expect("\(error)".contains("random_generator") && "\(error)".contains("lfsr"))
+        do {
+            _ = try job("--rw=randread --random_generator=mt19937")
+            Issue.record("mt19937 was accepted")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2 && e.description.contains("random_generator") && e.description.contains("lfsr"), "\(e)")
+        } catch {
+            Issue.record("unexpected \(error)")
         }
     }
 }
