@@ -10,8 +10,8 @@ import Synchronization
 /// the tokens earlier than they are really used, or its window bound would leak. Since a
 /// bucket's go-time is monotone in arrival time, re-scheduling at G is conformant in both.
 ///
-/// A dimension with no limit is nil. A volume's credit bucket, or a group of buckets
-/// admitted one after another (see `BucketChain`), uses `plan` then `commit` or `reserve`.
+/// A dimension with no limit is nil. (An emulated volume books several such groups in one
+/// atomic step instead: `BucketTable` over a `SnapshotCell`.)
 ///
 /// Where the state lives, chosen once: a bucket only one thread ever admits to
 /// (`.exclusive`: a volume used by one job thread, the simulator) keeps it in two plain
@@ -133,37 +133,8 @@ public final class DualTokenBucket: @unchecked Sendable {
     }
 
     /// The go-time a reservation at `arrival` would get, without reserving (debt allowed).
-    @inlinable @inline(__always)
     public func peek(opCost: UInt64, byteCost: UInt64, arrival: UInt64) -> UInt64 {
-        plan(opCost: opCost, byteCost: byteCost, arrival: arrival).go
-    }
-
-    /// A planned reservation: the go-time at `arrival` (debt allowed), the state it was
-    /// planned from, and the state that books it at that go-time. If the request does go
-    /// then, `commit` it instead of reserving again (one plan per group in a chain).
-    @frozen public struct Plan {
-        public let go: UInt64
-        @usableFromInline let from: WordPair
-        @usableFromInline let to: WordPair
-        @inlinable init(go: UInt64, from: WordPair, to: WordPair) { self.go = go; self.from = from; self.to = to }
-    }
-
-    @inlinable @inline(__always)
-    public func plan(opCost: UInt64, byteCost: UInt64, arrival: UInt64) -> Plan {
-        let w = guess
-        let el = elapsed(arrival)
-        let p = plan(w, opCost: opCost, byteCost: byteCost, el: el, debt: true)!
-        // Held back: book at the go-time, where the other dimension may have refilled.
-        let to = p.go == el ? p.w : book(w, opCost: opCost, byteCost: byteCost, el: p.go)
-        return Plan(go: max(arrival, epoch + p.go), from: w, to: to)
-    }
-
-    /// Books a plan at its go-time; false (nothing booked) if another thread changed the
-    /// bucket since it was planned: then `reserve` instead.
-    @inlinable @inline(__always)
-    public func commit(_ p: Plan) -> Bool {
-        var from = p.from
-        return exchange(&from, p.to)
+        max(arrival, epoch + plan(guess, opCost: opCost, byteCost: byteCost, el: elapsed(arrival), debt: true)!.go)
     }
 
     /// Tokens available at `now` per dimension (nil: unlimited; negative: in debt).
@@ -189,61 +160,6 @@ public final class DualTokenBucket: @unchecked Sendable {
         let o = ops.map { $0.fullAt(k: UInt64(w.first)) } ?? 0
         let b = bytes.map { $0.fullAt(k: UInt64(w.second)) } ?? 0
         return epoch + max(o, b)
-    }
-}
-
-/// Several bucket groups that one request must pass, each atomic on its own (a volume's
-/// limits, its credit bucket, the instance's shared limits). The request's go-time G is
-/// found by planning every group at the running go-time (a group that moves it plans its
-/// booking at its own go-time), then each group is booked at G: a plan booked at the final
-/// G is committed as it is, the others (made before G moved, or beaten by another thread)
-/// are reserved again at G. Without contention the result is
-/// exactly a reservation in all groups at G, with one plan per group in the common case;
-/// if another thread books a group between plan and commit, that group answers later than
-/// G, the later time is used for the groups after it, and the groups already booked hold
-/// the request slightly early (by the racing request's cost): a bounded, contention-only
-/// inexactness, the price of having no lock across groups.
-public enum BucketChain {
-    public static let maxGroups = 4
-
-    /// Books `opCost`/`byteCost` in every group at their common go-time. Returns it, and a
-    /// mask of the groups that moved it (bit i: group i held the request back). The groups
-    /// are unretained: a retain/release per group would cost more than its arithmetic.
-    @inlinable @inline(__always)
-    public static func reserve(_ groups: UnsafeBufferPointer<Unmanaged<DualTokenBucket>>, opCost: UInt64, byteCost: UInt64,
-                               arrival: UInt64) -> (go: UInt64, heldBy: UInt32) {
-        precondition(groups.count <= maxGroups)
-        var g = arrival
-        var heldBy: UInt32 = 0
-        var current: UInt32 = 0 // bit i: group i's plan was made at the current g
-        return withUnsafeTemporaryAllocation(of: DualTokenBucket.Plan.self, capacity: maxGroups) { planned in
-            for i in 0..<groups.count {
-                // The plan goes to memory inside the closure and only its go-time comes back
-                // in a register: reading the whole struct back at once stalled on store
-                // forwarding (a 16-byte load of two 8-byte stores), a third of admit's time.
-                let go = groups[i]._withUnsafeGuaranteedRef { b -> UInt64 in
-                    let p = b.plan(opCost: opCost, byteCost: byteCost, arrival: g)
-                    planned.initializeElement(at: i, to: p)
-                    return p.go
-                }
-                if go > g {
-                    // This group's plan is booked at its own go-time, now the common one.
-                    heldBy |= 1 << UInt32(i)
-                    g = go
-                    current = 1 << UInt32(i)
-                } else {
-                    current |= 1 << UInt32(i)
-                }
-            }
-            for i in 0..<groups.count {
-                let done = current & (1 << UInt32(i)) != 0 && groups[i]._withUnsafeGuaranteedRef { $0.commit(planned[i]) }
-                if !done {
-                    let t = groups[i]._withUnsafeGuaranteedRef { $0.reserve(opCost: opCost, byteCost: byteCost, arrival: g, allowDebt: true)! }
-                    if t > g { g = t; current = 0 } // a racing thread got in first: later groups follow
-                }
-            }
-            return (g, heldBy)
-        }
     }
 }
 

@@ -91,6 +91,20 @@ public struct GCRA: Sendable, Equatable {
         return (max(elapsed, elapsedUntil(tokens: need - burst)), base + cost)
     }
 
+    /// `schedule` with debt allowed, for the admit path: no optional, and no third product
+    /// when the bucket is full (then the request fits at once: fit <= burst).
+    @inlinable @inline(__always)
+    public func plan(k: UInt64, cost: UInt64, elapsed: UInt64) -> (go: UInt64, k: UInt64) {
+        let fit = min(cost, burst)
+        let now = elapsed.multipliedFullWidth(by: rate)
+        if Self.lessOrEqual((k &+ 1).multipliedFullWidth(by: Self.ns), now) {
+            return (elapsed, emitted(elapsedNs: elapsed) &+ cost) // full: base = E(elapsed)
+        }
+        let need = k &+ fit
+        if need <= burst || Self.lessOrEqual((need &- burst).multipliedFullWidth(by: Self.ns), now) { return (elapsed, k &+ cost) }
+        return (max(elapsed, elapsedUntil(tokens: need &- burst)), k &+ cost)
+    }
+
     /// Where a reservation at `elapsed` starts counting: max(k, E(elapsed)). The state a
     /// request of cost c leaves is base + c whether it waits or not.
     /// k < E(elapsed)  <=>  (k + 1) * 1e9 <= elapsed * rate: the bucket is full.

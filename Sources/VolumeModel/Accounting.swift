@@ -1,4 +1,3 @@
-import Synchronization
 import Throttle
 
 /// How EBS counts I/O ("I/O characteristics and monitoring"): an operation is at most
@@ -8,30 +7,38 @@ import Throttle
 /// whole operation of throughput credit, so there each operation is charged `opSize` bytes.
 ///
 /// The open operation is shared by all threads using the volume (it is one device): its
-/// state, (end offset of the last I/O, bytes in the open operation), is one 128-bit atomic,
-/// and the running count of EBS operations rides in the same word (bits 21... of the second
-/// half, beside the open bytes, which need at most 21 bits) so counting them costs no extra
-/// locked instruction. That count wraps after 2^43 operations (100 days at 1 M IOPS).
+/// state is two words, the end offset of the last I/O and the bytes in the open operation,
+/// with the running count of EBS operations in the same word (bits 21..., beside the open
+/// bytes, which need at most 21 bits), so counting them costs nothing extra. That count wraps
+/// after 2^43 operations (100 days at 1 M IOPS). The words live in a `SnapshotCell`: the
+/// volume's, where they change together with its buckets (see `VolumeShaper`), or one of
+/// their own when the rule is used alone.
 public final class EBSAccounting: @unchecked Sendable {
     public let opSize: UInt64
     public let chargeFullOps: Bool
-    /// `.exclusive`: one thread at a time; the state lives in the two plain words.
-    public let sharing: Sharing
-    private let open = Atomic<WordPair>(WordPair(first: UInt.max, second: 0))
     static let bytesBits: UInt64 = 21
     static let bytesMask: UInt64 = (1 << bytesBits) - 1
-    /// Plain copies of `open`'s halves used as the expected value (see DualTokenBucket: a
-    /// 128-bit atomic load costs a locked cmpxchg16b on x86-64).
-    private let shadowEnd = Atomic<UInt64>(.max)
-    private let shadowBytes = Atomic<UInt64>(0)
+    /// The state's two words in `cell`, from `word`.
+    let cell: SnapshotCell
+    let word: Int
     /// Raw I/Os, raw bytes, charged bytes (per-thread stripes: no locked add per I/O).
     private let counters = PerThreadCounters(fields: 3)
+    /// The state of a volume no I/O has touched yet.
+    static let initialWords: [UInt64] = [.max, 0]
 
-    public init(opSize: UInt64, chargeFullOps: Bool, sharing: Sharing = .shared) {
+    /// Alone, with a cell of its own (`sharing` as for a volume).
+    public convenience init(opSize: UInt64, chargeFullOps: Bool, sharing: Sharing = .shared) {
+        self.init(opSize: opSize, chargeFullOps: chargeFullOps, cell: SnapshotCell(initial: Self.initialWords, slots: ThreadSlot.slots,
+                                                                                  exclusive: sharing == .exclusive), word: 0)
+    }
+
+    /// With its state at `word`, `word + 1` of `cell` (initialised to `initialWords`).
+    init(opSize: UInt64, chargeFullOps: Bool, cell: SnapshotCell, word: Int) {
         precondition(opSize > 0 && opSize <= Self.bytesMask)
         self.opSize = opSize
         self.chargeFullOps = chargeFullOps
-        self.sharing = sharing
+        self.cell = cell
+        self.word = word
     }
 
     /// Pure rule: the operations an I/O adds given the open operation's state, and the new state.
@@ -60,35 +67,40 @@ public final class EBSAccounting: @unchecked Sendable {
     }
 
     /// Counts one I/O: returns the EBS operations and the bytes charged to throughput.
-    @inline(__always)
     public func account(offset: UInt64, length: UInt32) -> (ops: UInt64, bytes: UInt64) {
-        account(offset: offset, length: length, slot: ThreadSlot.current)
+        let slot = ThreadSlot.current
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * cell.count) { buf in
+            let src = buf.baseAddress!, dst = src + cell.count
+            var claimed = -1
+            while true {
+                let token = cell.read(into: src)
+                let r = step(src: src, dst: dst, offset: offset, length: length)
+                if cell.publish(token, from: dst, slot: slot, claimed: &claimed) {
+                    record(length: length, charged: r.bytes, slot: slot)
+                    return r
+                }
+            }
+        }
     }
 
-    /// As above, for a caller that already has its `ThreadSlot`.
+    /// The rule applied to the state words in `src` (at `word`), the new ones written to `dst`.
     @inline(__always)
-    func account(offset: UInt64, length: UInt32, slot: Int) -> (ops: UInt64, bytes: UInt64) {
+    func step(src: UnsafePointer<UInt64>, dst: UnsafeMutablePointer<UInt64>, offset: UInt64, length: UInt32) -> (ops: UInt64, bytes: UInt64) {
         let len = UInt64(length)
-        var w = WordPair(first: UInt(shadowEnd.load(ordering: .relaxed)), second: UInt(shadowBytes.load(ordering: .relaxed)))
-        var result: (ops: UInt64, openBytes: UInt64)
-        var next: UInt64 = 0
-        while true {
-            let packed = UInt64(w.second)
-            result = Self.count(offset: offset, length: len, openEnd: UInt64(w.first), openBytes: packed & Self.bytesMask, opSize: opSize)
-            next = ((packed >> Self.bytesBits) &+ result.ops) << Self.bytesBits | result.openBytes
-            if sharing == .exclusive { break }
-            let r = open.compareExchange(expected: w, desired: WordPair(first: UInt(offset &+ len), second: UInt(next)), ordering: .relaxed)
-            if r.exchanged { break }
-            w = r.original
-        }
-        shadowEnd.store(offset &+ len, ordering: .relaxed)
-        shadowBytes.store(next, ordering: .relaxed)
-        let charged = chargeFullOps ? result.ops * opSize : len
+        let packed = src[word + 1]
+        let r = Self.count(offset: offset, length: len, openEnd: src[word], openBytes: packed & Self.bytesMask, opSize: opSize)
+        dst[word] = offset &+ len
+        dst[word + 1] = ((packed >> Self.bytesBits) &+ r.ops) << Self.bytesBits | r.openBytes
+        return (r.ops, chargeFullOps ? r.ops * opSize : len)
+    }
+
+    /// Adds a counted I/O to the statistics (once its state change is published).
+    @inline(__always)
+    func record(length: UInt32, charged: UInt64, slot: Int) {
         counters.add(0, 1, slot: slot)
-        counters.add(1, len, slot: slot)
+        counters.add(1, UInt64(length), slot: slot)
         // On SSD the charged bytes are the raw bytes: no second counter needed.
         if chargeFullOps { counters.add(2, charged, slot: slot) }
-        return (result.ops, charged)
     }
 
     public struct Totals: Sendable, Equatable {
@@ -98,7 +110,7 @@ public final class EBSAccounting: @unchecked Sendable {
     public var totals: Totals {
         let raw = counters.total(1)
         return Totals(rawIOs: counters.total(0), rawBytes: raw,
-                      ebsOps: (sharing == .shared ? UInt64(open.load(ordering: .relaxed).second) : shadowBytes.load(ordering: .relaxed)) >> Self.bytesBits,
+                      ebsOps: cell.snapshot()[word + 1] >> Self.bytesBits,
                       chargedBytes: chargeFullOps ? counters.total(2) : raw)
     }
 }

@@ -47,16 +47,15 @@ extension VolumeShaper {
     }
 
     static func creditJSON(name: String, tracker: CreditTracker, now: UInt64, epoch: UInt64) -> JSONValue {
-        let b = tracker.credits.bucket
-        var cap: [(String, JSONValue)] = []
-        if let o = b.ops { cap.append(("ops", .object([("rate", .uint(o.rate)), ("capacity", .uint(o.burst))]))) }
-        if let x = b.bytes { cap.append(("bytes", .object([("rate", .uint(x.rate)), ("capacity", .uint(x.burst))]))) }
+        let cap: [(String, JSONValue)] = tracker.limits.map { l in
+            (l.bytes ? "bytes" : "ops", .object([("rate", .uint(l.rate)), ("capacity", .uint(l.capacity))]))
+        }
         let episodes: [JSONValue] = tracker.history().map { e in
             .object([("empty_ns", .uint(e.empty - epoch)), ("full_again_ns", e.full.map { .uint($0 - epoch) } ?? .null)])
         }
         return .object([
             ("name", .string(name)), ("limits", .object(cap)),
-            ("burst_balance_pct", .double(tracker.credits.burstBalancePercent(now: now))),
+            ("burst_balance_pct", .double(tracker.burstBalancePercent(now: now))),
             ("episodes", .array(episodes)),
         ])
     }

@@ -52,7 +52,7 @@ public struct SimulateRequest {
         let largest = jobs.map { UInt64($0.maxBlockSize) }.max()
         let inst = try (instance ?? jobs.first?.instance).map {
             InstanceLimits(profile: try store.instance(named: $0), epoch: 0, sharing: .exclusive,
-                           attached: series == nil ? largest.map { [Upstream(volume: v, largestIO: $0)] } : nil)
+                           attached: series == nil ? largest.map { [Upstream(volume: v, largestIO: $0)] } : nil, volumes: 1)
         }
         let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0, sharing: .exclusive)
         var phases = series?.phases(volumeSize: v.sizeBytes) ?? []

@@ -5,15 +5,15 @@ import Throttle
 /// An emulated EBS volume (optionally behind an instance's shared EBS limits), seen by the
 /// engine through `IOShaper`. Per I/O: EBS accounting (split/merge into operations), then
 /// every bucket group — the volume's peak limiter, its credit bucket, the instance's peak
-/// and credit buckets — booked at one common go-time (`BucketChain`). All state is
-/// atomics; admit() takes no lock and allocates nothing. The time an I/O waits here is
-/// device latency: the engine measures from when the I/O was due, so returning the go-time
-/// is enough.
+/// and credit buckets — booked at one common go-time (`BucketTable`). The time an I/O waits
+/// here is device latency: the engine measures from when the I/O was due, so returning the
+/// go-time is enough.
 ///
-/// A volume that one job thread uses (`sharing: .exclusive`, numjobs=1, and the
-/// simulator) has no locked instruction on this path at all: its buckets and accounting
-/// update plain words. An instance's limits are exclusive only when one thread in the
-/// whole run uses them.
+/// The accounting state and every bucket's state are words of one `SnapshotCell` (the
+/// volume's own, or its instance's, shared with the other volumes there), so an admit is
+/// one atomic update of all of them: one locked instruction however many limits apply,
+/// none when one job thread uses the cell (`.exclusive`, and in the simulator); no lock,
+/// no allocation.
 public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public let volume: ResolvedVolume
     public let instance: InstanceLimits?
@@ -23,15 +23,12 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public let sharing: Sharing
     /// The volume's own credit bucket (gp2 I/O credits, st1/sc1 throughput credits).
     public let credits: CreditTracker?
-    /// The bucket groups and the credit trackers, held unretained in buffers allocated once:
-    /// reference counting on the per-I/O path would cost more than the arithmetic (each
-    /// retain/release is an atomic operation). `keep` owns them for the shaper's lifetime.
-    private let groups: UnsafeMutableBufferPointer<Unmanaged<DualTokenBucket>>
-    private let trackers: UnsafeMutableBufferPointer<Unmanaged<CreditTracker>>
-    /// Bit i set: group i is a credit bucket, tracked by trackers[trackerIndex[i]].
-    private let creditMask: UInt32
-    private let trackerIndex: (Int8, Int8, Int8, Int8, Int8, Int8, Int8, Int8)
-    private let keep: [AnyObject]
+    private let cell: SnapshotCell
+    /// This volume's limits, then the instance's, over `cell`'s words.
+    private let table: BucketTable
+    /// Credit groups to watch: (group in `table`, tracker) for the volume's and the instance's.
+    /// Unretained: a retain/release per I/O would cost more than the check.
+    private let watched: (Int, Unmanaged<CreditTracker>?, Int, Unmanaged<CreditTracker>?)
     /// Time I/Os waited here, summed (per-thread stripes: no locked add per I/O).
     private let throttledTotal = PerThreadCounters(fields: 1)
 
@@ -39,46 +36,50 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     /// - epoch: the run's start on the engine's clock (`clock.now()`), or 0 in the simulator.
     ///   Buckets start with their starting balance at the epoch; a wrong (early) epoch would
     ///   make every bucket look long refilled.
-    /// - sharing: `.exclusive` only if one thread at a time admits (see `Sharing`); the
-    ///   instance's own sharing is set where it is made. Exclusive with a shared instance is fine.
+    /// - sharing: `.exclusive` only if one thread at a time admits to this volume (see
+    ///   `Sharing`). With an instance, the instance's sharing decides (it holds the state).
     public init(volume v: ResolvedVolume, instance: InstanceLimits? = nil, epoch: UInt64, sharing: Sharing = .shared) {
         volume = v
         self.instance = instance
         self.epoch = epoch
         self.sharing = sharing
-        accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp, sharing: sharing)
         latency = LatencyModel(v.profile.latency)
-        var list: [(DualTokenBucket, CreditTracker?)] = []
-        let limiter = Self.peakLimiter(v)
-        if limiter.ops != nil || limiter.bytes != nil {
-            list.append((DualTokenBucket(ops: limiter.ops, bytes: limiter.bytes, initialOps: 1, initialBytes: v.profile.opSize,
-                                         epoch: epoch, sharing: sharing), nil))
+        let base = instance?.register() ?? 0
+        var initial = EBSAccounting.initialWords
+        var groups: [[BucketTable.Limit]] = []
+        func limit(_ g: GCRA, bytes: Bool, start: UInt64) -> BucketTable.Limit {
+            initial.append(g.initialState(balance: start))
+            return BucketTable.Limit(gcra: g, word: base + initial.count - 1, chargesBytes: bytes, epoch: epoch)
         }
+        let limiter = Self.peakLimiter(v)
+        let peak = [limiter.ops.map { limit($0, bytes: false, start: 1) }, limiter.bytes.map { limit($0, bytes: true, start: v.profile.opSize) }]
+        if !peak.compactMap({ $0 }).isEmpty { groups.append(peak.compactMap { $0 }) }
+        var volumeCreditGroup = -1
         if v.opCredits != nil || v.byteCredits != nil {
-            let c = CreditTracker(CreditBucket(name: "volume", opCredits: v.opCredits, byteCredits: v.byteCredits, epoch: epoch, sharing: sharing))
-            credits = c
-            list.append((c.credits.bucket, c))
+            let c = [v.opCredits.map { limit(GCRA(rate: $0.rate, burst: $0.capacity), bytes: false, start: $0.start) },
+                     v.byteCredits.map { limit(GCRA(rate: $0.rate, burst: $0.capacity), bytes: true, start: $0.start) }]
+            volumeCreditGroup = groups.count
+            groups.append(c.compactMap { $0 })
+            credits = CreditTracker(name: "volume")
         } else {
             credits = nil
         }
+        var instanceCreditGroup = -1
         if let i = instance {
-            if let p = i.peak { list.append((p, nil)) }
-            if let c = i.credits { list.append((c.credits.bucket, c)) }
+            precondition(initial.count <= InstanceLimits.wordsPerVolume)
+            let first = groups.count
+            groups += i.groups
+            if let c = i.credits { instanceCreditGroup = first + c.group }
+            cell = i.cell
+            cell.set(initial.enumerated().map { (base + $0.offset, $0.element) }, slot: i.cell.exclusive ? 0 : ThreadSlot.current)
+        } else {
+            cell = SnapshotCell(initial: initial, slots: ThreadSlot.slots, exclusive: sharing == .exclusive)
         }
-        precondition(list.count <= BucketChain.maxGroups)
-        groups = .allocate(capacity: list.count)
-        _ = groups.initialize(from: list.map { Unmanaged.passUnretained($0.0) })
-        let tracked = list.compactMap(\.1)
-        trackers = .allocate(capacity: max(1, tracked.count))
-        _ = trackers.initialize(from: tracked.map { Unmanaged.passUnretained($0) })
-        var mask: UInt32 = 0
-        var index: [Int8] = Array(repeating: -1, count: 8)
-        var n: Int8 = 0
-        for (i, g) in list.enumerated() where g.1 != nil { mask |= 1 << UInt32(i); index[i] = n; n += 1 }
-        creditMask = mask
-        trackerIndex = (index[0], index[1], index[2], index[3], index[4], index[5], index[6], index[7])
-        keep = list.map { $0.0 as AnyObject } + tracked
-        trackerCount = tracked.count
+        table = BucketTable(groups: groups)
+        accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp, cell: cell, word: base)
+        credits?.bind(cell: cell, table: table, group: volumeCreditGroup)
+        watched = (volumeCreditGroup, credits.map { .passUnretained($0) },
+                   instanceCreditGroup, instance?.credits.map { .passUnretained($0) })
     }
 
     /// The volume's peak limiter per dimension. It holds 10 ms of work (at least one
@@ -91,47 +92,50 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
          v.peakBytesPerSec.map { GCRA(rate: $0, burst: max(v.profile.opSize, $0 / 100)) })
     }
 
-    /// A shaper whose buckets start now on `clock` (for real runs).
+    /// A shaper whose buckets start now on `clock` (for real runs), with the instance's
+    /// limits (if any) for this volume alone.
     public convenience init(volume: ResolvedVolume, instance: InstanceProfile?, clock: MonotonicClock, sharing: Sharing = .shared) {
         let now = clock.now()
-        self.init(volume: volume, instance: instance.map { InstanceLimits(profile: $0, epoch: now, sharing: sharing) }, epoch: now, sharing: sharing)
+        self.init(volume: volume, instance: instance.map { InstanceLimits(profile: $0, epoch: now, sharing: sharing, volumes: 1) },
+                  epoch: now, sharing: sharing)
     }
-
-    deinit {
-        groups.deallocate()
-        trackers.deallocate()
-    }
-
-    @inline(__always) private func tracker(forGroup i: Int) -> Unmanaged<CreditTracker> {
-        let idx = withUnsafeBytes(of: trackerIndex) { Int($0.load(fromByteOffset: i, as: Int8.self)) }
-        return trackers[idx]
-    }
-
-    private let trackerCount: Int
 
     public func admit(direction: IODirection, offset: UInt64, length: UInt32, now: UInt64) -> UInt64 {
-        // One writer: stripe 0 of the counters will do (saves the thread-slot lookup).
-        let slot = sharing == .exclusive ? 0 : ThreadSlot.current
-        let (ops, bytes) = accounting.account(offset: offset, length: length, slot: slot)
-        if groups.isEmpty || (ops == 0 && bytes == 0) { return now }
-        let nt = trackerCount
-        for i in 0..<nt { trackers[i]._withUnsafeGuaranteedRef { $0.observe(now: now) } }
-        let (g, heldBy) = BucketChain.reserve(UnsafeBufferPointer(groups), opCost: ops, byteCost: bytes, arrival: now)
-        return finish(g, now: now, creditHeld: heldBy & creditMask, slot: slot)
-    }
-
-    @inline(__always)
-    private func finish(_ g: UInt64, now: UInt64, creditHeld: UInt32, slot: Int) -> UInt64 {
-        if creditHeld != 0 {
-            // The bucket handed out its last credit at g: that is when it ran empty.
-            for i in 0..<groups.count where creditHeld & (1 << UInt32(i)) != 0 {
-                tracker(forGroup: i)._withUnsafeGuaranteedRef { $0.markEmpty(at: g) }
+        // One writer: slot 0 will do for everything (saves the thread-slot lookup).
+        let slot = cell.exclusive ? 0 : ThreadSlot.current
+        let n = cell.count
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * n) { buf in
+            let src = buf.baseAddress!, dst = src + n
+            var claimed = -1
+            while true {
+                let token = cell.read(into: src)
+                // Words of the instance's other volumes go through unchanged.
+                if instance != nil { dst.update(from: src, count: n) }
+                let (ops, bytes) = accounting.step(src: src, dst: dst, offset: offset, length: length)
+                watch(watched.1, state: src, now: now)
+                watch(watched.3, state: src, now: now)
+                let (g, held) = table.reserve(src: src, dst: dst, ops: ops, bytes: bytes, arrival: now)
+                guard cell.publish(token, from: dst, slot: slot, claimed: &claimed) else { continue }
+                if held != 0 { markEmpty(held, at: g) }
+                accounting.record(length: length, charged: bytes, slot: slot)
+                if g > now { throttledTotal.add(0, g - now, slot: slot) }
+                return g
             }
         }
-        if g > now {
-            throttledTotal.add(0, g - now, slot: slot)
-        }
-        return g
+    }
+
+    /// Closes a tracker's open episode if its bucket has refilled by `now`.
+    @inline(__always)
+    private func watch(_ t: Unmanaged<CreditTracker>?, state: UnsafePointer<UInt64>, now: UInt64) {
+        guard let t else { return }
+        t._withUnsafeGuaranteedRef { if $0.isEmptied { $0.observe(state: state, now: now) } }
+    }
+
+    /// The credit groups that held the request ran empty at `g` (they handed out their last credit then).
+    @inline(__always)
+    private func markEmpty(_ held: UInt32, at g: UInt64) {
+        if watched.0 >= 0, held & (1 << UInt32(watched.0)) != 0 { watched.1?._withUnsafeGuaranteedRef { $0.markEmpty(at: g) } }
+        if watched.2 >= 0, held & (1 << UInt32(watched.2)) != 0 { watched.3?._withUnsafeGuaranteedRef { $0.markEmpty(at: g) } }
     }
 
     public func serviceTime(direction: IODirection, offset: UInt64, length: UInt32, issuedAt: UInt64) -> UInt64 {
@@ -143,10 +147,11 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public var throttledNs: UInt64 { throttledTotal.total(0) }
 
     public func sample(now: UInt64) -> [(String, Double)] {
-        for i in 0..<trackerCount { trackers[i].takeUnretainedValue().observe(now: now) }
+        credits?.observe(now: now)
+        instance?.credits?.observe(now: now)
         var out: [(String, Double)] = []
-        if let c = credits { out.append(("burst_balance_pct", c.credits.burstBalancePercent(now: now))) }
-        if let c = instance?.credits { out.append(("instance_burst_balance_pct", c.credits.burstBalancePercent(now: now))) }
+        if let c = credits { out.append(("burst_balance_pct", c.burstBalancePercent(now: now))) }
+        if let c = instance?.credits { out.append(("instance_burst_balance_pct", c.burstBalancePercent(now: now))) }
         let t = accounting.totals
         out.append(("throttled_ms", Double(throttledNs) / 1e6))
         out.append(("ebs_ops", Double(t.ebsOps)))

@@ -24,6 +24,11 @@ func section(_ name: String, _ body: () throws -> [String]) {
 
 section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
-section("throttle") { throttleMicrobench() }
+section("throttle") {
+    // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).
+    let env = ProcessInfo.processInfo.environment
+    return throttleMicrobench(iterations: env["BENCH_THROTTLE_ITERATIONS"].flatMap { Int($0) } ?? 1_000_000,
+                              rounds: env["BENCH_THROTTLE_ROUNDS"].flatMap { Int($0) } ?? 9)
+}
 section("snapstore") { SnapStoreBench.all(in: dir) }
 section("pool") { try PoolCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }

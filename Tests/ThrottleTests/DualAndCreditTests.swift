@@ -20,21 +20,6 @@ private let S: UInt64 = 1_000_000_000
     #expect(b.admit(opCost: 1, byteCost: 1, now: 0) == .wait(until: S / 10))
 }
 
-@Test func chainBooksEveryGroupAtTheCommonTime() {
-    let a = DualTokenBucket(ops: GCRA(rate: 1000, burst: 1), bytes: nil, epoch: 0)
-    let c = DualTokenBucket(ops: GCRA(rate: 10, burst: 1), bytes: nil, epoch: 0)
-    let groups = [a, c].map { Unmanaged.passUnretained($0) }
-    let (r1, r2) = withExtendedLifetime((a, c)) {
-        (groups.withUnsafeBufferPointer { BucketChain.reserve($0, opCost: 1, byteCost: 0, arrival: 0) },
-         groups.withUnsafeBufferPointer { BucketChain.reserve($0, opCost: 1, byteCost: 0, arrival: 0) })
-    }
-    #expect(r1.go == 0)
-    #expect(r2.go == S / 10)
-    #expect(r1.heldBy == 0 && r2.heldBy == 0b11) // the second time `a` moved it to 1 ms, then `c` to 100 ms
-    // `a` was booked at 100 ms, not at 1 ms: it is free again only at 101 ms.
-    #expect(a.peek(opCost: 1, byteCost: 0, arrival: 0) == S / 10 + S / 1000)
-}
-
 @Test func gp2StyleCreditBurstLastsBalanceOverBurstMinusBaseline() {
     // 100 GiB gp2: baseline 300, burst 3,000, 5.4 M credits.
     let credits = CreditBucket(name: "io", opCredits: (rate: 300, capacity: 5_400_000, start: 5_400_000), byteCredits: nil, epoch: 0)
