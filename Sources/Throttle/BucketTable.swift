@@ -1,6 +1,6 @@
 /// Bucket groups that one request passes, booked at one common go-time, over state words
-/// held by the caller (a `SnapshotCell`'s copy): the same rule as `BucketChain`, as a flat
-/// loop over limits with no atomics, so a caller can make the whole booking one update.
+/// held by the caller (a `SnapshotCell`'s copy), in one flat loop with no atomics, so a
+/// caller can make the whole booking one atomic update.
 ///
 /// Each limit is a GCRA bucket charged the request's operations or its bytes, with its own
 /// epoch, keeping its `k` at `word` of the state. Groups are planned in order at the
@@ -22,28 +22,40 @@ public final class BucketTable: @unchecked Sendable {
         }
     }
 
+    /// A limit as the admit loop reads it: the groups flattened, each limit knowing whether
+    /// it closes its group (fewer live values in the loop than nested loops over groups).
+    @frozen @usableFromInline struct Entry {
+        @usableFromInline let gcra: GCRA
+        @usableFromInline let word: Int
+        @usableFromInline let epoch: UInt64
+        @usableFromInline let chargesBytes: Bool
+        /// 0, or the group's bit when this is its last limit.
+        @usableFromInline let closes: UInt32
+    }
+
     public static let maxGroups = 8
-    @usableFromInline let limits: UnsafeMutableBufferPointer<Limit>
-    /// groupEnd[i]: one past group i's last limit.
-    @usableFromInline let groupEnd: UnsafeMutableBufferPointer<Int>
-    public var groupCount: Int { groupEnd.count }
+    @usableFromInline let entries: UnsafeMutableBufferPointer<Entry>
+    private let groups: [[Limit]]
+    public var groupCount: Int { groups.count }
 
     /// - groups: each group's limits (one or two: operations and bytes).
     public init(groups: [[Limit]]) {
         precondition(groups.count <= Self.maxGroups && groups.allSatisfy { !$0.isEmpty })
-        limits = .allocate(capacity: groups.reduce(0) { $0 + $1.count })
-        _ = limits.initialize(from: groups.flatMap { $0 })
-        groupEnd = .allocate(capacity: groups.count)
-        var n = 0
-        for (i, g) in groups.enumerated() { n += g.count; groupEnd[i] = n }
+        self.groups = groups
+        var flat: [Entry] = []
+        for (i, g) in groups.enumerated() {
+            for (j, l) in g.enumerated() {
+                flat.append(Entry(gcra: l.gcra, word: l.word, epoch: l.epoch, chargesBytes: l.chargesBytes,
+                                  closes: j == g.count - 1 ? 1 << UInt32(i) : 0))
+            }
+        }
+        entries = .allocate(capacity: flat.count)
+        _ = entries.initialize(from: flat)
     }
 
-    deinit {
-        limits.deallocate()
-        groupEnd.deallocate()
-    }
+    deinit { entries.deallocate() }
 
-    public func limits(ofGroup i: Int) -> [Limit] { Array(limits[(i == 0 ? 0 : groupEnd[i - 1])..<groupEnd[i]]) }
+    public func limits(ofGroup i: Int) -> [Limit] { groups[i] }
 
     @inlinable @inline(__always)
     static func elapsed(_ t: UInt64, _ epoch: UInt64) -> UInt64 { t > epoch ? t - epoch : 0 }
@@ -51,41 +63,37 @@ public final class BucketTable: @unchecked Sendable {
     /// Books `ops` operations and `bytes` bytes arriving at `arrival` in every group: reads
     /// `k`s from `src`, writes the booked ones to `dst` (other words untouched). Returns the
     /// go-time and the groups that held the request (bit i: group i moved the go-time).
-    /// `src` and `dst` must not overlap.
-    /// A cost above a bucket's burst goes into debt (waits for a full bucket, as Firecracker).
+    /// `src` and `dst` must not overlap. A cost above a bucket's burst goes into debt (it
+    /// waits for a full bucket, as Firecracker's over-consumption). Arrivals before a
+    /// limit's epoch count from the epoch.
     @inlinable @inline(__always)
     public func reserve(src: UnsafePointer<UInt64>, dst: UnsafeMutablePointer<UInt64>, ops: UInt64, bytes: UInt64,
                         arrival: UInt64) -> (go: UInt64, heldBy: UInt32) {
-        var g = arrival
+        let p = entries.baseAddress!, n = entries.count
+        var g = arrival, go = arrival
         var heldBy: UInt32 = 0
-        var last = -1 // the last group that held: limits up to its end were planned before g was final
-        var start = 0
-        let p = limits.baseAddress!
-        for i in 0..<groupEnd.count {
-            let end = groupEnd[i]
-            var go = g
-            for j in start..<end {
-                // Fields read in place: a copy of the 88-byte limit per step showed in profiles.
-                let cost = p[j].chargesBytes ? bytes : ops
-                let word = p[j].word
-                guard cost > 0 else { dst[word] = src[word]; continue }
+        var rebook = 0 // limits before this one were planned before g was final
+        for j in 0..<n {
+            let cost = p[j].chargesBytes ? bytes : ops
+            let word = p[j].word
+            if cost > 0 {
                 let epoch = p[j].epoch
                 let s = p[j].gcra.plan(k: src[word], cost: cost, elapsed: Self.elapsed(g, epoch))
                 dst[word] = s.k
                 go = max(go, epoch &+ s.go)
+            } else {
+                dst[word] = src[word]
             }
-            if go > g { heldBy |= 1 << UInt32(i); g = go; last = i }
-            start = end
+            let closes = p[j].closes
+            if closes != 0 && go > g { heldBy |= closes; g = go; rebook = j + 1 }
         }
-        if last >= 0 {
-            // Limits planned at an earlier g (and the holding group, planned before it moved
-            // g): book at the final g, where they may have refilled.
-            for j in 0..<groupEnd[last] {
-                let cost = p[j].chargesBytes ? bytes : ops
-                guard cost > 0 else { continue }
-                let word = p[j].word
-                dst[word] = p[j].gcra.base(k: src[word], elapsed: Self.elapsed(g, p[j].epoch)) &+ cost
-            }
+        // Limits planned at an earlier g (and the holding group, planned before it moved g):
+        // book them at the final g, where they may have refilled.
+        for j in 0..<rebook {
+            let cost = p[j].chargesBytes ? bytes : ops
+            guard cost > 0 else { continue }
+            let word = p[j].word
+            dst[word] = p[j].gcra.base(k: src[word], elapsed: Self.elapsed(g, p[j].epoch)) &+ cost
         }
         return (g, heldBy)
     }
@@ -94,21 +102,17 @@ public final class BucketTable: @unchecked Sendable {
     /// buckets elsewhere): k = max(k, E(at)) + cost, from `src` into `dst`.
     @inlinable @inline(__always)
     public func book(src: UnsafePointer<UInt64>, dst: UnsafeMutablePointer<UInt64>, ops: UInt64, bytes: UInt64, at: UInt64) {
-        for j in 0..<limits.count {
-            let l = limits[j]
-            let cost = l.chargesBytes ? bytes : ops
-            dst[l.word] = cost == 0 ? src[l.word] : l.gcra.base(k: src[l.word], elapsed: Self.elapsed(at, l.epoch)) &+ cost
+        let p = entries.baseAddress!
+        for j in 0..<entries.count {
+            let cost = p[j].chargesBytes ? bytes : ops
+            let word = p[j].word
+            dst[word] = cost == 0 ? src[word] : p[j].gcra.base(k: src[word], elapsed: Self.elapsed(at, p[j].epoch)) &+ cost
         }
     }
 
     /// Whether every limit of group `i` is full at `now` in `state`.
-    @inlinable
     public func isFull(group i: Int, state: UnsafePointer<UInt64>, now: UInt64) -> Bool {
-        for j in (i == 0 ? 0 : groupEnd[i - 1])..<groupEnd[i] {
-            let l = limits[j]
-            if !l.gcra.hasEmitted(state[l.word], elapsed: Self.elapsed(now, l.epoch)) { return false }
-        }
-        return true
+        groups[i].allSatisfy { $0.gcra.hasEmitted(state[$0.word], elapsed: Self.elapsed(now, $0.epoch)) }
     }
 
     /// When group `i` is full again if nothing more is taken (absolute ns).

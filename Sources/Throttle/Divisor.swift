@@ -12,6 +12,14 @@
     @usableFromInline let v: UInt64
     @usableFromInline let shift: UInt64
 
+    /// From constants computed beforehand (a divisor known when the code is written, such
+    /// as 1e9, so the optimizer folds them: see `GCRA.byNs`).
+    @inlinable init(normalized d: UInt64, reciprocal v: UInt64, shift: UInt64) {
+        self.d = d
+        self.v = v
+        self.shift = shift
+    }
+
     public init(_ divisor: UInt64) {
         precondition(divisor > 0, "division by zero")
         let s = divisor.leadingZeroBitCount

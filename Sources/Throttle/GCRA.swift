@@ -29,9 +29,11 @@ public struct GCRA: Sendable, Equatable {
     public let rate: UInt64
     /// Bucket capacity in tokens (> 0).
     public let burst: UInt64
-    /// Reciprocals for the two divisions of the admit path (by 1e9 and by the rate).
-    @usableFromInline let byNs: Divisor
+    /// The reciprocal for dividing by the rate on the admit path.
     @usableFromInline let byRate: Divisor
+    /// The reciprocal of 1e9 as literals (`Divisor(1_000_000_000)`, checked by a test), so
+    /// the division by 1e9 compiles to constant multiplications and shifts.
+    @inlinable static var byNs: Divisor { Divisor(normalized: 0xEE6B_2800_0000_0000, reciprocal: 0x12E0_BE82_6D69_4B2E, shift: 34) }
 
     /// Nanoseconds per second, as a literal the optimizer folds (a stored `static let` read
     /// from another module goes through a lazy-initialisation accessor on every call).
@@ -41,7 +43,6 @@ public struct GCRA: Sendable, Equatable {
         precondition(rate > 0 && burst > 0, "a GCRA bucket needs a positive rate and burst")
         self.rate = rate
         self.burst = burst
-        byNs = Divisor(Self.ns)
         byRate = Divisor(rate)
     }
 
@@ -51,7 +52,7 @@ public struct GCRA: Sendable, Equatable {
         let p = elapsedNs.multipliedFullWidth(by: rate)
         // The quotient overflows only after ~1.8e19 * 1e9 / rate ns (centuries at 10 GB/s).
         guard p.high < Self.ns else { return .max }
-        return byNs.divide(p).quotient
+        return Self.byNs.divide(p).quotient
     }
 
     /// The earliest elapsed time at which `tokens` tokens have been emitted:

@@ -76,6 +76,7 @@ private let S: UInt64 = 1_000_000_000
 }
 
 @Test func fastDivisionMatchesTheIntegerDivision() {
+    #expect(GCRA.byNs == Divisor(NS.perSecond)) // the literal reciprocal of 1e9
     var rng = SplitMix64(seed: 99)
     for i in 0..<200_000 {
         let d: UInt64 = i % 3 == 0 ? NS.perSecond : UInt64.random(in: 1...(i % 2 == 0 ? 10_000_000_000 : UInt64.max), using: &rng)
