@@ -98,18 +98,6 @@ public final class BucketTable: @unchecked Sendable {
         return (g, heldBy)
     }
 
-    /// Books every limit at `at` (a go-time later than the one `reserve` found, set by
-    /// buckets elsewhere): k = max(k, E(at)) + cost, from `src` into `dst`.
-    @inlinable @inline(__always)
-    public func book(src: UnsafePointer<UInt64>, dst: UnsafeMutablePointer<UInt64>, ops: UInt64, bytes: UInt64, at: UInt64) {
-        let p = entries.baseAddress!
-        for j in 0..<entries.count {
-            let cost = p[j].chargesBytes ? bytes : ops
-            let word = p[j].word
-            dst[word] = cost == 0 ? src[word] : p[j].gcra.base(k: src[word], elapsed: Self.elapsed(at, p[j].epoch)) &+ cost
-        }
-    }
-
     /// Whether every limit of group `i` is full at `now` in `state`.
     public func isFull(group i: Int, state: UnsafePointer<UInt64>, now: UInt64) -> Bool {
         groups[i].allSatisfy { $0.gcra.hasEmitted(state[$0.word], elapsed: Self.elapsed(now, $0.epoch)) }

@@ -27,8 +27,8 @@ section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: ma
 section("throttle") {
     // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).
     let env = ProcessInfo.processInfo.environment
-    return throttleMicrobench(iterations: env["BENCH_THROTTLE_ITERATIONS"].flatMap { Int($0) } ?? 1_000_000,
-                              rounds: env["BENCH_THROTTLE_ROUNDS"].flatMap { Int($0) } ?? 9)
+    return throttleMicrobench(iterations: env["BENCH_THROTTLE_ITERATIONS"].flatMap { Int($0) } ?? 300_000,
+                              rounds: env["BENCH_THROTTLE_ROUNDS"].flatMap { Int($0) } ?? 25)
 }
 section("snapstore") { SnapStoreBench.all(in: dir) }
 section("pool") { try PoolCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
