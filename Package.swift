@@ -32,7 +32,8 @@ let package = Package(
         .target(name: "Metrics", dependencies: ["BlockLabCore", .product(name: "Histogram", package: "hdrhistogram-swift")]),
         // io_uring and psync engines, targets, job threads.
         .target(name: "Engine", dependencies: ["BlockLabCore", "JobSpec", "Workload", "Verify", "Metrics", "CURing", "CSupport"]),
-        // Token buckets, GCRA, credit buckets (know nothing of EBS or io_uring).
+        // Token buckets, GCRA, credit buckets, bucket tables over a lock-free multi-word cell
+        // (know nothing of EBS or io_uring).
         .target(name: "Throttle", dependencies: ["BlockLabCore"]),
         // EBS volume/instance models, I/O accounting, latency models, virtual-clock simulator.
         .target(name: "VolumeModel", dependencies: ["BlockLabCore", "CSupport", "Throttle", "JobSpec", "Workload", "Yams"]),

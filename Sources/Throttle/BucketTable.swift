@@ -65,7 +65,8 @@ public final class BucketTable: @unchecked Sendable {
     /// go-time and the groups that held the request (bit i: group i moved the go-time).
     /// `src` and `dst` must not overlap. A cost above a bucket's burst goes into debt (it
     /// waits for a full bucket, as Firecracker's over-consumption). Arrivals before a
-    /// limit's epoch count from the epoch.
+    /// limit's epoch count from the epoch; a limit charged nothing never holds a request
+    /// (not even before its epoch: runs and the simulator never admit before it).
     @inlinable @inline(__always)
     public func reserve(src: UnsafePointer<UInt64>, dst: UnsafeMutablePointer<UInt64>, ops: UInt64, bytes: UInt64,
                         arrival: UInt64) -> (go: UInt64, heldBy: UInt32) {

@@ -14,10 +14,10 @@ import Synchronization
 /// atomic step instead: `BucketTable` over a `SnapshotCell`.)
 ///
 /// Where the state lives, chosen once: a bucket only one thread ever admits to
-/// (`.exclusive`: a volume used by one job thread, the simulator) keeps it in two plain
-/// 64-bit words; a shared bucket with one limited dimension (a gp2 credit bucket) updates
-/// that word with a 64-bit compare-exchange; only a shared two-dimension bucket needs the
-/// 128-bit one. Measured here: cmpxchg16b 17 ns, cmpxchg 13 ns, plain store ~0.
+/// (`.exclusive`) keeps it in two plain 64-bit words; a shared bucket with one limited
+/// dimension (a `CreditBucket` of I/O credits) updates that word with a 64-bit
+/// compare-exchange; only a shared two-dimension bucket needs the 128-bit one. Measured
+/// here: cmpxchg16b 17 ns, cmpxchg 13 ns, plain store ~0.
 public final class DualTokenBucket: @unchecked Sendable {
     public let ops: GCRA?
     public let bytes: GCRA?

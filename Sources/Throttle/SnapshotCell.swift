@@ -18,7 +18,8 @@ import Synchronization
 /// owns two blocks and writes into whichever is not current; only it writes them, and a
 /// block that is not current stays so until its owner publishes it. Threads beyond
 /// `slots` share an overflow pool whose blocks are claimed with a compare-exchange and given
-/// back by whoever replaces them (more locked operations, only for those threads).
+/// back by whoever replaces them (more locked operations, only for those threads; see
+/// `claimPoolBlock` for the limit).
 ///
 /// `exclusive` (one thread at a time, ordered by thread start/join): one block updated in
 /// place with plain stores, no version, no exchange.
@@ -99,6 +100,9 @@ public final class SnapshotCell: @unchecked Sendable {
             target = claimed
         }
         let base = blocks + target * stride
+        // Pairs with `read`'s acquiring fence: a reader that copies any of these words then
+        // sees `current` already past the token under which this block was last current.
+        atomicMemoryFence(ordering: .releasing)
         for i in 0..<count { base[i].store(from[i], ordering: .relaxed) }
         let next = ((token >> 16) &+ 1) << 16 | UInt64(target)
         // Releasing: the block's words are visible before the index that names them.
@@ -111,7 +115,8 @@ public final class SnapshotCell: @unchecked Sendable {
     }
 
     /// A free overflow block, claimed. All 64 busy means 63 overflow threads are filling
-    /// blocks at this instant: wait for one to finish (more than 190 threads on one cell).
+    /// blocks at this instant (about 128 threads on one cell): then this thread waits for
+    /// one of them to publish, so past that many threads the cell is no longer lock-free.
     @usableFromInline func claimPoolBlock() -> Int {
         var m = poolBusy.load(ordering: .relaxed)
         while true {

@@ -67,6 +67,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         var instanceCreditGroup = -1
         if let i = instance {
             precondition(initial.count <= InstanceLimits.wordsPerVolume)
+            precondition(sharing == .exclusive || !i.cell.exclusive, "a shared volume on an instance made for one thread")
             let first = groups.count
             groups += i.groups
             if let c = i.credits { instanceCreditGroup = first + c.group }
@@ -112,10 +113,13 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
                 // Words of the instance's other volumes go through unchanged.
                 if instance != nil { dst.update(from: src, count: n) }
                 let (ops, bytes) = accounting.step(src: src, dst: dst, offset: offset, length: length)
-                watch(watched.1, state: src, now: now)
-                watch(watched.3, state: src, now: now)
                 let (g, held) = table.reserve(src: src, dst: dst, ops: ops, bytes: bytes, arrival: now)
                 guard cell.publish(token, from: dst, slot: slot, claimed: &claimed) else { continue }
+                // Episodes change only after the publish: `src` was the state just before
+                // this booking, so a refill seen in it closes the episode, then this I/O
+                // may open the next (a retried attempt must not act on a state it lost).
+                watch(watched.1, state: src, now: now)
+                watch(watched.3, state: src, now: now)
                 if held != 0 { markEmpty(held, at: g) }
                 accounting.record(length: length, charged: bytes, slot: slot)
                 if g > now { throttledTotal.add(0, g - now, slot: slot) }

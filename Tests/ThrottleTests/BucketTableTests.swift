@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import Throttle
@@ -34,6 +35,10 @@ private struct Booked {
     #expect(b.reserve(ops: 7, bytes: 0, at: 9).go == 9 && b.state == [0])
     #expect(b.reserve(ops: 0, bytes: 150, at: 9).go == 9) // over the burst: a full bucket lets it go, into debt by 50
     #expect(b.reserve(ops: 0, bytes: 1, at: 9).go == 5 + 51 * S / 100) // the debt and this byte are emitted first
+    // A limit charged nothing never holds a request, even one that arrives before its epoch.
+    var late = Booked(table: BucketTable(groups: [[.init(gcra: GCRA(rate: 1, burst: 1), word: 0, chargesBytes: true, epoch: S)]]), state: [0])
+    #expect(late.reserve(ops: 1, bytes: 0, at: 0) == (0, 0))
+    #expect(late.reserve(ops: 0, bytes: 1, at: 0).go == S) // a charged one counts from its epoch
 }
 
 /// The rule the table implements, written with independent buckets: plan every group in
@@ -91,34 +96,41 @@ func tableMatchesIndependentBucketsExactly(seed: Int) {
     }
 }
 
-@Test func cellUpdatesAreAtomicAcrossThreadsAndThePool() async {
-    // Four words that must always be equal; six threads add 1 to each, 20,000 times. Two of
-    // the threads have slots without blocks of their own (slots: 4) and use the pool.
-    let cell = SnapshotCell(initial: [0, 0, 0, 0], slots: 4, exclusive: false)
+@Test func cellUpdatesAreAtomicAcrossThreadsAndThePool() {
+    // Nine words that must always be equal; twelve OS threads add 1 to each, 30,000 times,
+    // while this thread takes snapshots. Only two slots own blocks (slots: 2): the other
+    // ten threads use the overflow pool, which must be left with at most the current block.
+    let cell = SnapshotCell(initial: [UInt64](repeating: 0, count: 9), slots: 2, exclusive: false)
+    let threads = 12, per = 30_000
     let torn = Atomic<Int>(0)
-    await withTaskGroup(of: Void.self) { group in
-        for slot in 0..<6 {
-            group.addTask {
-                var buf = [UInt64](repeating: 0, count: 8)
-                var claimed = -1
-                buf.withUnsafeMutableBufferPointer { b in
-                    let src = b.baseAddress!, dst = src + 4
-                    for _ in 0..<20_000 {
-                        while true {
-                            let token = cell.read(into: src)
-                            if Set(UnsafeBufferPointer(start: src, count: 4)).count != 1 { torn.add(1, ordering: .relaxed) }
-                            for i in 0..<4 { dst[i] = src[i] + 1 }
-                            if cell.publish(token, from: dst, slot: slot, claimed: &claimed) { break }
-                        }
+    let done = DispatchGroup()
+    for t in 0..<threads {
+        done.enter()
+        Thread {
+            var buf = [UInt64](repeating: 0, count: 18), claimed = -1
+            buf.withUnsafeMutableBufferPointer { b in
+                let src = b.baseAddress!, dst = src + 9
+                for _ in 0..<per {
+                    while true {
+                        let token = cell.read(into: src)
+                        if (1..<9).contains(where: { src[$0] != src[0] }) { torn.add(1, ordering: .relaxed) }
+                        for i in 0..<9 { dst[i] = src[i] + 1 }
+                        if cell.publish(token, from: dst, slot: t, claimed: &claimed) { break }
                     }
                 }
             }
-        }
+            if claimed != -1 { torn.add(1_000_000, ordering: .relaxed) } // a pool block kept after publishing
+            done.leave()
+        }.start()
     }
-    #expect(torn.load(ordering: .relaxed) == 0)
-    #expect(cell.snapshot() == [120_000, 120_000, 120_000, 120_000])
+    var snapshotsTorn = 0
+    for _ in 0..<20_000 where Set(cell.snapshot()).count != 1 { snapshotsTorn += 1 }
+    done.wait()
+    #expect(torn.load(ordering: .relaxed) == 0 && snapshotsTorn == 0)
+    #expect(cell.snapshot() == [UInt64](repeating: UInt64(threads * per), count: 9))
+    #expect(cell.poolBusy.load(ordering: .relaxed).nonzeroBitCount <= 1)
     cell.set([(2, 7)], slot: 0)
-    #expect(cell.snapshot() == [120_000, 120_000, 7, 120_000])
+    #expect(cell.snapshot()[2] == 7 && cell.snapshot()[3] == UInt64(threads * per))
 }
 
 @Test func exclusiveCellUpdatesInPlace() {

@@ -68,7 +68,7 @@ import Throttle
 @Test(arguments: ["gp3:size=500g,iops=6000,throughput=250", "gp2:size=100g,burst-balance=1%", "st1:size=500g,burst-balance=1%", "io2:size=100g,iops=20000"])
 func oneThreadShaperAnswersExactlyAsASharedOne(spec: String) throws {
     // One job thread skips the locked instructions; it must not change a single go-time,
-    // counter or credit episode. On m5.large too (instance credits, five bucket groups).
+    // counter or credit episode. On m5.large too (instance credits: four bucket groups).
     for instance in [nil, "m5.large"] as [String?] {
         let profile = try instance.map { try store.instance(named: $0) }
         let shapers = try [Sharing.shared, .exclusive].map { sharing in
