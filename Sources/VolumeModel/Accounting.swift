@@ -21,8 +21,9 @@ public final class EBSAccounting: @unchecked Sendable {
     /// The state's two words in `cell`, from `word`.
     let cell: SnapshotCell
     let word: Int
-    /// Raw I/Os, raw bytes, charged bytes (per-thread stripes: no locked add per I/O).
-    private let counters = PerThreadCounters(fields: 3)
+    /// Raw I/Os, raw bytes, charged bytes, and the time I/Os waited in the throttle
+    /// (per-thread stripes: no locked add per I/O).
+    private let counters = PerThreadCounters(fields: 4)
     /// The state of a volume no I/O has touched yet.
     static let initialWords: [UInt64] = [.max, 0]
 
@@ -94,14 +95,16 @@ public final class EBSAccounting: @unchecked Sendable {
         return (r.ops, chargeFullOps ? r.ops * opSize : len)
     }
 
-    /// Adds a counted I/O to the statistics (once its state change is published).
+    /// Adds a counted I/O to the statistics (once its state change is published), with the
+    /// time it waits in the throttle.
     @inline(__always)
-    func record(length: UInt32, charged: UInt64, slot: Int) {
-        counters.add(0, 1, slot: slot)
-        counters.add(1, UInt64(length), slot: slot)
-        // On SSD the charged bytes are the raw bytes: no second counter needed.
-        if chargeFullOps { counters.add(2, charged, slot: slot) }
+    func record(length: UInt32, charged: UInt64, waited: UInt64 = 0, slot: Int) {
+        // On SSD the charged bytes are the raw bytes: no third counter needed.
+        counters.add(1, UInt64(length), chargeFullOps ? charged : 0, waited, slot: slot)
     }
+
+    /// Time I/Os waited in the throttle (ns), as recorded.
+    var waitedNs: UInt64 { counters.total(3) }
 
     public struct Totals: Sendable, Equatable {
         public var rawIOs: UInt64, rawBytes: UInt64, ebsOps: UInt64, chargedBytes: UInt64

@@ -38,6 +38,23 @@ final class PerThreadCounters: @unchecked Sendable {
         }
     }
 
+    /// Adds to the first four fields at once (one stripe lookup).
+    @inline(__always)
+    func add(_ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64, slot: Int) {
+        let p = cells + (slot &* stride)
+        if slot < ThreadSlot.slots {
+            p[0].store(p[0].load(ordering: .relaxed) &+ a, ordering: .relaxed)
+            p[1].store(p[1].load(ordering: .relaxed) &+ b, ordering: .relaxed)
+            p[2].store(p[2].load(ordering: .relaxed) &+ c, ordering: .relaxed)
+            p[3].store(p[3].load(ordering: .relaxed) &+ d, ordering: .relaxed)
+        } else {
+            p[0].wrappingAdd(a, ordering: .relaxed)
+            p[1].wrappingAdd(b, ordering: .relaxed)
+            p[2].wrappingAdd(c, ordering: .relaxed)
+            p[3].wrappingAdd(d, ordering: .relaxed)
+        }
+    }
+
     /// The sum over all threads.
     func total(_ field: Int) -> UInt64 {
         var sum: UInt64 = 0

@@ -29,8 +29,6 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     /// Credit groups to watch: (group in `table`, tracker) for the volume's and the instance's.
     /// Unretained: a retain/release per I/O would cost more than the check.
     private let watched: (Int, Unmanaged<CreditTracker>?, Int, Unmanaged<CreditTracker>?)
-    /// Time I/Os waited here, summed (per-thread stripes: no locked add per I/O).
-    private let throttledTotal = PerThreadCounters(fields: 1)
 
     /// - instance: shared by every volume on the same instance; nil for no instance limit.
     /// - epoch: the run's start on the engine's clock (`clock.now()`), or 0 in the simulator.
@@ -121,8 +119,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
                 watch(watched.1, state: src, now: now)
                 watch(watched.3, state: src, now: now)
                 if held != 0 { markEmpty(held, at: g) }
-                accounting.record(length: length, charged: bytes, slot: slot)
-                if g > now { throttledTotal.add(0, g - now, slot: slot) }
+                accounting.record(length: length, charged: bytes, waited: g > now ? g - now : 0, slot: slot)
                 return g
             }
         }
@@ -148,7 +145,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
 
     /// Time spent waiting in the throttle so far (ns), summed over I/Os. (No count of the
     /// I/Os that waited: one more locked add per I/O was not worth it.)
-    public var throttledNs: UInt64 { throttledTotal.total(0) }
+    public var throttledNs: UInt64 { accounting.waitedNs }
 
     public func sample(now: UInt64) -> [(String, Double)] {
         credits?.observe(now: now)
