@@ -1,3 +1,4 @@
+import BlockLabCore
 import Foundation
 import Synchronization
 import Testing
@@ -55,7 +56,7 @@ private func reference(_ groups: [DualTokenBucket], ops: UInt64, bytes: UInt64, 
 
 @Test(arguments: 0..<12)
 func tableMatchesIndependentBucketsExactly(seed: Int) {
-    var rng = SplitMix(seed: UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
+    var rng = SplitMix64(seed: UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1)
     let groupCount = Int(rng.next() % 4) + 1
     var limits: [[BucketTable.Limit]] = [], buckets: [DualTokenBucket] = [], state: [UInt64] = []
     for _ in 0..<groupCount {
@@ -141,17 +142,4 @@ func tableMatchesIndependentBucketsExactly(seed: Int) {
     buf[1] = 9
     #expect(buf.withUnsafeBufferPointer { cell.publish(token, from: $0.baseAddress!, slot: 0, claimed: &claimed) })
     #expect(cell.snapshot() == [1, 9, 3])
-}
-
-/// SplitMix64, for reproducible random cases.
-private struct SplitMix {
-    var s: UInt64
-    init(seed: UInt64) { s = seed }
-    mutating func next() -> UInt64 {
-        s &+= 0x9E37_79B9_7F4A_7C15
-        var z = s
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
