@@ -47,7 +47,7 @@ let package = Package(
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
         // `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
-        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "Throttle", "VolumeModel", "SnapStore", "Metrics"]),
+        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "VolumeModel", "SnapStore", "Metrics"]),
 
         .testTarget(name: "CoreTests", dependencies: ["BlockLabCore"]),
         .testTarget(name: "JobSpecTests", dependencies: ["JobSpec"]),

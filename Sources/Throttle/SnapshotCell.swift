@@ -51,7 +51,10 @@ public final class SnapshotCell: @unchecked Sendable {
         // Owned blocks, then the pool, then the initial block (never reused once replaced).
         blockCount = exclusive ? 1 : 2 * slots + Self.poolSize + 1
         precondition(blockCount < 1 << 16)
-        blocks = .allocate(capacity: blockCount * stride)
+        // Cache-line aligned, so a block of up to 8 words is one line: when threads on two
+        // cores share the cell, every line of a block crosses between them on most updates.
+        blocks = UnsafeMutableRawPointer.allocate(byteCount: blockCount * stride * 8, alignment: 64)
+            .bindMemory(to: Atomic<UInt64>.self, capacity: blockCount * stride)
         for i in 0..<blockCount * stride { (blocks + i).initialize(to: Atomic(0)) }
         let first = exclusive ? 0 : blockCount - 1
         for (i, w) in initial.enumerated() { blocks[first * stride + i].store(w, ordering: .relaxed) }
@@ -60,7 +63,7 @@ public final class SnapshotCell: @unchecked Sendable {
 
     deinit {
         blocks.deinitialize(count: blockCount * stride)
-        blocks.deallocate()
+        UnsafeMutableRawPointer(blocks).deallocate()
     }
 
     /// Copies the current state into `into` (`count` words); returns the token `publish`

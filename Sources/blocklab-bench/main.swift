@@ -27,8 +27,9 @@ section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: ma
 section("throttle") {
     // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).
     let env = ProcessInfo.processInfo.environment
-    return throttleMicrobench(iterations: env["BENCH_THROTTLE_ITERATIONS"].flatMap { Int($0) } ?? 300_000,
-                              rounds: env["BENCH_THROTTLE_ROUNDS"].flatMap { Int($0) } ?? 25)
+    let lines = throttleMicrobench(iterations: env["BENCH_THROTTLE_ITERATIONS"].flatMap { Int($0) } ?? 300_000,
+                                   rounds: env["BENCH_THROTTLE_ROUNDS"].flatMap { Int($0) } ?? 25)
+    return env["BENCH_THROTTLE_ONLY"] == nil ? lines + throttleContention() : lines
 }
 section("snapstore") { SnapStoreBench.all(in: dir) }
 section("pool") { try PoolCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
