@@ -2,6 +2,7 @@
 #ifndef BLOCKLAB_CSUPPORT_H
 #define BLOCKLAB_CSUPPORT_H
 #include <stdint.h>
+#include <time.h>
 
 /// Size of a block device in bytes (BLKGETSIZE64). Returns 0 on success, -errno on failure.
 int bl_blk_getsize64(int fd, uint64_t *out);
@@ -44,9 +45,15 @@ static inline int bl_get_thread_slot(void) { return bl_thread_slot; }
 /// The time-stamp counter, after earlier instructions complete (lfence): for timing a few
 /// hundred instructions in benchmarks, where a clock read costs as much as the thing timed.
 static inline uint64_t bl_tsc(void) {
+#if defined(__x86_64__)
     unsigned lo, hi;
     __asm__ volatile("lfence\n\trdtsc" : "=a"(lo), "=d"(hi) :: "memory");
     return ((uint64_t)hi << 32) | lo;
+#else
+    struct timespec ts; /* elsewhere: the monotonic clock, in ns */
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
 }
 static inline void bl_set_thread_slot(int v) { bl_thread_slot = v; }
 /// Set by the SIGINT/SIGTERM handler; read on every loop iteration (volatile, so each read
