@@ -29,6 +29,8 @@ public final class BucketTable: @unchecked Sendable {
         @usableFromInline let word: Int
         @usableFromInline let epoch: UInt64
         @usableFromInline let chargesBytes: Bool
+        /// The group this limit belongs to.
+        @usableFromInline let group: UInt8
         /// 0, or the group's bit when this is its last limit.
         @usableFromInline let closes: UInt32
     }
@@ -36,7 +38,6 @@ public final class BucketTable: @unchecked Sendable {
     public static let maxGroups = 8
     @usableFromInline let entries: UnsafeMutableBufferPointer<Entry>
     private let groups: [[Limit]]
-    public var groupCount: Int { groups.count }
 
     /// - groups: each group's limits (one or two: operations and bytes).
     public init(groups: [[Limit]]) {
@@ -45,7 +46,7 @@ public final class BucketTable: @unchecked Sendable {
         var flat: [Entry] = []
         for (i, g) in groups.enumerated() {
             for (j, l) in g.enumerated() {
-                flat.append(Entry(gcra: l.gcra, word: l.word, epoch: l.epoch, chargesBytes: l.chargesBytes,
+                flat.append(Entry(gcra: l.gcra, word: l.word, epoch: l.epoch, chargesBytes: l.chargesBytes, group: UInt8(i),
                                   closes: j == g.count - 1 ? 1 << UInt32(i) : 0))
             }
         }
@@ -99,9 +100,16 @@ public final class BucketTable: @unchecked Sendable {
         return (g, heldBy)
     }
 
-    /// Whether every limit of group `i` is full at `now` in `state`.
+    /// Whether every limit of group `i` is full at `now` in `state`. On the admit path for
+    /// as long as a credit bucket stays empty (hours at a gp2 baseline), so it reads the flat
+    /// entries: no array retained, no call across modules.
+    @inlinable
     public func isFull(group i: Int, state: UnsafePointer<UInt64>, now: UInt64) -> Bool {
-        groups[i].allSatisfy { $0.gcra.hasEmitted(state[$0.word], elapsed: Self.elapsed(now, $0.epoch)) }
+        let p = entries.baseAddress!
+        for j in 0..<entries.count where Int(p[j].group) == i {
+            if !p[j].gcra.hasEmitted(state[p[j].word], elapsed: Self.elapsed(now, p[j].epoch)) { return false }
+        }
+        return true
     }
 
     /// When group `i` is full again if nothing more is taken (absolute ns).

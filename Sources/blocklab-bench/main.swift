@@ -27,8 +27,9 @@ section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: ma
 section("throttle") {
     // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).
     let env = ProcessInfo.processInfo.environment
-    let lines = throttleMicrobench(iterations: env["BENCH_THROTTLE_ITERATIONS"].flatMap { Int($0) } ?? 300_000,
-                                   rounds: env["BENCH_THROTTLE_ROUNDS"].flatMap { Int($0) } ?? 25)
+    func positive(_ key: String) -> Int? { env[key].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } }
+    let lines = throttleMicrobench(iterations: positive("BENCH_THROTTLE_ITERATIONS") ?? 300_000,
+                                   rounds: positive("BENCH_THROTTLE_ROUNDS") ?? 25)
     return env["BENCH_THROTTLE_ONLY"] == nil ? lines + throttleContention() : lines
 }
 section("snapstore") { SnapStoreBench.all(in: dir) }
