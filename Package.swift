@@ -21,7 +21,7 @@ let package = Package(
         // ioctl and other macros Swift cannot import.
         .target(name: "CSupport"),
         // Shared vocabulary: units, errors, clocks, JSON values, atomic files, the shaper protocol.
-        .target(name: "BlockLabCore"),
+        .target(name: "BlockLabCore", dependencies: ["CSupport"]),
         // fio job files and command lines -> typed JobSpec.
         .target(name: "JobSpec", dependencies: ["BlockLabCore"]),
         // What to do next: offsets, block sizes, read/write mix (pure, deterministic).

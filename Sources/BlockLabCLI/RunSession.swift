@@ -1,6 +1,7 @@
 import BlockLabCore
 import Engine
 import Foundation
+import Glibc
 import JobSpec
 import Metrics
 import VolumeModel
@@ -40,19 +41,11 @@ struct RunSession {
     /// Runs and writes the outputs. Returns the process exit code.
     func execute(stdout: (String) -> Void, stderr: @escaping (String) -> Void) throws -> Int32 {
         let jobs = try jobs()
-        // Output paths are checked before any I/O, so a typo never costs a whole run.
-        for (flag, path) in [("--output", outputPath), ("--write-series", seriesPath)] {
-            guard let path else { continue }
-            let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
-                throw BlockLabError.usage("\(flag) \(path): directory \(dir) does not exist")
-            }
-        }
-        if dryRun {
-            stdout(jobs.map { $0.describe() }.joined(separator: "\n"))
-            return 0
-        }
+        // Output destinations are checked before any I/O, so a typo never costs a whole run.
+        let output = try outputPath.map { try OutputFile.check($0, what: "--output") }
+        let series = try seriesPath.map { try OutputFile.check($0, what: "--write-series") }
+        let saveJSON = outputPath == nil || format != .json
+        if saveJSON { try checkResultsDirectory() }
         var options = RunOptions()
         options.allowDestructive = allowDestructive
         options.onNotice = stderr
@@ -69,11 +62,28 @@ struct RunSession {
             let mapped = try PoolMappedTarget.open(target)
             options.mappedTarget = { _ in mapped }
         }
+        if dryRun {
+            let targets = try Runner.check(jobs, options: options)
+            let text: String
+            if format == .json {
+                text = JSONValue.object([
+                    ("jobs", .array(jobs.map { job in
+                        .object([("jobname", .string(job.name)), ("origin", .string(job.origin)),
+                                 ("job options", .object(job.options.map { ($0.0, .string($0.1)) }))])
+                    })),
+                    ("targets", .array(targets.map { .string($0) })),
+                ]).serialized() + "\n"
+            } else {
+                text = jobs.map { $0.describe() }.joined(separator: "\n") + "\n" + targets.joined(separator: "\n")
+            }
+            if let output { try output.write(text) } else { stdout(text) }
+            return 0
+        }
         let status = StatusLine(enabled: !quiet && isatty(2) == 1, clock: options.clock)
         if status.enabled { options.onProgress = { status.draw($0, write: stderr) } }
-        let output = try Runner.run(jobs, options: options)
+        let ran = try Runner.run(jobs, options: options)
         if status.enabled { stderr(StatusLine.clear) }
-        var run = output.result
+        var run = ran.result
         run.globalOptions = jobs[0].globalOptions
         resolver?.markHostBound(&run, notice: stderr)
         let json = FioJSON.document(run).serialized() + "\n"
@@ -83,19 +93,42 @@ struct RunSession {
         case .normal: text = NormalReport.render(run)
         case .table: text = NormalReport.table(run)
         }
-        if let outputPath {
-            try AtomicFile.write(text, to: outputPath)
+        if let output {
+            try output.write(text)
         } else {
             stdout(text)
         }
-        if outputPath == nil || format != .json {
+        if saveJSON {
             let path = try saveResult(json, jobs: jobs, timestampMs: run.timestampMs)
             if !quiet { stderr("result: \(path)") }
         }
-        if let seriesPath { try AtomicFile.write(output.series.joined(separator: "\n") + "\n", to: seriesPath) }
-        for e in output.errors { stderr("blocklab: \(e)") }
-        if output.interrupted { stderr("blocklab: interrupted; the result is marked interrupted"); return 130 }
-        return output.errors.isEmpty ? 0 : 1
+        if let series { try series.write(ran.series.joined(separator: "\n") + "\n") }
+        for e in ran.errors { stderr("blocklab: \(Text.escaped(e))") }
+        if ran.interrupted { stderr("blocklab: interrupted; the result is marked interrupted"); return 130 }
+        return ran.errors.isEmpty ? 0 : 1
+    }
+
+    /// The results directory (created when the result is saved) must be creatable: its
+    /// nearest existing ancestor a writable directory on real storage, outside any pool.
+    func checkResultsDirectory() throws {
+        let what = "--results-dir"
+        var existing = resultsDirectory.isEmpty ? "." : resultsDirectory
+        while true {
+            var st = stat()
+            if stat(existing, &st) == 0 {
+                guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                    throw BlockLabError.usage("\(what) \(Text.escaped(resultsDirectory)): \(Text.escaped(existing)) is not a directory")
+                }
+                break
+            }
+            let parent = AtomicFile.directory(of: existing)
+            if parent == existing { break }
+            existing = parent
+        }
+        let resolved = try PathSafety.check(existing, what: what)
+        guard access(resolved, W_OK) == 0 else {
+            throw BlockLabError.usage("\(what) \(Text.escaped(resultsDirectory)): \(Text.escaped(existing)) is not writable")
+        }
     }
 
     private func safe(_ text: String) -> String {
@@ -119,10 +152,13 @@ struct RunSession {
             name = "\(stamp)-\(safe(first.name))-\(first.rw.rawValue)-\(bs)-qd\(first.iodepth)"
         }
         if let v = first.volume { name += "-" + String(v.prefix { $0 != ":" }) }
+        // O_EXCL-like naming: a name another run took meanwhile is never replaced.
         var path = "\(resultsDirectory)/\(name).json"
         var n = 2
-        while FileManager.default.fileExists(atPath: path) { path = "\(resultsDirectory)/\(name)-\(n).json"; n += 1 }
-        try AtomicFile.write(json, to: path)
+        while try !AtomicFile.writeNew(json, to: path) {
+            path = "\(resultsDirectory)/\(name)-\(n).json"
+            n += 1
+        }
         return path
     }
 }

@@ -13,6 +13,17 @@ public enum AtomicFile {
     }
 
     public static func write(_ bytes: [UInt8], to path: String) throws {
+        _ = try write(bytes, to: path, replace: true)
+    }
+
+    /// Like `write`, but never replaces an existing file: returns false, writing nothing,
+    /// when `path` already exists (link(2) is the no-replace rename), so two runs at once
+    /// never write the same result path.
+    public static func writeNew(_ text: String, to path: String) throws -> Bool {
+        try write(Array(text.utf8), to: path, replace: false)
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, replace: Bool) throws -> Bool {
         let dir = directory(of: path)
         let tmp = "\(dir)/.\(basename(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
@@ -36,10 +47,19 @@ public enum AtomicFile {
         }
         if fsync(fd) != 0 { let e = errno; close(fd); throw SystemError("fsync", errno: e, path: tmp) }
         close(fd)
-        guard rename(tmp, path) == 0 else { throw SystemError("rename", errno: errno, path: path) }
-        ok = true
+        if replace {
+            guard rename(tmp, path) == 0 else { throw SystemError("rename", errno: errno, path: path) }
+            ok = true
+        } else {
+            guard link(tmp, path) == 0 else {
+                if errno == EEXIST { return false }
+                throw SystemError("link", errno: errno, path: path)
+            }
+            // ok stays false: the deferred unlink removes the temporary name.
+        }
         let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        return true
     }
 
     /// The directory part of a path ("." for a bare name).

@@ -6,10 +6,13 @@ public enum BlockLabError: Error, CustomStringConvertible, Equatable {
     case usage(String)
     /// Something failed while running (I/O error, verify mismatch, ...).
     case runtime(String)
+    /// Stopped by Ctrl-C (SIGINT) or SIGTERM before the work was done (exit code 130, as a
+    /// shell reports a process killed by SIGINT). The message says what was left.
+    case interrupted(String)
 
     public var description: String {
         switch self {
-        case .usage(let m), .runtime(let m): return m
+        case .usage(let m), .runtime(let m), .interrupted(let m): return m
         }
     }
 
@@ -17,6 +20,7 @@ public enum BlockLabError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .usage: return 2
         case .runtime: return 1
+        case .interrupted: return 130
         }
     }
 }

@@ -35,6 +35,12 @@ int64_t bl_fs_magic(int fd) {
     return (int64_t)(unsigned long)s.f_type;
 }
 
+int64_t bl_path_fs_magic(const char *path) {
+    struct statfs s;
+    if (statfs(path, &s) != 0) return -errno;
+    return (int64_t)(unsigned long)s.f_type;
+}
+
 int bl_punch_hole(int fd, uint64_t offset, uint64_t length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)length) == 0 ? 0 : -errno;
 }

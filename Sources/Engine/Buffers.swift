@@ -1,3 +1,4 @@
+import BlockLabCore
 import Glibc
 
 /// One page-aligned allocation carved into per-slot buffers (page alignment satisfies
@@ -10,13 +11,17 @@ final class BufferArena {
 
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
-    init(slots: Int, slotSize: Int) {
+    init(slots: Int, slotSize: Int) throws {
         let page = BufferArena.pageSize
-        self.slotSize = (slotSize + page - 1) / page * page
-        self.count = slots
+        let rounded = (slotSize + page - 1) / page * page
+        let (bytes, overflow) = rounded.multipliedReportingOverflow(by: slots)
         var p: UnsafeMutableRawPointer?
-        precondition(posix_memalign(&p, page, self.slotSize * slots) == 0, "out of memory for I/O buffers")
-        base = p!
+        guard !overflow, posix_memalign(&p, page, bytes) == 0, let p else {
+            throw BlockLabError.runtime("cannot allocate \(slots) I/O buffers of \(rounded) bytes; lower iodepth or bs")
+        }
+        self.slotSize = rounded
+        self.count = slots
+        base = p
         memset(base, 0, self.slotSize * slots)
         iovecs = .allocate(capacity: slots)
         for i in 0..<slots {

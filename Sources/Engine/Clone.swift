@@ -28,7 +28,7 @@ extension Runner {
 
             let codec: VerifyCodec? = (spec.verify != nil || spec.verifyPattern != nil)
                 ? try VerifyCodec(kind: spec.verify?.rawValue, pattern: spec.verifyPattern) : nil
-            let arena = BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
+            let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
             if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
             let config = LoopConfig(
                 depth: plan.depth,
@@ -69,8 +69,8 @@ extension Runner {
             return CloneOutcome(plan: plan, result: result, series: series, error: error)
         } catch {
             let message: String
-            if case EngineSetupError.ring(let e) = error {
-                message = "\(spec.name): cannot set up io_uring (\(String(cString: strerror(e)))); try --ioengine=psync"
+            if let setup = error as? EngineSetupError {
+                message = "\(spec.name): \(setup)"
             } else {
                 message = "\(spec.name): \(error)"
             }

@@ -25,11 +25,16 @@ struct ClonePlan {
     }
 }
 
-/// Resolves jobs into clone plans: file names, sizes, layout, safety and alignment checks.
+/// Resolves jobs into clone plans in three steps, so that bad input fails with exit code 2
+/// before anything is written and a refusal leaves nothing behind: check every job and
+/// target (paths resolved, kernel filesystems and pools refused, devices guarded, regions,
+/// alignment, resource limits), check free space for all files to lay out together, and
+/// only then lay them out (undone if anything fails or Ctrl-C arrives).
 enum Planner {
     static func resolve(_ jobs: [JobSpec], allowDestructive: Bool, mappedTarget: ((JobSpec) throws -> MappedTarget?)? = nil,
-                        notice: (String) -> Void) throws -> [ClonePlan] {
+                        layOut: Bool = true, stop: StopToken = StopToken(), notice: (String) -> Void) throws -> [ClonePlan] {
         var plans: [ClonePlan] = []
+        var layouts = LayoutPlan()
         var group = 0
         var jobNumber = 0
         var saidLibaio = false
@@ -62,16 +67,40 @@ enum Planner {
             for clone in 0..<spec.numjobs {
                 let path = targetPath(spec, jobNumber: jobNumber)
                 let target = try mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
-                    ?? prepareTarget(spec, path: path, allowDestructive: allowDestructive)
+                    ?? checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts)
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
-                guard spec.offset + length <= target.size, length > 0 else {
+                let (end, overflow) = spec.offset.addingReportingOverflow(length)
+                guard !overflow, end <= target.size, length > 0 else {
                     throw BlockLabError.usage("\(spec.origin): offset=\(spec.offset) size=\(length) lies outside \(path) (\(Units.formatBytes(target.size)))")
+                }
+                let largest = UInt64(spec.maxBlockSize)
+                if largest > length {
+                    throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': bs=\(Units.formatBytes(largest)) is larger than the job's region "
+                        + "(\(Units.formatBytes(length))); lower bs or raise size")
                 }
                 if spec.direct { try checkAlignment(spec, target: target) }
                 plans.append(ClonePlan(spec: spec, clone: clone, jobNumber: jobNumber, group: group, target: target,
-                                       region: spec.offset..<(spec.offset + length), depth: depth, engine: engine,
+                                       region: spec.offset..<end, depth: depth, engine: engine,
                                        mapped: mapped))
                 jobNumber += 1
+            }
+        }
+        try Resources.check(plans)
+        try layouts.checkFreeSpace()
+        guard layOut, !layouts.steps.isEmpty else { return plans }
+        try layouts.run(stop: stop) { laidOut in
+            // Now that the files exist, what only a real file can tell: its O_DIRECT support
+            // and alignment.
+            for i in plans.indices where plans[i].mapped == nil {
+                guard let info = laidOut[plans[i].target.path] else { continue }
+                plans[i].target = info
+                let spec = plans[i].spec
+                if spec.direct {
+                    if !Target.supportsDirectIO(info.path) {
+                        throw BlockLabError.usage("\(spec.origin): filename=\(info.path): the filesystem holding it does not support O_DIRECT (direct=1); use direct=0 or another directory")
+                    }
+                    try checkAlignment(spec, target: info)
+                }
             }
         }
         return plans
@@ -107,29 +136,37 @@ enum Planner {
         }
     }
 
-    static func prepareTarget(_ spec: JobSpec, path: String, allowDestructive: Bool) throws -> TargetInfo {
-        let what = "\(spec.origin): filename=\(path)"
-        try Target.checkPathAllowed(path, what: what)
-        let existing = try Target.inspect(path)
-        if let existing, existing.kind == .blockDevice {
-            if spec.rw.writes && !spec.verifyOnly && !allowDestructive { try DeviceGuard.checkWritable(path) }
-            return existing
+    /// Checks a job's file or device without writing anything; a file that must be
+    /// created or extended is added to `layouts`. The returned info has the size the target
+    /// will have once laid out, and its resolved path.
+    static func checkTarget(_ spec: JobSpec, path: String, allowDestructive: Bool, layouts: inout LayoutPlan) throws -> TargetInfo {
+        let what = "\(spec.origin): filename=\(Text.escaped(path))"
+        let resolved = try PathSafety.check(path, what: what)
+        let writes = spec.rw.writes && !spec.verifyOnly
+        if let existing = try Target.inspect(resolved, what: what) {
+            if existing.kind == .blockDevice {
+                if writes && !allowDestructive { try DeviceGuard.checkWritable(resolved) }
+                return existing
+            }
+            let needed = layouts.size(of: resolved, existing: existing.size, spec: spec)
+            guard existing.size < needed else { return existing }
+            if spec.verifyOnly {
+                throw BlockLabError.usage("\(what) holds \(Units.formatBytes(existing.size)), less than the \(Units.formatBytes(needed)) to verify")
+            }
+            try layouts.add(path: resolved, size: needed, existing: existing.size, what: what)
+            var info = existing
+            info.size = needed
+            return info
         }
-        let needed = spec.offset + (spec.size ?? 0)
-        if existing == nil && spec.size == nil {
+        guard spec.size != nil else {
             throw BlockLabError.usage("\(what) does not exist; give size= so BlockLab can create it")
         }
-        if existing == nil && spec.verifyOnly {
+        if spec.verifyOnly {
             throw BlockLabError.usage("\(what) does not exist, so there is nothing to verify")
         }
-        var info = existing
-        if (existing?.size ?? 0) < needed {
-            info = try Target.layOut(path: path, size: needed, what: what)
-        }
-        if spec.direct && !Target.supportsDirectIO(path) {
-            throw BlockLabError.usage("\(what): the filesystem holding it does not support O_DIRECT (direct=1); use direct=0 or another directory")
-        }
-        return info!
+        let needed = layouts.size(of: resolved, existing: nil, spec: spec)
+        try layouts.add(path: resolved, size: needed, existing: nil, what: what)
+        return TargetInfo(path: resolved, kind: .file, size: needed, logicalBlockSize: 512)
     }
 
     /// O_DIRECT needs every offset and length to be a multiple of the logical block size.

@@ -21,11 +21,11 @@ final class Ring {
     static let setupSingleIssuer: UInt32 = 1 << 12
     static let setupDeferTaskrun: UInt32 = 1 << 13
 
-    /// Sets up a ring with the cheapest task-running mode the kernel accepts.
+    /// Sets up a ring with the cheapest task-running mode the kernel accepts. On failure
+    /// nothing is left allocated and no stored property is set, so `deinit` never runs on a
+    /// ring that was not set up (it would free it a second time).
     init(entries: UInt32, sqPoll: Bool, ioPoll: Bool) throws {
-        self.entries = entries
-        self.sqPoll = sqPoll
-        ring = .allocate(capacity: 1)
+        let ring = UnsafeMutablePointer<io_uring>.allocate(capacity: 1)
         ring.initialize(to: io_uring())
         var base: UInt32 = 0
         if sqPoll { base |= Ring.setupSQPoll }
@@ -45,17 +45,21 @@ final class Ring {
             if sqPoll { params.sq_thread_idle = 1000 }
             // Completion queue twice the depth so a burst of completions never overflows.
             params.flags |= UInt32(IORING_SETUP_CQSIZE)
-            params.cq_entries = entries * 2
+            params.cq_entries = entries &* 2
             let rc = io_uring_queue_init_params(entries, ring, &params)
             if rc == 0 {
                 // Every io_uring_enter then skips looking the ring's descriptor up (an
                 // fget/fput pair, 1.5 % of a device-bound run's CPU). Optional: kernel 5.18+.
                 _ = io_uring_register_ring_fd(ring)
+                self.ring = ring
+                self.entries = entries
+                self.sqPoll = sqPoll
                 return
             }
             lastError = -rc
-            if lastError == EPERM || lastError == ENOSYS || lastError == ENOMEM { break }
+            if lastError == EPERM || lastError == ENOSYS || lastError == ENOMEM || lastError == EMFILE || lastError == ENFILE { break }
         }
+        ring.deinitialize(count: 1)
         ring.deallocate()
         throw EngineSetupError.ring(errno: lastError)
     }
@@ -64,6 +68,10 @@ final class Ring {
         io_uring_queue_exit(ring)
         ring.deallocate()
     }
+
+    /// Most entries a ring may have (IORING_MAX_ENTRIES); the completion queue, twice the
+    /// submission queue here, is capped at twice that.
+    static let maxEntries = 32768
 
     /// Registers one buffer per slot (fixed buffers: the kernel pins them once instead of
     /// mapping user pages on every I/O). Returns false when the kernel refuses (memlock
@@ -99,6 +107,26 @@ final class Ring {
 }
 
 /// Why an engine could not start; turned into a user-facing message by the runner.
-enum EngineSetupError: Error {
+enum EngineSetupError: Error, CustomStringConvertible {
     case ring(errno: Int32)
+
+    /// The cause and what to do about it.
+    var description: String {
+        switch self {
+        case .ring(let e):
+            let reason = String(cString: strerror(e))
+            switch e {
+            case EPERM, ENOSYS, EACCES:
+                return "io_uring is not available here (\(reason); containers and seccomp profiles often block it). Run with --ioengine=psync to use pread/pwrite instead"
+            case EMFILE, ENFILE:
+                return "cannot set up io_uring: \(reason): too many open files; raise the limit (ulimit -n) or run fewer jobs (numjobs)"
+            case ENOMEM:
+                return "cannot set up io_uring: \(reason): the ring does not fit in locked memory; lower iodepth or numjobs, or raise the memlock limit (ulimit -l)"
+            case EINVAL:
+                return "cannot set up io_uring: \(reason): the kernel refused the ring's size; lower iodepth"
+            default:
+                return "cannot set up io_uring: \(reason). Run with --ioengine=psync to use pread/pwrite instead"
+            }
+        }
+    }
 }

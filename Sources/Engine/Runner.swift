@@ -41,17 +41,18 @@ public struct RunOutput {
 /// group by group (stonewall), and gathers the results.
 public enum Runner {
     public static func run(_ jobs: [JobSpec], options: RunOptions) throws -> RunOutput {
+        // Ctrl-C from here on stops cleanly: a layout in progress is undone, a run is cut short.
+        _ = bl_install_stop_signals()
         let allowed = CPUPlacement.allowedCPUs()
         for job in jobs { try CPUPlacement.check(job, allowed: allowed) } // before any file is laid out
+        if jobs.contains(where: { $0.ioengine != .psync }) { try probeIOUring() }
         let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
-                                        notice: options.onNotice)
-        if plans.contains(where: { $0.engine == .ioUring }) { try probeIOUring() }
+                                        stop: options.stop, notice: options.onNotice)
         var shapers: [String: IOShaper] = [:]
         for job in jobs where shapers[job.origin + job.name] == nil {
             let end = plans.filter { $0.spec.origin == job.origin && $0.spec.name == job.name }.map(\.region.upperBound).max() ?? 0
             if let make = options.shaperFactory, let s = try make(job, end) { shapers[job.origin + job.name] = s }
         }
-        _ = bl_install_stop_signals()
         let timestamp = WallClock.nowEpochMilliseconds()
         var outcomes: [CloneOutcome] = []
         for group in Set(plans.map(\.group)).sorted() {
@@ -79,17 +80,33 @@ public enum Runner {
                          interrupted: interrupted)
     }
 
+    /// Everything `run` checks before it writes anything (jobs, targets, devices, regions,
+    /// alignment, resources, free space, io_uring), without laying out or running: what
+    /// `--dry-run` validates. Returns one line per job thread: its resolved target.
+    public static func check(_ jobs: [JobSpec], options: RunOptions) throws -> [String] {
+        let allowed = CPUPlacement.allowedCPUs()
+        for job in jobs { try CPUPlacement.check(job, allowed: allowed) }
+        let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
+                                        layOut: false, notice: options.onNotice)
+        if jobs.contains(where: { $0.ioengine != .psync }) { try probeIOUring() }
+        for job in jobs where options.shaperFactory != nil {
+            let end = plans.filter { $0.spec.origin == job.origin && $0.spec.name == job.name }.map(\.region.upperBound).max() ?? 0
+            _ = try options.shaperFactory?(job, end)
+        }
+        return plans.map { plan in
+            let region = "\(Units.formatBytes(plan.region.lowerBound))+\(Units.formatBytes(UInt64(plan.region.count)))"
+            return "\(plan.spec.name).\(plan.clone): \(plan.target.kind.rawValue) \(plan.target.path) region \(region), "
+                + "\(plan.engine.rawValue) depth \(plan.depth)"
+        }
+    }
+
     /// Creates and drops a tiny ring so a blocked io_uring fails with a clear message
     /// before any thread starts.
     static func probeIOUring() throws {
         do {
             _ = try Ring(entries: 2, sqPoll: false, ioPoll: false)
-        } catch EngineSetupError.ring(let e) {
-            let reason = String(cString: strerror(e))
-            if e == EPERM || e == ENOSYS || e == EACCES {
-                throw BlockLabError.usage("io_uring is not available here (\(reason); containers and seccomp profiles often block it). Run with --ioengine=psync to use pread/pwrite instead")
-            }
-            throw BlockLabError.usage("cannot set up io_uring: \(reason). Run with --ioengine=psync to use pread/pwrite instead")
+        } catch let error as EngineSetupError {
+            throw BlockLabError.usage(error.description)
         }
     }
 

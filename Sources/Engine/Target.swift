@@ -16,15 +16,10 @@ public struct TargetInfo: Sendable {
 /// Opening, sizing and laying out targets. Regular files are created and filled with real
 /// data when missing or too small, as fio does; block devices report their own size.
 public enum Target {
-    /// Refuses paths under /proc and /sys: writing there is never a benchmark.
-    static func checkPathAllowed(_ path: String, what: String) throws {
-        for prefix in ["/proc/", "/sys/"] where path.hasPrefix(prefix) || path + "/" == prefix {
-            throw BlockLabError.usage("\(what): refusing target \(path): \(prefix) is not storage")
-        }
-    }
-
-    /// Inspects a path without creating it. nil when it does not exist.
-    public static func inspect(_ path: String) throws -> TargetInfo? {
+    /// Inspects a path without creating or opening it for writing. nil when it does not
+    /// exist; a usage error for anything that is neither a regular file nor a block device
+    /// (a character device, FIFO or directory is never a benchmark target).
+    public static func inspect(_ path: String, what: String = "target") throws -> TargetInfo? {
         var st = stat()
         if stat(path, &st) != 0 {
             if errno == ENOENT { return nil }
@@ -43,7 +38,8 @@ public enum Target {
             return TargetInfo(path: path, kind: .blockDevice, size: size, logicalBlockSize: lbs)
         }
         guard fmt == S_IFREG else {
-            throw BlockLabError.usage("target \(path) is neither a regular file nor a block device")
+            let kind = fmt == S_IFDIR ? "a directory" : fmt == S_IFCHR ? "a character device" : fmt == S_IFIFO ? "a FIFO" : "a special file"
+            throw BlockLabError.usage("\(what): \(Text.escaped(path)) is \(kind), neither a regular file nor a block device")
         }
         return TargetInfo(path: path, kind: .file, size: UInt64(st.st_size), logicalBlockSize: try fileDirectIOAlignment(path))
     }
@@ -68,29 +64,31 @@ public enum Target {
         return errno != EINVAL
     }
 
-    /// Makes sure a regular file exists with at least `size` bytes of real data, writing
-    /// what is missing with large sequential writes (then fsync), as fio's layout does.
-    /// Checks free space first so a run never fills the disk halfway.
+    /// Makes sure a regular file exists with at least `size` bytes of real data (checked
+    /// like a job's target, free space first), undone if it fails.
     public static func layOut(path: String, size: UInt64, what: String) throws -> TargetInfo {
-        try checkPathAllowed(path, what: what)
-        let existing = try inspect(path)
-        if let existing, existing.kind == .blockDevice { return existing }
-        let current = existing?.size ?? 0
-        if current >= size, let existing { return existing }
-        try checkFreeSpace(path: path, needed: size - current, what: what)
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            if errno == ENOENT { throw BlockLabError.usage("\(what): directory of \(path) does not exist") }
-            throw SystemError("open", errno: errno, path: path)
-        }
-        defer { close(fd) }
+        let resolved = try PathSafety.check(path, what: what)
+        let existing = try inspect(resolved, what: what)
+        if let existing, existing.kind == .blockDevice || existing.size >= size { return existing }
+        var plan = LayoutPlan()
+        try plan.add(path: resolved, size: size, existing: existing?.size, what: what)
+        try plan.checkFreeSpace()
+        var info: TargetInfo?
+        try plan.run(stop: StopToken()) { info = $0[resolved] }
+        return info!
+    }
+
+    /// Writes bytes `from..<to` of an open file with real data in large sequential writes,
+    /// as fio's layout does, then fsyncs. Stops between writes when `stop` is set.
+    static func fill(fd: Int32, path: String, from: UInt64, to size: UInt64, what: String, stop: StopToken) throws {
         let chunk = 1 << 20
         var buf: UnsafeMutableRawPointer?
-        precondition(posix_memalign(&buf, 4096, chunk) == 0)
+        guard posix_memalign(&buf, 4096, chunk) == 0, let buf else { throw SystemError("posix_memalign", errno: ENOMEM) }
         defer { free(buf) }
-        fillPseudoRandom(buf!, bytes: chunk, seed: 0x9E37_79B9_7F4A_7C15 ^ size)
-        var off = current
+        fillPseudoRandom(buf, bytes: chunk, seed: 0x9E37_79B9_7F4A_7C15 ^ size)
+        var off = from
         while off < size {
+            if stop.isStopped { throw LayoutPlan.Interrupted(path: path, done: off - from, of: size - from) }
             let n = Int(min(UInt64(chunk), size - off))
             let w = pwrite(fd, buf, n, off_t(off))
             if w < 0 {
@@ -102,21 +100,6 @@ public enum Target {
             off += UInt64(w)
         }
         guard fsync(fd) == 0 else { throw SystemError("fsync", errno: errno, path: path) }
-        return try inspect(path)!
-    }
-
-    static func checkFreeSpace(path: String, needed: UInt64, what: String) throws {
-        var dir = AtomicFile.directory(of: path)
-        if dir.isEmpty { dir = "." }
-        var sv = statvfs()
-        guard statvfs(dir, &sv) == 0 else {
-            if errno == ENOENT { throw BlockLabError.usage("\(what): directory \(dir) does not exist") }
-            throw SystemError("statvfs", errno: errno, path: dir)
-        }
-        let free = UInt64(sv.f_bavail) * UInt64(sv.f_frsize)
-        if needed > free {
-            throw BlockLabError.usage("\(what): \(path) needs \(Units.formatBytes(needed)) more but only \(Units.formatBytes(free)) is free")
-        }
     }
 
     /// Drops the target's cached pages (fio's invalidate=1) so buffered reads hit the device.

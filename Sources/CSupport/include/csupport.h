@@ -14,6 +14,9 @@ int bl_blk_physical_block_size(int fd, uint32_t *out);
 int bl_blk_flush_buffers(int fd);
 /// The filesystem magic of the filesystem holding fd (statfs f_type), or -errno.
 int64_t bl_fs_magic(int fd);
+/// The filesystem magic of the filesystem holding path (statfs f_type, symlinks
+/// followed), or -errno. Opens nothing, so a device or FIFO is never opened to ask.
+int64_t bl_path_fs_magic(const char *path);
 /// Punch a hole (fallocate PUNCH_HOLE|KEEP_SIZE). Returns 0 or -errno.
 int bl_punch_hole(int fd, uint64_t offset, uint64_t length);
 /// The calling thread's CPU time in nanoseconds (RUSAGE_THREAD): user and system.
