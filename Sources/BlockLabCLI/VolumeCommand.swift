@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlockLabCore
+import Glibc
 import SnapStore
 
 struct VolumeCommand: ParsableCommand {
@@ -79,9 +80,20 @@ struct VolumeExport: ParsableCommand {
 
     func run() throws {
         let (path, name) = try PoolAddress.split(source, what: "volume export")
+        // Checked before the pool is opened: never onto the pool's own files, a kernel
+        // filesystem or a device; a pipe or /dev/null is written in place.
+        let out = try OutputFile.check(file, what: "volume export")
         let pool = try Pool(path: path)
-        let n = try pool.exportImage(name, to: file)
-        print("exported \(name) to \(file) (\(Units.formatBytes(n)) of data)")
+        if out.kind == .file {
+            let n = try pool.exportImage(name, to: out.path)
+            print("exported \(name) to \(file) (\(Units.formatBytes(n)) of data)")
+        } else {
+            let stream = try out.openStream()
+            defer { if stream.close { close(stream.fd) } }
+            let n = try pool.exportImage(name, toStream: stream.fd, label: file)
+            // The image itself may be on stdout: the note goes to stderr.
+            printError("exported \(name) to \(file) (\(Units.formatBytes(n)))")
+        }
     }
 }
 
