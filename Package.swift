@@ -5,7 +5,6 @@ import PackageDescription
 
 let package = Package(
     name: "BlockLab",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "blocklab", targets: ["blocklab"]),
     ],

@@ -4,18 +4,21 @@ import Glibc
 
 /// Refuses to write to a block device that is in use or holds data: mounted (directly or
 /// through a partition), used as swap, held by device-mapper/md, or carrying a filesystem,
-/// partition-table or volume-manager signature. `--allow-destructive` overrides.
+/// partition-table or volume-manager signature. `--allow-destructive` overrides. It fails
+/// closed: when it cannot read what it needs to tell (mount table, sysfs, the device's
+/// first bytes), it refuses.
 public enum DeviceGuard {
     /// Throws a usage error explaining why `path` is unsafe to write; nil when it is safe.
     public static func checkWritable(_ path: String) throws {
         var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK else { return }
+        guard stat(path, &st) == 0 else { throw refusal(path, "BlockLab cannot stat it (\(String(cString: strerror(errno))))") }
+        guard (st.st_mode & S_IFMT) == S_IFBLK else { return }
         let (major, minor) = majorMinor(st.st_rdev)
         let devs = Set([("\(major):\(minor)")] + partitions(major: major, minor: minor))
-        if let mount = mountPoint(of: devs) {
+        if let mount = try mountPoint(of: devs, path: path) {
             throw refusal(path, "it is mounted (at \(mount))")
         }
-        if let holder = holders(major: major, minor: minor) {
+        if let holder = try holders(major: major, minor: minor, path: path) {
             throw refusal(path, "it is in use by \(holder)")
         }
         if let sig = try signature(path) {
@@ -46,29 +49,34 @@ public enum DeviceGuard {
     }
 
     /// The first mount point whose source is one of `devs` (mountinfo field 3 is MAJ:MIN).
-    static func mountPoint(of devs: Set<String>) -> String? {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+    static func mountPoint(of devs: Set<String>, path: String) throws -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else {
+            throw refusal(path, "BlockLab cannot read /proc/self/mountinfo to tell whether it is mounted")
+        }
         for line in text.split(separator: "\n") {
             let f = line.split(separator: " ")
             if f.count > 4, devs.contains(String(f[2])) { return String(f[4]) }
         }
-        if let swaps = try? String(contentsOfFile: "/proc/swaps", encoding: .utf8) {
-            for line in swaps.split(separator: "\n").dropFirst() {
-                let name = String(line.split(separator: " ").first ?? "")
-                var st = stat()
-                if stat(name, &st) == 0 {
-                    let (major, minor) = majorMinor(st.st_rdev)
-                    if devs.contains("\(major):\(minor)") { return "swap" }
-                }
+        guard let swaps = try? String(contentsOfFile: "/proc/swaps", encoding: .utf8) else {
+            throw refusal(path, "BlockLab cannot read /proc/swaps to tell whether it is swap")
+        }
+        for line in swaps.split(separator: "\n").dropFirst() {
+            let name = String(line.split(separator: " ").first ?? "")
+            var st = stat()
+            if stat(name, &st) == 0 {
+                let (major, minor) = majorMinor(st.st_rdev)
+                if devs.contains("\(major):\(minor)") { return "swap" }
             }
         }
         return nil
     }
 
-    static func holders(major: UInt32, minor: UInt32) -> String? {
+    static func holders(major: UInt32, minor: UInt32, path: String) throws -> String? {
         let dir = "/sys/dev/block/\(major):\(minor)/holders"
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir), let first = entries.first else { return nil }
-        return first
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw refusal(path, "BlockLab cannot read \(dir) to tell whether it is in use")
+        }
+        return entries.first
     }
 
     /// Well-known on-disk signatures: (offset, magic bytes, what it is).
@@ -93,6 +101,7 @@ public enum DeviceGuard {
         defer { close(fd) }
         var head = [UInt8](repeating: 0, count: 70 * 1024)
         let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard n >= 0 else { throw refusal(path, "BlockLab cannot read its first bytes (\(String(cString: strerror(errno))))") }
         guard n > 0 else { return nil }
         for (off, magic, what) in signatures where off + magic.count <= n {
             if Array(head[off..<(off + magic.count)]) == magic { return what }
