@@ -50,7 +50,8 @@ final class StatusLine: @unchecked Sendable {
             let moved = bytes[0] + bytes[1]
             if planned > 0, moved > 0, moved < planned {
                 let elapsed = Double(now - start)
-                eta = " ETA \(UInt64(elapsed * Double(planned - moved) / Double(moved) / 1e9) + 1)s"
+                let seconds = elapsed * Double(planned - moved) / Double(moved) / 1e9
+                if seconds < 1e9 { eta = " ETA \(UInt64(seconds) + 1)s" } // a first trickle says nothing yet
             }
         }
         let percent = Units.formatDecimal(progressPercent(snaps, now: now), places: 0)
