@@ -45,18 +45,6 @@ int bl_punch_hole(int fd, uint64_t offset, uint64_t length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)length) == 0 ? 0 : -errno;
 }
 
-int bl_thread_cpu_ns(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *vol_ctx, uint64_t *invol_ctx, uint64_t *minflt, uint64_t *majflt) {
-    struct rusage ru;
-    if (getrusage(RUSAGE_THREAD, &ru) != 0) return -errno;
-    *user_ns = (uint64_t)ru.ru_utime.tv_sec * 1000000000ull + (uint64_t)ru.ru_utime.tv_usec * 1000ull;
-    *sys_ns = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull + (uint64_t)ru.ru_stime.tv_usec * 1000ull;
-    *vol_ctx = (uint64_t)ru.ru_nvcsw;
-    *invol_ctx = (uint64_t)ru.ru_nivcsw;
-    *minflt = (uint64_t)ru.ru_minflt;
-    *majflt = (uint64_t)ru.ru_majflt;
-    return 0;
-}
-
 #include <linux/stat.h>
 #include <signal.h>
 #include <string.h>

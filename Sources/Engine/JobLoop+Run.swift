@@ -112,6 +112,7 @@ extension JobLoop {
             let tSubmit = submit ? clock.now() : now
             if submit {
                 for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = tSubmit }
+                if pendingCount > 0 { rec?._withUnsafeGuaranteedRef { $0.recordSubmitBatch(pendingCount) } }
                 pendingCount = 0
             }
             let n = try backend.submitAndReap(submit: submit, minComplete: minComplete,
@@ -168,6 +169,7 @@ extension JobLoop {
     func flushPending() throws -> UInt64 {
         let t = clock.now()
         for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = t }
+        if pendingCount > 0 { rec?._withUnsafeGuaranteedRef { $0.recordSubmitBatch(pendingCount) } }
         pendingCount = 0
         syncUnsubmitted = false
         let n = try backend.submitAndReap(submit: true, minComplete: 0, deadline: 0, now: t, out: completions, max: completeMax)

@@ -115,7 +115,7 @@ final class JobLoop<B: IOBackend> {
     var measuredStart: UInt64 = 0
     var rampEnd: UInt64 = 0
     var endNs: UInt64 = 0
-    var cpuAtStart = (UInt64(0), UInt64(0))
+    var cpuAtStart = CPUUsage()
     var counts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     var writesSinceSync = 0
     /// Submission times of the fsyncs in flight, oldest first (they complete in order on
@@ -197,8 +197,12 @@ final class JobLoop<B: IOBackend> {
     func startRecording(_ now: UInt64) {
         recorder = JobRecorder(startNs: now, sampleWindowNs: cfg.sampleWindowNs, maxDepth: cfg.depth)
         measuredStart = now
-        if let rt = cfg.runtimeNs { endNs = now + rt; progress.deadline.store(endNs, ordering: .relaxed) }
-        cpuAtStart = threadCPU()
+        if let rt = cfg.runtimeNs {
+            let (end, overflow) = now.addingReportingOverflow(rt)
+            endNs = overflow ? .max : end
+            progress.deadline.store(endNs, ordering: .relaxed)
+        }
+        cpuAtStart = CPUUsage.currentThread()
         nextSeries = cfg.seriesIntervalNs > 0 ? now + cfg.seriesIntervalNs : .max
     }
 
@@ -206,10 +210,7 @@ final class JobLoop<B: IOBackend> {
     func result(options: [(key: String, value: String)]) -> JobResult {
         let now = clock.now()
         if recorder == nil { startRecording(now) }
-        let cpuEnd = threadCPU()
-        var cpu = CPUUsage()
-        cpu.userNs = cpuEnd.0 &- cpuAtStart.0
-        cpu.systemNs = cpuEnd.1 &- cpuAtStart.1
+        let cpu = CPUUsage.currentThread().since(cpuAtStart)
         if cfg.seriesIntervalNs > 0, let recorder {
             let interval = recorder.takeInterval(now: now)
             if interval.endNs > interval.startNs {
@@ -226,9 +227,4 @@ final class JobLoop<B: IOBackend> {
     /// Bytes written by completed I/Os (all phases).
     var writtenBytes: UInt64 { counts.3 }
 
-    func threadCPU() -> (UInt64, UInt64) {
-        var u: UInt64 = 0, s: UInt64 = 0, a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0
-        _ = bl_thread_cpu_ns(&u, &s, &a, &b, &c, &d)
-        return (u, s)
-    }
 }

@@ -185,3 +185,19 @@ extension EngineRunTests {
         #expect(out.result.jobs[0].write.bytes == 4 << 20)
     }
 }
+
+extension EngineRunTests {
+    /// fio's ctx, majf/minf and iodepth_submit are measured, not left at zero.
+    @Test func cpuFiguresAndSubmitBatchesAreRecorded() throws {
+        let s = Scratch()
+        let out = try Runner.run([job("c", file: s.file("c.dat"), rw: .randread, bs: 4096, size: 4 << 20, depth: 8)],
+                                 options: quietOptions())
+        let r = try #require(out.result.jobs.first)
+        #expect(r.cpu.voluntaryContextSwitches + r.cpu.involuntaryContextSwitches + r.cpu.minorFaults > 0)
+        #expect(r.cpu.userNs + r.cpu.systemNs > 0)
+        // 1,024 reads went out in submit calls of 1 to 8 I/Os each: buckets "4" and "8".
+        #expect(r.distributions.submit[0] == 0)
+        #expect(r.distributions.submit[1] + r.distributions.submit[2] > 0)
+        #expect(r.distributions.submit[3...].allSatisfy { $0 == 0 })
+    }
+}

@@ -19,8 +19,6 @@ int64_t bl_fs_magic(int fd);
 int64_t bl_path_fs_magic(const char *path);
 /// Punch a hole (fallocate PUNCH_HOLE|KEEP_SIZE). Returns 0 or -errno.
 int bl_punch_hole(int fd, uint64_t offset, uint64_t length);
-/// The calling thread's CPU time in nanoseconds (RUSAGE_THREAD): user and system.
-int bl_thread_cpu_ns(uint64_t *user_ns, uint64_t *sys_ns, uint64_t *vol_ctx, uint64_t *invol_ctx, uint64_t *minflt, uint64_t *majflt);
 
 /// O_DIRECT alignment of an open file from statx(STATX_DIOALIGN): memory and offset
 /// alignment in bytes. Returns 0 on success, -EOPNOTSUPP when the kernel or filesystem does
