@@ -49,21 +49,17 @@ struct RunSession {
         var options = RunOptions()
         options.allowDestructive = allowDestructive
         options.onNotice = stderr
-        var resolver: ShaperResolver?
-        if jobs.contains(where: { $0.volume != nil || $0.instance != nil }) {
-            let r = ShaperResolver(store: ProfileStore(directory: profilesDirectory ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)),
-                                   clock: options.clock)
-            try r.validate(jobs)
-            options.shaperFactory = { try r.shaper(for: $0, regionEnd: $1) }
-            resolver = r
-        }
+        // Volumes and instances are parsed, resolved and checked against the jobs once,
+        // before any file is laid out.
+        let emulation = jobs.contains(where: { $0.volume != nil || $0.instance != nil })
+            ? try EmulationPlan(jobs: jobs, store: ProfileStore(directory: profilesDirectory
+                ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)))
+            : nil
         if seriesPath != nil { options.seriesIntervalNs = NS.perSecond }
-        if let target {
-            let mapped = try PoolMappedTarget.open(target)
-            options.mappedTarget = { _ in mapped }
-        }
+        if let target { options.mappedTarget = try PoolMappedTarget.open(target) }
         if dryRun {
-            let targets = try Runner.check(jobs, options: options)
+            let plan = try Runner.prepare(jobs, options: options, layOut: false)
+            _ = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock)
             let text: String
             if format == .json {
                 text = JSONValue.object([
@@ -71,21 +67,23 @@ struct RunSession {
                         .object([("jobname", .string(job.name)), ("origin", .string(job.origin)),
                                  ("job options", .object(job.options.map { ($0.0, .string($0.1)) }))])
                     })),
-                    ("targets", .array(targets.map { .string($0) })),
+                    ("targets", .array(plan.targets.map { .string($0) })),
                 ]).serialized() + "\n"
             } else {
-                text = jobs.map { $0.describe() }.joined(separator: "\n") + "\n" + targets.joined(separator: "\n")
+                text = jobs.map { $0.describe() }.joined(separator: "\n") + "\n" + plan.targets.joined(separator: "\n")
             }
             if let output { try output.write(text) } else { stdout(text) }
             return 0
         }
         let status = StatusLine(enabled: !quiet && isatty(2) == 1, clock: options.clock)
         if status.enabled { options.onProgress = { status.draw($0, write: stderr) } }
-        let ran = try Runner.run(jobs, options: options)
+        let plan = try Runner.prepare(jobs, options: options)
+        let shapers = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock) ?? []
+        let ran = try Runner.run(plan, shapers: shapers, options: options)
         if status.enabled { stderr(StatusLine.clear) }
         var run = ran.result
         run.globalOptions = jobs[0].globalOptions
-        resolver?.markHostBound(&run, notice: stderr)
+        if let emulation { markHostBound(&run, emulation: emulation, notice: stderr) }
         let json = FioJSON.document(run).serialized() + "\n"
         let text: String
         switch format {
@@ -163,93 +161,16 @@ struct RunSession {
     }
 }
 
-/// Turns `volume=`/`instance=` into shapers, checking every spec before any I/O. One
-/// instance's EBS limit is shared by every volume attached to it, as on EC2; a job's
-/// numjobs clones share one shaper (one emulated volume).
-final class ShaperResolver {
-    let store: ProfileStore
-    private var instances: [String: InstanceLimits] = [:]
-    private(set) var shapers: [(job: String, shaper: VolumeShaper)] = []
-    private let clock: MonotonicClock
-    /// Job threads that will admit to each volume (keyed as the runner keys shapers) and
-    /// to each instance: a volume or instance only one thread uses skips the locked
-    /// instructions (`Sharing.exclusive`).
-    private var volumeThreads: [String: Int] = [:]
-    private var instanceThreads: [String: Int] = [:]
-    /// Per instance, its volumes (by job) and the largest I/O each job issues: lets the
-    /// instance leave out limits its volumes can never reach (`InstanceLimits`).
-    private var attached: [String: [String: (volume: ResolvedVolume, largestIO: UInt64)]] = [:]
-
-    init(store: ProfileStore, clock: MonotonicClock) {
-        self.store = store
-        self.clock = clock
-    }
-
-    /// Validates every job's volume and instance now, so a bad spec is exit code 2 before
-    /// any file is laid out.
-    func validate(_ jobs: [JobSpec]) throws {
-        for job in jobs {
-            if job.volume != nil { volumeThreads[job.origin + job.name, default: 0] += job.numjobs }
-            if let i = job.instance { instanceThreads[i, default: 0] += job.numjobs }
-            let volume = try job.volume.map { try VolumeSpec.parse($0).resolve(in: store) }
-            if let v = volume, let size = job.size, job.offset + size > v.sizeBytes {
-                throw BlockLabError.usage("\(job.origin): job '\(job.name)': offset=\(job.offset) size=\(size) lies outside the "
-                    + "emulated \(v.name) volume (\(Units.formatBytes(v.sizeBytes)))")
-            }
-            if let i = job.instance {
-                _ = try store.instance(named: i)
-                if let volume {
-                    // Jobs sharing a name share the shaper the runner makes from the first of them.
-                    let key = job.origin + job.name
-                    let first = attached[i]?[key]
-                    attached[i, default: [:]][key] = (first?.volume ?? volume, max(UInt64(job.maxBlockSize), first?.largestIO ?? 0))
-                }
-                if job.volume == nil {
-                    throw BlockLabError.usage("\(job.origin): --instance applies an instance's EBS limit to an EBS volume; give --volume too")
-                }
-            }
-        }
-    }
-
-    /// - regionEnd: where the job's byte range ends on its target (known once targets are
-    ///   resolved; `validate` already checked jobs that give `size=`).
-    func shaper(for job: JobSpec, regionEnd: UInt64) throws -> IOShaper? {
-        guard let v = job.volume else { return nil }
-        let volume = try VolumeSpec.parse(v).resolve(in: store)
-        if regionEnd > volume.sizeBytes {
-            throw BlockLabError.usage("\(job.origin): job '\(job.name)': its region ends at \(Units.formatBytes(regionEnd)), beyond the "
-                + "emulated \(volume.name) volume (\(Units.formatBytes(volume.sizeBytes))); give size= (and offset=) within it")
-        }
-        var limits: InstanceLimits?
-        if let name = job.instance {
-            if instances[name] == nil {
-                instances[name] = InstanceLimits(profile: try store.instance(named: name), epoch: clock.now(),
-                                                 sharing: Self.sharing(threads: instanceThreads[name]),
-                                                 attached: attached[name].map { $0.values.map { Upstream(volume: $0.volume, largestIO: $0.largestIO) } })
-            }
-            limits = instances[name]
-        }
-        let shaper = VolumeShaper(volume: volume, instance: limits, epoch: clock.now(),
-                                  sharing: Self.sharing(threads: volumeThreads[job.origin + job.name]))
-        shapers.append((job.name, shaper))
-        return shaper
-    }
-
-    /// Exclusive only when `validate` counted exactly one thread (unknown: shared, safe).
-    static func sharing(threads: Int?) -> Sharing { threads == 1 ? .exclusive : .shared }
-
-    /// Marks results whose run never reached the emulated envelope as host-bound.
-    func markHostBound(_ run: inout RunResult, notice: (String) -> Void) {
-        for i in run.jobs.indices {
-            guard let s = shapers.first(where: { $0.job == run.jobs[i].name })?.shaper else { continue }
-            let r = run.jobs[i]
-            let iops = r.read.iops + r.write.iops
-            let bw = r.read.bwBytesPerSec + r.write.bwBytesPerSec
-            if let why = s.hostBound(observedIOPS: iops, observedBytesPerSec: bw, elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount)),
-                                     iodepth: r.iodepth * max(1, r.jobCount)) {
-                run.jobs[i].extras.append(("host_bound", .string(why)))
-                notice("warning: \(r.name): host-bound: \(why)")
-            }
-        }
+/// Marks results whose run never reached the emulated envelope as host-bound.
+func markHostBound(_ run: inout RunResult, emulation: EmulationPlan, notice: (String) -> Void) {
+    for i in run.jobs.indices {
+        let r = run.jobs[i]
+        guard let index = r.specIndex,
+              let why = emulation.hostBound(jobIndex: index, iops: r.read.iops + r.write.iops,
+                                            bytesPerSec: r.read.bwBytesPerSec + r.write.bwBytesPerSec,
+                                            elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount)),
+                                            iodepth: r.iodepth * max(1, r.jobCount)) else { continue }
+        run.jobs[i].extras.append(("host_bound", .string(why)))
+        notice("warning: \(r.name): host-bound: \(why)")
     }
 }

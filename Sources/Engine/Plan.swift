@@ -8,6 +8,8 @@ import Verify
 struct ClonePlan {
     var spec: JobSpec
     var clone: Int
+    /// The job's index in the run's job list.
+    var jobIndex: Int
     var jobNumber: Int
     var group: Int
     var target: TargetInfo
@@ -31,7 +33,7 @@ struct ClonePlan {
 /// alignment, resource limits), check free space for all files to lay out together, and
 /// only then lay them out (undone if anything fails or Ctrl-C arrives).
 enum Planner {
-    static func resolve(_ jobs: [JobSpec], allowDestructive: Bool, mappedTarget: ((JobSpec) throws -> MappedTarget?)? = nil,
+    static func resolve(_ jobs: [JobSpec], allowDestructive: Bool, mappedTarget: MappedTarget? = nil,
                         layOut: Bool = true, stop: StopToken = StopToken(), notice: (String) -> Void) throws -> [ClonePlan] {
         var plans: [ClonePlan] = []
         var layouts = LayoutPlan()
@@ -52,7 +54,7 @@ enum Planner {
                 notice("note: \(spec.name): ioengine=psync runs at queue depth 1 (iodepth=\(depth) ignored)")
                 depth = 1
             }
-            let mapped = try mappedTarget?(spec)
+            let mapped = mappedTarget
             if let mapped {
                 if spec.numjobs > 1 {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) takes one job thread at a time (numjobs=1)")
@@ -79,7 +81,7 @@ enum Planner {
                         + "(\(Units.formatBytes(length))); lower bs or raise size")
                 }
                 if spec.direct { try checkAlignment(spec, target: target) }
-                plans.append(ClonePlan(spec: spec, clone: clone, jobNumber: jobNumber, group: group, target: target,
+                plans.append(ClonePlan(spec: spec, clone: clone, jobIndex: index, jobNumber: jobNumber, group: group, target: target,
                                        region: spec.offset..<end, depth: depth, engine: engine,
                                        mapped: mapped))
                 jobNumber += 1

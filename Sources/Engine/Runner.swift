@@ -13,13 +13,8 @@ public struct RunOptions {
     /// Width of the `--write-series` intervals (0 = no series).
     public var seriesIntervalNs: UInt64 = 0
     public var clock: MonotonicClock = SystemClock.shared
-    /// Builds the shaper for a job; its numjobs clones share it (one emulated volume).
-    /// Makes a job's shaper, given the end of the byte range its clones use (the target's
-    /// size when the job gives no `size`).
-    public var shaperFactory: ((JobSpec, UInt64) throws -> IOShaper?)?
-    /// Opens a mapped target (a pool volume) for a job; nil = the job's own filename.
-    /// Called once per job; return the same object for jobs that share a target.
-    public var mappedTarget: ((JobSpec) throws -> MappedTarget?)?
+    /// A mapped target (a pool volume) every job runs on instead of its own filename.
+    public var mappedTarget: MappedTarget?
     /// Called about once a second from the calling thread while jobs run.
     public var onProgress: (([JobProgress]) -> Void)?
     /// Stops the run early when set (Ctrl-C sets every run's).
@@ -27,6 +22,25 @@ public struct RunOptions {
     /// Notes and warnings for stderr.
     public var onNotice: (String) -> Void = { _ in }
     public init() {}
+}
+
+/// Jobs resolved against their targets, checked, and (unless made for a dry run) with
+/// their files laid out: what `Runner.run` executes.
+public struct RunPlan {
+    public let jobs: [JobSpec]
+    let clones: [ClonePlan]
+    /// Per job: where the byte range its clones use ends (what an emulated volume must hold).
+    public var regionEnds: [UInt64] {
+        jobs.indices.map { j in clones.filter { $0.jobIndex == j }.map(\.region.upperBound).max() ?? 0 }
+    }
+    /// One line per job thread: its resolved target, region, engine and depth.
+    public var targets: [String] {
+        clones.map { plan in
+            let region = "\(Units.formatBytes(plan.region.lowerBound))+\(Units.formatBytes(UInt64(plan.region.count)))"
+            return "\(plan.spec.name).\(plan.clone): \(plan.target.kind.rawValue) \(plan.target.path) region \(region), "
+                + "\(plan.engine.rawValue) depth \(plan.depth)"
+        }
+    }
 }
 
 /// What a run produced: the result, the per-interval series lines, and job errors.
@@ -37,27 +51,39 @@ public struct RunOutput {
     public var interrupted: Bool
 }
 
-/// Runs jobs: resolves targets, starts one thread (with its own ring) per job clone,
-/// group by group (stonewall), and gathers the results.
+/// Runs jobs in two steps: `prepare` resolves every job's targets and checks everything
+/// that can be known before I/O (then lays out files); `run` starts one thread (with its
+/// own ring) per job clone, group by group (stonewall), and gathers the results. Shapers
+/// come in as data, one per job (its clones share it), made from the plan's regions.
 public enum Runner {
-    public static func run(_ jobs: [JobSpec], options: RunOptions) throws -> RunOutput {
+    /// - layOut: false checks everything a run would (a dry run) and writes nothing.
+    public static func prepare(_ jobs: [JobSpec], options: RunOptions, layOut: Bool = true) throws -> RunPlan {
         // Ctrl-C from here on stops cleanly: a layout in progress is undone, a run is cut short.
-        _ = bl_install_stop_signals()
+        if layOut { _ = bl_install_stop_signals() }
         let allowed = CPUPlacement.allowedCPUs()
         for job in jobs { try CPUPlacement.check(job, allowed: allowed) } // before any file is laid out
         if jobs.contains(where: { $0.ioengine != .psync }) { try probeIOUring() }
-        let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
-                                        stop: options.stop, notice: options.onNotice)
-        var shapers: [String: IOShaper] = [:]
-        for job in jobs where shapers[job.origin + job.name] == nil {
-            let end = plans.filter { $0.spec.origin == job.origin && $0.spec.name == job.name }.map(\.region.upperBound).max() ?? 0
-            if let make = options.shaperFactory, let s = try make(job, end) { shapers[job.origin + job.name] = s }
-        }
+        let clones = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
+                                         layOut: layOut, stop: options.stop, notice: options.onNotice)
+        return RunPlan(jobs: jobs, clones: clones)
+    }
+
+    /// Prepares and runs jobs with no shapers.
+    public static func run(_ jobs: [JobSpec], options: RunOptions) throws -> RunOutput {
+        try run(prepare(jobs, options: options), shapers: [], options: options)
+    }
+
+    /// - shapers: per job (index into `plan.jobs`), the shaper its clones admit to; shorter
+    ///   than the jobs, or nil entries, for unshaped jobs.
+    public static func run(_ plan: RunPlan, shapers: [IOShaper?], options: RunOptions) throws -> RunOutput {
+        _ = bl_install_stop_signals()
+        let allowed = CPUPlacement.allowedCPUs()
         let timestamp = WallClock.nowEpochMilliseconds()
         var outcomes: [CloneOutcome] = []
-        for group in Set(plans.map(\.group)).sorted() {
-            let members = plans.filter { $0.group == group }
-            outcomes += runGroup(members, shapers: shapers, allowedCPUs: allowed, options: options)
+        for group in Set(plan.clones.map(\.group)).sorted() {
+            let members = plan.clones.filter { $0.group == group }
+            let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
+            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options)
             if options.stop.isStopped { break }
         }
         var results: [JobResult] = []
@@ -66,11 +92,12 @@ public enum Runner {
             if members.contains(where: { $0.plan.spec.groupReporting }) {
                 var merged = JobResult.merge(members.map(\.result), name: members[0].plan.spec.name)
                 merged.groupID = group
+                merged.specIndex = members[0].plan.jobIndex
                 merged.options = members[0].result.options
                 merged.extras = members[0].result.extras + [("group_reporting", .object([("jobs", .int(Int64(members.count)))]))]
                 results.append(merged)
             } else {
-                results += members.map { var r = $0.result; r.groupID = group; return r }
+                results += members.map { var r = $0.result; r.groupID = group; r.specIndex = $0.plan.jobIndex; return r }
             }
         }
         var run = RunResult(jobs: results, timestampMs: timestamp)
@@ -78,26 +105,6 @@ public enum Runner {
         run.extras = [("interrupted", .bool(interrupted))]
         return RunOutput(result: run, series: outcomes.flatMap(\.series), errors: outcomes.compactMap(\.error),
                          interrupted: interrupted)
-    }
-
-    /// Everything `run` checks before it writes anything (jobs, targets, devices, regions,
-    /// alignment, resources, free space, io_uring), without laying out or running: what
-    /// `--dry-run` validates. Returns one line per job thread: its resolved target.
-    public static func check(_ jobs: [JobSpec], options: RunOptions) throws -> [String] {
-        let allowed = CPUPlacement.allowedCPUs()
-        for job in jobs { try CPUPlacement.check(job, allowed: allowed) }
-        let plans = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
-                                        layOut: false, notice: options.onNotice)
-        if jobs.contains(where: { $0.ioengine != .psync }) { try probeIOUring() }
-        for job in jobs where options.shaperFactory != nil {
-            let end = plans.filter { $0.spec.origin == job.origin && $0.spec.name == job.name }.map(\.region.upperBound).max() ?? 0
-            _ = try options.shaperFactory?(job, end)
-        }
-        return plans.map { plan in
-            let region = "\(Units.formatBytes(plan.region.lowerBound))+\(Units.formatBytes(UInt64(plan.region.count)))"
-            return "\(plan.spec.name).\(plan.clone): \(plan.target.kind.rawValue) \(plan.target.path) region \(region), "
-                + "\(plan.engine.rawValue) depth \(plan.depth)"
-        }
     }
 
     /// Creates and drops a tiny ring so a blocked io_uring fails with a clear message
@@ -119,14 +126,14 @@ public enum Runner {
 
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }
 
-    static func runGroup(_ plans: [ClonePlan], shapers: [String: IOShaper], allowedCPUs: [Int], options: RunOptions) -> [CloneOutcome] {
+    static func runGroup(_ plans: [ClonePlan], shapers: [IOShaper?], allowedCPUs: [Int], options: RunOptions) -> [CloneOutcome] {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
         let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: allowedCPUs)
         for (i, plan) in plans.enumerated() {
             group.enter()
-            let shaper = shapers[plan.spec.origin + plan.spec.name]
+            let shaper = shapers[i]
             let thread = Thread {
                 let placement = cpus.apply(thread: i)
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)

@@ -66,6 +66,9 @@ public struct DirectionResult: Sendable {
 public struct JobResult: Sendable {
     public var name: String
     public var groupID: Int = 0
+    /// Which job of the run (index into its job list) this result is from; for a merged
+    /// group, its first job's.
+    public var specIndex: Int?
     public var error: Int32 = 0
     public var options: [(key: String, value: String)] = []
     public var interrupted = false

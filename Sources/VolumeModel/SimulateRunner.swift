@@ -25,48 +25,51 @@ public struct SimulateRequest {
     static let unsetSize = UInt64.max
 
     /// Parses fio-style arguments for simulate: a job without size= works on the whole
-    /// emulated volume (`volume`, else the job's own volume=), as a real run on it would.
+    /// emulated volume, as a real run on it would (`simulate` fills the size in, once the
+    /// volume is resolved).
     public static func parseJobs(arguments: [String], environment: [String: String], volume: String?) throws -> [JobSpec] {
         var jobs = try JobParser.parse(arguments: ["--size=\(unsetSize)"] + arguments, environment: environment)
-        for i in jobs.indices where jobs[i].size == unsetSize {
-            jobs[i].size = nil
-            if let spec = volume ?? jobs[i].volume, let gib = try VolumeSpec.parse(spec).sizeGiB {
-                let bytes = gib * Units.GiB
-                jobs[i].size = bytes > jobs[i].offset ? bytes - jobs[i].offset : 0
-            }
-        }
+        for i in jobs.indices where jobs[i].size == unsetSize { jobs[i].size = nil }
         return jobs
+    }
+
+    /// The emulation plan of this request: one volume, parsed and resolved once.
+    public func plan() throws -> EmulationPlan {
+        guard let spec = volume ?? jobs.first?.volume else {
+            throw BlockLabError.usage("--volume: required (for example --volume gp3:size=500g)")
+        }
+        return try EmulationPlan(simulating: spec, instance: instance ?? jobs.first?.instance, jobs: jobs,
+                                 replaysSeries: series != nil, store: store)
+    }
+
+    /// Each job's byte range on the emulated volume: its size= from its offset, else the
+    /// rest of the volume, as a real run on the volume would use.
+    public func regions(on v: ResolvedVolume) throws -> [Range<UInt64>] {
+        try jobs.map { job in
+            let size = job.size ?? (v.sizeBytes > job.offset ? v.sizeBytes - job.offset : 0)
+            let (end, overflow) = job.offset.addingReportingOverflow(size)
+            guard size > 0, !overflow, end <= v.sizeBytes else {
+                throw BlockLabError.usage("\(job.origin): job '\(job.name)': offset=\(job.offset) size=\(size) lies outside the "
+                    + "emulated \(v.name) volume (\(Units.formatBytes(v.sizeBytes)))")
+            }
+            return job.offset..<end
+        }
     }
 
     public func simulate() throws -> SimulationResult {
         if series != nil && !jobs.isEmpty { throw BlockLabError.usage("simulate: give either --series FILE or jobs, not both") }
         guard !jobs.isEmpty || series != nil else { throw BlockLabError.usage("simulate: no job given (use --rw=... or a job file)") }
-        guard let spec = volume ?? jobs.first?.volume else {
-            throw BlockLabError.usage("--volume: required (for example --volume gp3:size=500g)")
-        }
+        let emulation = try plan()
         guard intervalNs > 0 else { throw BlockLabError.usage("--interval: must be more than 0") }
-        let v = try VolumeSpec.parse(spec).resolve(in: store)
+        let v = emulation.volumes[0].resolved
         // The simulator admits from one thread: no locked instructions needed.
-        // Every job plays on this one volume; a replayed series has no I/O size, so then the
-        // instance books all its limits.
-        let largest = jobs.map { UInt64($0.maxBlockSize) }.max()
-        let inst = try (instance ?? jobs.first?.instance).map {
-            InstanceLimits(profile: try store.instance(named: $0), epoch: 0, sharing: .exclusive,
-                           attached: series == nil ? largest.map { [Upstream(volume: v, largestIO: $0)] } : nil, volumes: 1)
-        }
-        let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0, sharing: .exclusive)
+        let shaper = emulation.simulationShaper()
         var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
-        for job in jobs {
+        for (job, region) in zip(jobs, try regions(on: v)) {
             guard let runtime = job.runtimeNs, runtime > 0 else {
                 throw BlockLabError.usage("\(job.origin): runtime= is required for simulate (virtual time to play)")
             }
-            let size = job.size ?? (v.sizeBytes > job.offset ? v.sizeBytes - job.offset : 0)
-            guard size > 0, job.offset + size <= v.sizeBytes else {
-                throw BlockLabError.usage("\(job.origin): job '\(job.name)': offset=\(job.offset) size=\(size) lies outside the "
-                    + "emulated \(v.name) volume (\(Units.formatBytes(v.sizeBytes)))")
-            }
-            phases.append(SimPhase(name: job.name, streams: try SimStream.clones(of: job, region: job.offset..<(job.offset + size)),
-                                   runtimeNs: runtime))
+            phases.append(SimPhase(name: job.name, streams: try SimStream.clones(of: job, region: region), runtimeNs: runtime))
         }
         return Simulator(shaper: shaper, intervalNs: intervalNs).run(phases)
     }

@@ -25,9 +25,8 @@ extension EngineRunTests {
             spec.timeBased = true
             spec.runtimeNs = UInt64(seconds * 1e9)
             var options = quietOptions()
-            options.shaperFactory = { _, _ in shaper }
             if series { options.seriesIntervalNs = 250 * NS.perMillisecond }
-            let out = try Runner.run([spec], options: options)
+            let out = try Runner.run(try Runner.prepare([spec], options: options), shapers: [shaper], options: options)
             #expect(out.errors.isEmpty)
             #expect(!out.interrupted)
             return out

@@ -12,12 +12,16 @@ func simulate(_ args: [String], volume: String?, interval: UInt64 = 10 * S) thro
 
 @Test func jobsWithoutSizeWorkOnTheWholeVolume() throws {
     let args = ["--name=b", "--rw=randread", "--bs=16k", "--runtime=1m"]
-    #expect(try SimulateRequest.parseJobs(arguments: args, environment: [:], volume: "gp2:size=100g")[0].size == 100 << 30)
-    #expect(try SimulateRequest.parseJobs(arguments: args + ["--size=1g"], environment: [:], volume: "gp2:size=100g")[0].size == 1 << 30)
-    #expect(try SimulateRequest.parseJobs(arguments: args + ["--offset=10g"], environment: [:], volume: "gp2:size=100g")[0].size == 90 << 30)
+    func region(_ extra: [String], volume: String?) throws -> Range<UInt64>? {
+        let request = SimulateRequest(jobs: try SimulateRequest.parseJobs(arguments: args + extra, environment: [:], volume: volume),
+                                      volume: volume, instance: nil, json: false, intervalNs: S, store: store)
+        return try request.regions(on: request.plan().volumes[0].resolved).first
+    }
+    #expect(try region([], volume: "gp2:size=100g") == 0..<(100 << 30))
+    #expect(try region(["--size=1g"], volume: "gp2:size=100g") == 0..<(1 << 30))
+    #expect(try region(["--offset=10g"], volume: "gp2:size=100g") == (10 << 30)..<(100 << 30))
     // The job's own volume= when there is no --volume.
-    let own = try SimulateRequest.parseJobs(arguments: args + ["--volume=gp3:size=20g"], environment: [:], volume: nil)
-    #expect(own[0].size == 20 << 30)
+    #expect(try region(["--volume=gp3:size=20g"], volume: nil) == 0..<(20 << 30))
     // Larger than the volume: a clear error naming the job.
     let msg = usageMessage { _ = try simulate(args + ["--size=200g"], volume: "gp2:size=100g") }
     #expect(msg.contains("job 'b'") && msg.contains("outside"))
