@@ -170,7 +170,7 @@ func markHostBound(_ run: inout RunResult, emulation: EmulationPlan, notice: (St
                                             bytesPerSec: r.read.bwBytesPerSec + r.write.bwBytesPerSec,
                                             elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount)),
                                             iodepth: r.iodepth * max(1, r.jobCount)) else { continue }
-        run.jobs[i].extras.append(("host_bound", .string(why)))
+        run.jobs[i].hostBound = why
         notice("warning: \(r.name): host-bound: \(why)")
     }
 }

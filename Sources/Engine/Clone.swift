@@ -64,8 +64,8 @@ extension Runner {
                                                             clock: options.clock, shaper: shaper, codec: codec, progress: progress,
                                                             mapped: plan.mapped, stop: options.stop), plan: plan, fd: fd)
             }
-            result.extras.insert(("engine", .string(engineName)), at: 0)
-            if spec.ioengine != plan.engine { result.extras.insert(("ioengine_requested", .string(spec.ioengine.rawValue)), at: 1) }
+            result.engine?.engine = engineName
+            if spec.ioengine != plan.engine { result.engine?.requested = spec.ioengine.rawValue }
             return CloneOutcome(plan: plan, result: result, series: series, error: error)
         } catch {
             let message: String
@@ -98,32 +98,29 @@ extension Runner {
             _ = fsync(fd)
         }
         var result = loop.result(options: spec.options)
-        var extras: [(String, JSONValue)] = [
-            ("iodepth", .int(Int64(plan.depth))),
-            ("enter_calls", .uint(loop.backend.enterCalls)),
-            ("submit_batch", loop.cfg.adaptive
+        var engine = EngineSection(
+            engine: "", enterCalls: loop.backend.enterCalls,
+            submitBatch: loop.cfg.adaptive
                 ? .string("adaptive: \(loop.inlineMode ? "inline completions, batches of \(loop.batchSubmit)" : "device completions, one at a time")"
                     + (loop.modeChanges > 1 ? " (changed \(loop.modeChanges) times)" : ""))
-                : .int(Int64(loop.cfg.batchSubmit))),
-            ("target", .object([("path", .string(plan.target.path)), ("kind", .string(plan.target.kind.rawValue)),
-                                ("size", .uint(plan.target.size)), ("logical_block_size", .uint(UInt64(plan.target.logicalBlockSize))),
-                                ("region_offset", .uint(plan.region.lowerBound)), ("region_bytes", .uint(UInt64(plan.region.count)))])),
-        ]
-        extras += loop.backend.features
-        if loop.codec != nil { extras.append(("verified_blocks", .uint(loop.verifiedBlocks))) }
-        if loop.syncs > 0 { extras.append(("syncs", .uint(loop.syncs))) }
-        if let shaper = loop.shaper { extras.append(("volume", shaper.summary(now: loop.clock.now()))) }
+                : .int(Int64(loop.cfg.batchSubmit)))
+        engine.target = .init(path: plan.target.path, kind: plan.target.kind.rawValue, size: plan.target.size,
+                              logicalBlockSize: UInt64(plan.target.logicalBlockSize), regionOffset: plan.region.lowerBound,
+                              regionBytes: UInt64(plan.region.count))
+        engine.features = loop.backend.features
+        if loop.codec != nil { engine.verifiedBlocks = loop.verifiedBlocks }
+        if loop.syncs > 0 { engine.syncs = loop.syncs }
+        engine.errorMessage = loop.errorMessage
+        result.engine = engine
+        if let shaper = loop.shaper { result.volume = VolumeSection(json: shaper.summary(now: loop.clock.now())) }
         if let mapped = plan.mapped {
             // Copy-on-write moves a whole chunk for a first write after a snapshot: bytes the
             // store wrote per byte the workload wrote.
             let written = Double(loop.writtenBytes)
             let amplification = written > 0 ? (written + Double(loop.copies) * Double(mapped.chunkSize)) / written : 1
-            extras.append(("pool_target", .object([("target", .string(mapped.label)), ("cow_copies", .uint(loop.copies)),
-                                                   ("write_amplification", .double(amplification)),
-                                                   ("commits", .uint(loop.commits)), ("store", mapped.summary())])))
+            result.pool = PoolSection(target: mapped.label, cowCopies: loop.copies, writeAmplification: amplification,
+                                      commits: loop.commits, store: mapped.summary())
         }
-        if let m = loop.errorMessage { extras.append(("error_message", .string(m))) }
-        result.extras += extras
         return (result, loop.seriesLines, loop.errorMessage)
     }
 }

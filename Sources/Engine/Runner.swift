@@ -137,7 +137,7 @@ public enum Runner {
             let thread = Thread {
                 let placement = cpus.apply(thread: i)
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)
-                boxes[i].outcome?.result.extras.append(("cpu", placement))
+                boxes[i].outcome?.result.engine?.cpu = placement
                 progress[i].finished.store(true, ordering: .relaxed)
                 group.leave()
             }

@@ -40,6 +40,39 @@ public enum NormalReport {
         let drop = j.directions.map { String($0.dropIOs) }.joined(separator: ",")
         out += "     issued rwt: total=\(ios) short=\(short) dropped=\(drop)\n"
         if dist.waits > 0 { out += "     completions per wait: \(f2(dist.completionsPerWait))\n" }
+        if let v = j.volume { out += volumeLines(v, elapsedNs: j.elapsedNs) }
+        if let h = j.hostBound { out += "  host-bound   : \(h)\n" }
+        if let p = j.pool {
+            out += "  pool         : \(p.target): \(p.cowCopies) copy-on-write copies, write amplification \(f2(p.writeAmplification)), "
+            out += "\(p.commits) commit(s)\n"
+        }
+        return out
+    }
+
+    /// The emulated volume's story: what it was, how long it held I/O back, its credits.
+    static func volumeLines(_ v: VolumeSection, elapsedNs: UInt64) -> String {
+        var head = "  volume       : \(v.type ?? "?")"
+        if let g = v.sizeGiB { head += " \(g) GiB" }
+        var limits: [String] = []
+        if let b = v.baselineIOPS { limits.append("baseline \(b) IOPS") }
+        if let p = v.peakIOPS, p != v.baselineIOPS { limits.append("burst \(p) IOPS") }
+        if let b = v.baselineBytesPerSec { limits.append("baseline \(Units.formatRate(Double(b)))") }
+        if let p = v.peakBytesPerSec, p != v.baselineBytesPerSec { limits.append("burst \(Units.formatRate(Double(p)))") }
+        if !limits.isEmpty { head += " (" + limits.joined(separator: ", ") + ")" }
+        if let i = v.instanceType { head += ", on \(i)" }
+        var out = head + "\n"
+        let share = elapsedNs > 0 ? " (\(Units.formatDecimal(Double(v.throttledNs) * 100 / Double(elapsedNs), places: 1))% of the run)" : ""
+        out += "                 throttled \(Units.formatDuration(v.throttledNs))\(share), \(v.ebsOps) EBS I/O operations counted\n"
+        for c in v.credits {
+            var line = "                 \(c.name) credits: "
+            line += "\(c.startPercent.map { Units.formatDecimal($0, places: 1) + "%" } ?? "?") at start, "
+            line += "\(c.endPercent.map { Units.formatDecimal($0, places: 1) + "%" } ?? "?") at end"
+            if let first = c.emptyAtNs.first {
+                line += "; ran empty at \(Units.formatDuration(first))"
+                if c.emptyAtNs.count > 1 { line += " (\(c.emptyAtNs.count) times)" }
+            }
+            out += line + "\n"
+        }
         return out
     }
 

@@ -72,8 +72,14 @@ public struct JobResult: Sendable {
     public var error: Int32 = 0
     public var options: [(key: String, value: String)] = []
     public var interrupted = false
-    /// BlockLab's additions for this job (engine figures, volume model summary...), under
-    /// the `blocklab` key of the job in JSON.
+    /// BlockLab's additions, by the module that knows them (see Sections.swift); all go
+    /// under the job's `blocklab` key in JSON.
+    public var engine: EngineSection?
+    public var volume: VolumeSection?
+    public var pool: PoolSection?
+    /// Why the run never reached its emulated volume's envelope (it measured the host).
+    public var hostBound: String?
+    /// Anything else for the `blocklab` key (a reporting group's size).
     public var extras: [(String, JSONValue)] = []
 
     /// read, write, trim (index by IODirection.rawValue).
@@ -121,6 +127,10 @@ public struct JobResult: Sendable {
         out.groupID = first.groupID
         out.options = first.options
         out.extras = first.extras
+        out.engine = first.engine
+        out.volume = first.volume
+        out.pool = first.pool
+        out.hostBound = first.hostBound
         out.iodepth = first.iodepth
         out.jobCount = 0
         for r in results {

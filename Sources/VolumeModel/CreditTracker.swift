@@ -27,12 +27,16 @@ public final class CreditTracker: @unchecked Sendable {
     deinit { episodes.deallocate() }
 
     /// Where the bucket's state lives: group `group` of `table`, over `cell`'s words.
-    func bind(cell: SnapshotCell, table: BucketTable, group: Int) {
+    func bind(cell: SnapshotCell, table: BucketTable, group: Int, epoch: UInt64) {
         precondition(self.cell == nil, "a credit bucket lives in one place")
         self.cell = cell
         self.table = table
         self.group = group
+        startPercent = burstBalancePercent(now: epoch)
     }
+
+    /// The balance when the bucket started (percent of capacity), for the result's story.
+    public private(set) var startPercent: Double = 100
 
     /// The bucket's limits: (charges bytes, earn rate per second, capacity).
     public var limits: [(bytes: Bool, rate: UInt64, capacity: UInt64)] {

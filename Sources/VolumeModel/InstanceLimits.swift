@@ -88,7 +88,7 @@ public final class InstanceLimits: @unchecked Sendable {
                             exclusive: sharing == .exclusive)
         if let i = creditGroup {
             let c = CreditTracker(name: "instance")
-            c.bind(cell: cell, table: BucketTable(groups: groups), group: i)
+            c.bind(cell: cell, table: BucketTable(groups: groups), group: i, epoch: epoch)
             credits = c
         } else {
             credits = nil

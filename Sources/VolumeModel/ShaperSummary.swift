@@ -55,6 +55,7 @@ extension VolumeShaper {
         }
         return .object([
             ("name", .string(name)), ("limits", .object(cap)),
+            ("burst_balance_start_pct", .double(tracker.startPercent)),
             ("burst_balance_pct", .double(tracker.burstBalancePercent(now: now))),
             ("episodes", .array(episodes)),
         ])

@@ -76,7 +76,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         }
         table = BucketTable(groups: groups)
         accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp, cell: cell, word: base)
-        credits?.bind(cell: cell, table: table, group: volumeCreditGroup)
+        credits?.bind(cell: cell, table: table, group: volumeCreditGroup, epoch: epoch)
         watched = (volumeCreditGroup, credits.map { .passUnretained($0) },
                    instanceCreditGroup, instance?.credits.map { .passUnretained($0) })
     }

@@ -66,7 +66,7 @@ import Testing
         j.cpusAllowed = [allowed.last!]
         let out = try Runner.run([j], options: quietOptions())
         #expect(out.errors.isEmpty)
-        let cpu = out.result.jobs[0].extras.first { $0.0 == "cpu" }?.1
+        let cpu = out.result.jobs[0].engine?.cpu
         #expect(cpu == .int(Int64(allowed.last!)))
     }
 }

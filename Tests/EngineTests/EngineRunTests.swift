@@ -47,7 +47,7 @@ import Testing
         let s = Scratch()
         _ = try Target.layOut(path: s.file("a.dat"), size: 32 << 20, what: "test")
         func policy(_ spec: JobSpec) throws -> JSONValue? {
-            try Runner.run([spec], options: quietOptions()).result.jobs[0].extras.first { $0.0 == "submit_batch" }?.1
+            try Runner.run([spec], options: quietOptions()).result.jobs[0].engine?.submitBatch
         }
         // Just laid out through the page cache: buffered reads complete inside the submit.
         var cached = job("c", file: s.file("a.dat"), rw: .randread, bs: 4096, size: 32 << 20, depth: 16)
@@ -83,7 +83,7 @@ import Testing
         spec.ioengine = .psync
         let out = try Runner.run([spec], options: quietOptions())
         #expect(out.result.jobs[0].write.ios == 1024)
-        #expect(out.result.jobs[0].extras.first { $0.0 == "engine" }?.1 == .string("psync"))
+        #expect(out.result.jobs[0].engine?.engine == "psync")
     }
 
     @Test func directIOWithMixedDirectionsCountsBoth() throws {

@@ -1,5 +1,6 @@
 import BlockLabCore
 import JobSpec
+import Metrics
 import Testing
 import VolumeModel
 @testable import Engine
@@ -65,6 +66,15 @@ extension EngineRunTests {
                 Issue.record("no credit episode"); return
             }
             #expect(empty > 700_000_000 && empty < 1_400_000_000, "credits ran out at \(empty) ns")
+            // The result carries the same story, typed, and the readable report tells it.
+            let volume = try #require(out.result.jobs[0].volume)
+            #expect(volume.type == "gp2" && volume.sizeGiB == 100 && volume.throttledNs > 500_000_000)
+            let credits = try #require(volume.credits.first)
+            #expect(abs((credits.startPercent ?? -1) - 0.05) < 0.001 && (credits.endPercent ?? 100) < 1)
+            #expect(credits.emptyAtNs.first.map { $0 > 700_000_000 && $0 < 1_400_000_000 } == true)
+            let text = NormalReport.render(out.result)
+            #expect(text.contains("volume       : gp2 100 GiB") && text.contains("volume credits: 0.1% at start") && text.contains("ran empty at"),
+                    "\(text)")
             // About 3,000 I/Os in the first second, then 300 IOPS.
             let ios = out.result.jobs[0].read.ios
             #expect(ios > 2_900 && ios < 4_400, "\(ios) I/Os")

@@ -34,7 +34,8 @@ func comparable(_ paths: [String]) -> [String] {
 
 func sampleRun() -> RunResult {
     var a = syntheticJob(name: "t", ios: 4000, latBase: 20_000, runtimeMs: 2000)
-    a.extras = [("engine", .string("io_uring"))]
+    a.engine = EngineSection(engine: "io_uring")
+    a.volume = VolumeSection(json: .object([("model", .object([("type", .string("gp3"))]))]))
     var run = RunResult(jobs: [a], timestampMs: 1_795_734_873_465)
     run.globalOptions = [(key: "ioengine", value: "io_uring")]
     run.extras = [("volume", .object([("type", .string("gp3"))]))]
