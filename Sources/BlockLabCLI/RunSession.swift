@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import JobSpec
 import Metrics
+import SnapStore
 import VolumeModel
 import Throttle
 
@@ -56,7 +57,10 @@ struct RunSession {
                 ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)))
             : nil
         if seriesPath != nil { options.seriesIntervalNs = NS.perSecond }
-        if let target { options.mappedTarget = try PoolMappedTarget.open(target) }
+        if let target {
+            guard target.hasPrefix("pool:") else { throw BlockLabError.usage("--target: '\(Text.escaped(target))' is not pool:PATH/VOLUME") }
+            options.mappedTarget = try PoolTarget.open(String(target.dropFirst(5)))
+        }
         if dryRun {
             let plan = try Runner.prepare(jobs, options: options, layOut: false)
             _ = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock)

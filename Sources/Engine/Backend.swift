@@ -3,11 +3,13 @@ import CSupport
 import CURing
 import Glibc
 
-/// One completed operation: the tag given at prepare time and the kernel's result
-/// (bytes moved, or -errno).
+/// One completed operation: the tag given at prepare time, the kernel's result (bytes
+/// moved, or -errno), and any emulated extra latency the backend adds to it (a restored
+/// volume's first touch of a chunk).
 struct Completion {
     var tag: Int32
     var result: Int32
+    var delayNs: UInt64 = 0
 }
 
 /// Tag of an fsync/fdatasync; data I/Os use their slot index.
@@ -37,6 +39,12 @@ protocol IOBackend: AnyObject {
     var submitOnly: (ios: UInt64, inline: UInt64) { get }
     /// Notes for the result: which features are in use.
     var features: [(String, JSONValue)] { get }
+    /// More about a failed operation than its errno, when the backend knows it.
+    var failureDetail: String? { get }
+}
+
+extension IOBackend {
+    var failureDetail: String? { nil }
 }
 
 /// io_uring: fixed buffers and a registered file when the kernel allows them.

@@ -47,22 +47,28 @@ extension Runner {
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
                 adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil)
+            // A mapped target wraps the engine's backend; the loop sees one I/O either way.
+            func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
+                if let mapped = plan.mapped {
+                    let decorated = MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO)
+                    return try drive(JobLoop(name: spec.name, backend: decorated, arena: arena, config: config, clock: options.clock,
+                                             shaper: shaper, codec: codec, progress: progress, stop: options.stop), plan: plan, fd: fd)
+                }
+                return try drive(JobLoop(name: spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
+                                         shaper: shaper, codec: codec, progress: progress, stop: options.stop), plan: plan, fd: fd)
+            }
             let engineName: String
             var result: JobResult
             var series: [String]
             var error: String?
             if plan.engine == .psync {
                 engineName = "psync"
-                (result, series, error) = try drive(JobLoop(name: spec.name, backend: PsyncBackend(fd: fd, sqesPerIO: plan.sqesPerIO), arena: arena, config: config,
-                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress,
-                                                            mapped: plan.mapped, stop: options.stop), plan: plan, fd: fd)
+                (result, series, error) = try go(PsyncBackend(fd: fd, sqesPerIO: plan.sqesPerIO))
             } else {
                 engineName = "io_uring"
-                let backend = try UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena, wantFixedBuffers: spec.fixedbufs,
-                                               wantRegisteredFile: spec.registerfiles, sqPoll: spec.sqthreadPoll, hipri: spec.hipri)
-                (result, series, error) = try drive(JobLoop(name: spec.name, backend: backend, arena: arena, config: config,
-                                                            clock: options.clock, shaper: shaper, codec: codec, progress: progress,
-                                                            mapped: plan.mapped, stop: options.stop), plan: plan, fd: fd)
+                (result, series, error) = try go(UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena,
+                                                              wantFixedBuffers: spec.fixedbufs, wantRegisteredFile: spec.registerfiles,
+                                                              sqPoll: spec.sqthreadPoll, hipri: spec.hipri))
             }
             result.engine?.engine = engineName
             if spec.ioengine != plan.engine { result.engine?.requested = spec.ioengine.rawValue }
@@ -92,8 +98,13 @@ extension Runner {
             var replay = try IOPlanner(spec: spec, region: plan.region, timeBased: false, seedSalt: salt)
             try loop.runPhase(&replay, mode: .verifyReplay)
         }
+        var finalCommits: UInt64 = 0
         if let mapped = plan.mapped, !mapped.isReadOnly, spec.rw.writes {
-            try loop.commitMapped()
+            // Data first, then its mappings: the target's commit is its fsync.
+            let t = loop.clock.now()
+            try mapped.commit()
+            loop.recorder?.recordSync(latNs: loop.clock.now() - t)
+            finalCommits = 1
         } else if spec.endFsync && spec.rw.writes {
             _ = fsync(fd)
         }
@@ -117,9 +128,11 @@ extension Runner {
             // Copy-on-write moves a whole chunk for a first write after a snapshot: bytes the
             // store wrote per byte the workload wrote.
             let written = Double(loop.writtenBytes)
-            let amplification = written > 0 ? (written + Double(loop.copies) * Double(mapped.chunkSize)) / written : 1
-            result.pool = PoolSection(target: mapped.label, cowCopies: loop.copies, writeAmplification: amplification,
-                                      commits: loop.commits, store: mapped.summary())
+            let figures = loop.backend as? MappedFigures
+            let copies = figures?.copies ?? 0
+            let amplification = written > 0 ? (written + Double(copies) * Double(mapped.chunkSize)) / written : 1
+            result.mapped = MappedSection(target: mapped.label, cowCopies: copies, writeAmplification: amplification,
+                                      commits: (figures?.commits ?? 0) + finalCommits, store: mapped.summary())
         }
         return (result, loop.seriesLines, loop.errorMessage)
     }

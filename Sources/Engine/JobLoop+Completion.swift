@@ -9,36 +9,13 @@ import Workload
 extension JobLoop {
     @inline(__always)
     func issue(_ slot: Int32) {
-        if let mapped {
-            issueMapped(slot, mapped)
-            return
-        }
         let s = slots[Int(slot)]
         backend.prepare(tag: slot, direction: s.direction, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
-        recordIssued(slot, kernelOps: 1)
-    }
-
-    /// Bookkeeping once an I/O's kernel operations are queued. An I/O that needed none
-    /// (a read of never-written chunks) completes without a round trip, at its issue time
-    /// plus any emulated latency.
-    @inline(__always)
-    func recordIssued(_ slot: Int32, kernelOps: Int) {
-        if kernelOps == 0 {
-            let p = slots + Int(slot)
-            p.pointee.submitted = p.pointee.issueAt
-            if errorCode != 0 { release(slot); return }
-            p.pointee.releaseAt = p.pointee.issueAt + p.pointee.penaltyNs
-            held[heldCount] = slot
-            heldCount += 1
-            return
-        }
         pendingList[pendingCount] = slot
         pendingCount += 1
         inKernel += 1
         rec?._withUnsafeGuaranteedRef { $0.recordDepth(inKernel) }
     }
-
-    func failMapped(_ message: String) { fail(EIO, message) }
 
     @inline(__always)
     func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32) {
@@ -60,27 +37,14 @@ extension JobLoop {
             return
         }
         let p = slots + Int(c.tag)
-        if mapped != nil {
-            // A mapped I/O is done when its last piece is.
-            p.pointee.segsLeft -= 1
-            if c.result < 0 && p.pointee.segError == 0 { p.pointee.segError = c.result }
-            if p.pointee.segsLeft > 0 { return }
-            inKernel -= 1
-            if copyingCount > 0 { copyLanded(c.tag) }
-            if p.pointee.segError < 0 {
-                fail(-p.pointee.segError, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-p.pointee.segError)))")
-                release(c.tag)
-                return
-            }
-            hold(c.tag, now: now)
-            return
-        }
         inKernel -= 1
         if c.result < 0 {
-            fail(-c.result, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-c.result)))")
+            let detail = backend.failureDetail.map { " (\($0))" } ?? ""
+            fail(-c.result, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-c.result)))\(detail)")
             release(c.tag)
             return
         }
+        p.pointee.penaltyNs = c.delayNs
         if UInt32(c.result) < p.pointee.length {
             rec?._withUnsafeGuaranteedRef { $0.recordShort(p.pointee.direction) }
             release(c.tag)
@@ -90,7 +54,7 @@ extension JobLoop {
     }
 
     /// Finishes the I/O now, or holds it until the emulated device would have finished it:
-    /// the shaper's service time plus any mapped-target penalty, counted from issue.
+    /// the shaper's service time plus any delay the backend reported, counted from issue.
     @inline(__always)
     func hold(_ slot: Int32, now: UInt64) {
         let p = slots + Int(slot)
@@ -131,15 +95,10 @@ extension JobLoop {
                 writesSinceSync += 1
                 if writesSinceSync >= cfg.fsyncEvery {
                     writesSinceSync = 0
-                    if mapped != nil {
-                        // Data before mappings: drain what is in flight, then commit.
-                        commitPending = true
-                    } else {
-                        backend.prepareSync(datasync: cfg.datasync)
-                        syncsInFlight += 1
-                        syncTimes.append(t)
-                        syncUnsubmitted = true
-                    }
+                    backend.prepareSync(datasync: cfg.datasync)
+                    syncsInFlight += 1
+                    syncTimes.append(t)
+                    syncUnsubmitted = true
                 }
             }
         }

@@ -20,7 +20,6 @@ extension JobLoop {
             if recorder == nil, now >= rampEnd { startRecording(now) }
             if endNs != 0, now >= endNs { stopping = true }
             if heldCount > 0 { releaseHeld(now) }
-            if commitPending && inKernel == 0 && heldCount == 0 { try commitMapped() }
             while schedCount > 0, slots[Int(scheduled[schedHead])].issueAt <= now {
                 let s = scheduled[schedHead]
                 schedHead = (schedHead + 1) % cfg.depth
@@ -28,7 +27,7 @@ extension JobLoop {
                 issue(s)
             }
             var wake = UInt64.max
-            if !stopping && !plannerDone && !commitPending {
+            if !stopping && !plannerDone {
                 // At most one queue's worth per pass, so time limits and Ctrl-C are seen
                 // even when I/Os complete as fast as they are issued (psync, page cache).
                 var filled = 0
@@ -97,7 +96,7 @@ extension JobLoop {
                 }
                 // Sleep only when something time-bound holds the next I/O back (rate,
                 // thinktime, shaper, emulated latency, ramp); otherwise refill at once.
-                let canFill = !stopping && !plannerDone && !commitPending && freeCount > 0 && deferred == nil && thinkUntil <= now
+                let canFill = !stopping && !plannerDone && freeCount > 0 && deferred == nil && thinkUntil <= now
                 if !canFill, wake != .max, wake > now { sleepUntil(wake) }
                 now = clock.now()
                 publish(now)

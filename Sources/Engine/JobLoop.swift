@@ -19,10 +19,8 @@ struct Slot {
     /// Emulated completion time under a shaper's service-time model.
     var releaseAt: UInt64 = 0
     var verifyRead = false
-    /// Mapped targets: kernel operations still out for this I/O, the first error among
-    /// them, and emulated extra latency (a restored chunk's first touch).
-    var segsLeft: Int32 = 0
-    var segError: Int32 = 0
+    /// Emulated extra latency the backend reported for this I/O (a restored chunk's first
+    /// touch), added to its completion time.
     var penaltyNs: UInt64 = 0
 }
 
@@ -45,7 +43,7 @@ struct LoopConfig {
     var checkReads: Bool
     var refillBuffers: Bool
     var seriesIntervalNs: UInt64
-    /// Most kernel operations one I/O can need (1 unless the target is mapped).
+    /// Most kernel operations one I/O can need (1 unless the backend splits I/Os).
     var sqesPerIO: Int = 1
     /// No iodepth_batch_* option was given: choose the batches as the run goes
     /// (see `JobLoop.adaptBatching`).
@@ -76,21 +74,7 @@ final class JobLoop<B: IOBackend> {
     let shaper: IOShaper?
     let codec: VerifyCodec?
     let progress: JobProgress
-    let mapped: MappedTarget?
     let stop: StopToken
-    /// Copy-on-write staging, `maxChunksPerIO` chunks per slot (mapped writable targets only).
-    let scratch: UnsafeMutableRawPointer?
-    let maxChunksPerIO: Int
-    var commitPending = false
-    /// Logical chunks with a copy-on-write copy in flight, and the slot doing it: no other
-    /// I/O may touch such a chunk until its copy lands (the copy rewrites the whole chunk).
-    let copying: UnsafeMutablePointer<(chunk: UInt64, slot: Int32)>
-    var copyingCount = 0
-    /// I/Os waiting for such a copy, in arrival order.
-    let blocked: UnsafeMutablePointer<Int32>
-    var blockedCount = 0
-    var commits: UInt64 = 0
-    var copies: UInt64 = 0
 
     let slots: UnsafeMutablePointer<Slot>
     let free: UnsafeMutablePointer<Int32>
@@ -142,8 +126,7 @@ final class JobLoop<B: IOBackend> {
     var modeChanges = 0
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
-         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, mapped: MappedTarget? = nil,
-         stop: StopToken = StopToken()) {
+         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken()) {
         self.name = name
         self.backend = backend
         self.arena = arena
@@ -156,16 +139,8 @@ final class JobLoop<B: IOBackend> {
         self.shaper = shaper
         self.codec = codec
         self.progress = progress
-        self.mapped = mapped
         self.stop = stop
         let d = config.depth
-        if let mapped, !mapped.isReadOnly {
-            maxChunksPerIO = config.sqesPerIO / 3
-            scratch = UnsafeMutableRawPointer.allocate(byteCount: d * maxChunksPerIO * mapped.chunkSize, alignment: 4096)
-        } else {
-            maxChunksPerIO = 0
-            scratch = nil
-        }
         slots = .allocate(capacity: d)
         slots.initialize(repeating: Slot(), count: d)
         free = .allocate(capacity: d)
@@ -175,16 +150,11 @@ final class JobLoop<B: IOBackend> {
         scheduled = .allocate(capacity: d)
         held = .allocate(capacity: d)
         completions = .allocate(capacity: d * config.sqesPerIO * 2 + 8)
-        copying = .allocate(capacity: d * max(1, maxChunksPerIO))
-        blocked = .allocate(capacity: d)
     }
 
     deinit {
         slots.deallocate(); free.deallocate(); pendingList.deallocate()
         scheduled.deallocate(); held.deallocate(); completions.deallocate()
-        scratch?.deallocate()
-        copying.deallocate()
-        blocked.deallocate()
     }
 
     /// Starts the clock for the job: ramp first, then the measured phase.

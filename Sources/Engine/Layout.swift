@@ -149,7 +149,7 @@ enum Resources {
                     + "more than half of this machine's memory (\(Units.formatBytes(memory))); lower iodepth, bs or numjobs")
             }
             // Each job thread holds its target and its ring open; the rest is headroom for
-            // the process itself (standard streams, outputs, a pool's files).
+            // the process itself (standard streams, outputs, a mapped target's files).
             let needed = UInt64(members.count) * 3 + 32
             let limit = raiseOpenFileLimit()
             if needed > limit {

@@ -16,7 +16,7 @@ struct ClonePlan {
     var region: Range<UInt64>
     var depth: Int
     var engine: IOEngineKind
-    /// A thin volume (or snapshot) in a pool instead of a file or device.
+    /// A mapped target (a thin volume or a read-only view of one) instead of a file or device.
     var mapped: MappedTarget?
 
     /// Most kernel operations one I/O can need: on a mapped target an I/O may span
@@ -29,7 +29,7 @@ struct ClonePlan {
 
 /// Resolves jobs into clone plans in three steps, so that bad input fails with exit code 2
 /// before anything is written and a refusal leaves nothing behind: check every job and
-/// target (paths resolved, kernel filesystems and pools refused, devices guarded, regions,
+/// target (paths resolved, kernel filesystems and snapshot stores refused, devices guarded, regions,
 /// alignment, resource limits), check free space for all files to lay out together, and
 /// only then lay them out (undone if anything fails or Ctrl-C arrives).
 enum Planner {
@@ -60,7 +60,7 @@ enum Planner {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) takes one job thread at a time (numjobs=1)")
                 }
                 if spec.rw.writes && !spec.verifyOnly && mapped.isReadOnly {
-                    throw BlockLabError.usage("\(spec.origin): \(mapped.label) is read-only (a snapshot); restore it to a volume to write")
+                    throw BlockLabError.usage("\(spec.origin): \(mapped.label) is read-only; restore it to a volume to write")
                 }
                 if plans.contains(where: { $0.group == group && $0.mapped === mapped }) {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) is already used by another job running at the same time; add stonewall")

@@ -13,7 +13,7 @@ public struct RunOptions {
     /// Width of the `--write-series` intervals (0 = no series).
     public var seriesIntervalNs: UInt64 = 0
     public var clock: MonotonicClock = SystemClock.shared
-    /// A mapped target (a pool volume) every job runs on instead of its own filename.
+    /// A mapped target (a thin volume) every job runs on instead of its own filename.
     public var mappedTarget: MappedTarget?
     /// Called about once a second from the calling thread while jobs run.
     public var onProgress: (([JobProgress]) -> Void)?

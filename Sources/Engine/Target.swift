@@ -4,7 +4,7 @@ import Glibc
 
 /// What an I/O target is, as far as the engine cares.
 public struct TargetInfo: Sendable {
-    public enum Kind: String, Sendable { case file, blockDevice = "block-device", mapped = "pool-volume" }
+    public enum Kind: String, Sendable { case file, blockDevice = "block-device", mapped = "mapped-volume" }
     public var path: String
     public var kind: Kind
     /// Bytes addressable (file size after layout, or BLKGETSIZE64).

@@ -158,7 +158,7 @@ public enum FioJSON {
         }
         m += j.engine?.json ?? []
         if let v = j.volume { m.append(("volume", v.json)) }
-        if let p = j.pool { m.append(("pool_target", p.json)) }
+        if let p = j.mapped { m.append(("pool_target", p.json)) }
         if let h = j.hostBound { m.append(("host_bound", .string(h))) }
         return .object(m + j.extras)
     }

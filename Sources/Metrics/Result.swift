@@ -76,7 +76,7 @@ public struct JobResult: Sendable {
     /// under the job's `blocklab` key in JSON.
     public var engine: EngineSection?
     public var volume: VolumeSection?
-    public var pool: PoolSection?
+    public var mapped: MappedSection?
     /// Why the run never reached its emulated volume's envelope (it measured the host).
     public var hostBound: String?
     /// Anything else for the `blocklab` key (a reporting group's size).
@@ -129,7 +129,7 @@ public struct JobResult: Sendable {
         out.extras = first.extras
         out.engine = first.engine
         out.volume = first.volume
-        out.pool = first.pool
+        out.mapped = first.mapped
         out.hostBound = first.hostBound
         out.iodepth = first.iodepth
         out.jobCount = 0

@@ -2,7 +2,7 @@ import BlockLabCore
 
 /// BlockLab's additions to a job's result, typed, each contributed by the module that knows
 /// it: the engine (how the I/O was issued, on what), the volume model (the emulated
-/// volume's story) and a pool target (copy-on-write). `FioJSON` writes them under the job's
+/// volume's story) and a mapped target such as a pool volume (copy-on-write). `FioJSON` writes them under the job's
 /// `blocklab` key, in one place; `NormalReport` prints them.
 
 /// What the engine did: which engine, the queue policy it chose, the target it ran on.
@@ -100,8 +100,9 @@ public struct VolumeSection: Sendable {
     }
 }
 
-/// A run on a pool volume: copy-on-write copies and what they cost in extra writes.
-public struct PoolSection: Sendable {
+/// A run on a mapped target (a pool volume): copy-on-write copies and what they cost in
+/// extra writes.
+public struct MappedSection: Sendable {
     public var target: String
     public var cowCopies: UInt64
     /// Bytes the store wrote per byte the workload wrote.

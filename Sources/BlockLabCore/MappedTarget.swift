@@ -1,5 +1,3 @@
-import BlockLabCore
-
 /// One piece of a mapped I/O, inside a single chunk of the target.
 public struct MappedSegment: Sendable {
     public enum Kind: UInt8, Sendable { case data, zero }
@@ -27,10 +25,10 @@ public struct MappedSegment: Sendable {
     }
 }
 
-/// A target whose logical offsets map to places in a data file: a thin volume in a
-/// snapshot pool. The engine still issues every byte of I/O itself (io_uring, linked
-/// read-old/write-new for copy-on-write); the mapper only says where. Used by one job
-/// thread at a time, so implementations need not be thread-safe.
+/// The mapped-target port: a target whose logical offsets map to places in a data file
+/// (a thin volume in a snapshot pool implements it). The engine still issues every byte of
+/// I/O itself (io_uring, linked read-old/write-new for copy-on-write); the mapper only says
+/// where. Used by one job thread at a time, so implementations need not be thread-safe.
 public protocol MappedTarget: AnyObject {
     /// Logical size in bytes.
     var sizeBytes: UInt64 { get }
