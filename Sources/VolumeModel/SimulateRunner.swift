@@ -20,16 +20,11 @@ public struct SimulateRequest {
         self.intervalNs = intervalNs; self.store = store
     }
 
-    /// Stands for "no size= given" while parsing (the job parser demands size= or filename=,
-    /// but a simulated job's natural region is the emulated volume): replaced after parsing.
-    static let unsetSize = UInt64.max
-
     /// Parses fio-style arguments for simulate: a job without size= works on the whole
     /// emulated volume (`volume`, else the job's own volume=), as a real run on it would.
     public static func parseJobs(arguments: [String], environment: [String: String], volume: String?) throws -> [JobSpec] {
-        var jobs = try JobParser.parse(arguments: ["--size=\(unsetSize)"] + arguments, environment: environment)
-        for i in jobs.indices where jobs[i].size == unsetSize {
-            jobs[i].size = nil
+        var jobs = try JobParser.parse(arguments: arguments, environment: environment, sizeRequired: false)
+        for i in jobs.indices where jobs[i].size == nil {
             if let spec = volume ?? jobs[i].volume, let gib = try VolumeSpec.parse(spec).sizeGiB {
                 let bytes = gib * Units.GiB
                 jobs[i].size = bytes > jobs[i].offset ? bytes - jobs[i].offset : 0
@@ -37,6 +32,9 @@ public struct SimulateRequest {
         }
         return jobs
     }
+
+    /// The most rows (intervals of virtual time) a simulation may report.
+    public static let maxRows: UInt64 = 1_000_000
 
     public func simulate() throws -> SimulationResult {
         if series != nil && !jobs.isEmpty { throw BlockLabError.usage("simulate: give either --series FILE or jobs, not both") }
@@ -55,11 +53,26 @@ public struct SimulateRequest {
                            attached: series == nil ? largest.map { [Upstream(volume: v, largestIO: $0)] } : nil, volumes: 1)
         }
         let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0, sharing: .exclusive)
-        var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
+        // The report has a row per interval of virtual time: bound the rows before playing.
+        var played: UInt64 = 0
+        if let series {
+            guard let ns = series.playedNs else { throw BlockLabError.usage("--series: the intervals add up to more virtual time than can be played") }
+            played = ns
+        }
         for job in jobs {
             guard let runtime = job.runtimeNs, runtime > 0 else {
                 throw BlockLabError.usage("\(job.origin): runtime= is required for simulate (virtual time to play)")
             }
+            let (sum, overflow) = played.addingReportingOverflow(runtime)
+            played = overflow ? .max : sum
+        }
+        guard played / intervalNs <= Self.maxRows else {
+            throw BlockLabError.usage("simulate: \(Units.formatDuration(played)) of virtual time at --interval \(Units.formatDuration(intervalNs)) "
+                + "would be more than \(Self.maxRows) rows; give a longer --interval or a shorter runtime")
+        }
+        var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
+        for job in jobs {
+            let runtime = job.runtimeNs!
             let size = job.size ?? (v.sizeBytes > job.offset ? v.sizeBytes - job.offset : 0)
             guard size > 0, job.offset + size <= v.sizeBytes else {
                 throw BlockLabError.usage("\(job.origin): job '\(job.name)': offset=\(job.offset) size=\(size) lies outside the "

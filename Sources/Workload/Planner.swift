@@ -163,14 +163,16 @@ public struct IOPlanner: Sendable {
             else if placement == .unmapped { perLoop = (length + size - 1) / size }
             else { perLoop = blocks }
             perLoop = min(perLoop, iosPerLoop)
-            let total = perLoop * UInt64(loops)
-            (plannedIOCount, plannedBytes, plannedIsExact) = (total, total * size, true)
+            // Saturating: loops x a 2^60-byte region (or number_ios) can exceed 64 bits; the
+            // figures are for progress and ETA only.
+            let total = Self.saturatingProduct(perLoop, UInt64(loops))
+            (plannedIOCount, plannedBytes, plannedIsExact) = (total, Self.saturatingProduct(total, size), true)
         } else {
             // Variable sizes: a loop moves about bytesPerLoop (the map and the region end shorten
             // I/Os so a pass adds up to the region), unless number_ios stops it first.
             let loopBytes = min(Double(bytesPerLoop), Double(iosPerLoop) * meanSize)
-            let total = UInt64(loopBytes * Double(loops))
-            (plannedIOCount, plannedBytes, plannedIsExact) = (UInt64((Double(total) / meanSize).rounded(.up)), total, false)
+            let total = Self.saturating(loopBytes * Double(loops))
+            (plannedIOCount, plannedBytes, plannedIsExact) = (Self.saturating((Double(total) / meanSize).rounded(.up)), total, false)
         }
     }
 
@@ -197,7 +199,7 @@ public struct IOPlanner: Sendable {
             let read = fixedDirection.map(Self.isRead) ?? (directionRng.below(100) < readPercent)
             let wanted = UInt64(read ? readSizes.next(&sizeRng) : writeSizes.next(&sizeRng))
             if let io = place(read, wanted) {
-                loopBytes += UInt64(io.length)
+                loopBytes &+= UInt64(io.length) // time-based runs never reset it
                 loopIOs += 1
                 return io
             }
@@ -258,6 +260,17 @@ public struct IOPlanner: Sendable {
         let need = (wanted + unit - 1) / unit
         let got = map.takeRun(from: block, limit: need)
         return got < need ? got * unit : wanted
+    }
+
+    static func saturatingProduct(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (v, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : v
+    }
+
+    /// A non-negative Double as UInt64, UInt64.max when beyond it (never traps).
+    static func saturating(_ d: Double) -> UInt64 {
+        guard d.isFinite else { return d > 0 ? .max : 0 }
+        return d <= 0 ? 0 : d >= 18_446_744_073_709_551_616.0 ? .max : UInt64(d)
     }
 
     @inline(__always)
