@@ -35,6 +35,8 @@ public struct SimulateRequest {
 
     /// The most rows (intervals of virtual time) a simulation may report.
     public static let maxRows: UInt64 = 1_000_000
+    /// The most I/Os a simulation may step (a day or so of computing).
+    public static let maxIOs: UInt64 = 100_000_000_000
 
     public func simulate() throws -> SimulationResult {
         if series != nil && !jobs.isEmpty { throw BlockLabError.usage("simulate: give either --series FILE or jobs, not both") }
@@ -48,8 +50,9 @@ public struct SimulateRequest {
         // Every job plays on this one volume; a replayed series has no I/O size, so then the
         // instance books all its limits.
         let largest = jobs.map { UInt64($0.maxBlockSize) }.max()
-        let inst = try (instance ?? jobs.first?.instance).map {
-            InstanceLimits(profile: try store.instance(named: $0), epoch: 0, sharing: .exclusive,
+        let instanceProfile = try (instance ?? jobs.first?.instance).map { try store.instance(named: $0) }
+        let inst = instanceProfile.map {
+            InstanceLimits(profile: $0, epoch: 0, sharing: .exclusive,
                            attached: series == nil ? largest.map { [Upstream(volume: v, largestIO: $0)] } : nil, volumes: 1)
         }
         let shaper = VolumeShaper(volume: v, instance: inst, epoch: 0, sharing: .exclusive)
@@ -64,11 +67,23 @@ public struct SimulateRequest {
                 throw BlockLabError.usage("\(job.origin): runtime= is required for simulate (virtual time to play)")
             }
             let (sum, overflow) = played.addingReportingOverflow(runtime)
-            played = overflow ? .max : sum
+            guard !overflow, sum <= InputLimits.maxDurationNs else {
+                throw BlockLabError.usage("\(job.origin): job '\(job.name)': the runtimes add up to more than 100 years of virtual time")
+            }
+            played = sum
         }
         guard played / intervalNs <= Self.maxRows else {
             throw BlockLabError.usage("simulate: \(Units.formatDuration(played)) of virtual time at --interval \(Units.formatDuration(intervalNs)) "
                 + "would be more than \(Self.maxRows) rows; give a longer --interval or a shorter runtime")
+        }
+        // Every I/O is stepped (about a microsecond each): bound the work by what the volume
+        // (or the instance) can admit in the virtual time.
+        if let iops = [v.peakIOPS, instanceProfile?.maxIOPS].compactMap({ $0 }).min() {
+            let ios = Double(played) / 1e9 * Double(iops)
+            guard ios <= Double(Self.maxIOs) else {
+                throw BlockLabError.usage("simulate: \(Units.formatDuration(played)) of virtual time at up to \(iops) IOPS could be "
+                    + "\(Units.formatDecimal(ios, places: 0)) I/Os, more than \(Self.maxIOs) (each is stepped); give a shorter runtime")
+            }
         }
         var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
         for job in jobs {
