@@ -77,6 +77,9 @@ public struct IOPlanner: Sendable {
     private var passEnded = false
     private var done = false
 
+    /// The most blocks a random map may track (one bit each: 4 GiB).
+    public static let maxMapBlocks: UInt64 = 1 << 35
+
     /// I/Os the job will do in total when bounded (nil for time-based jobs). Exact when every
     /// I/O has one fixed size (see `plannedIsExact`), else an estimate from the mean size.
     public let plannedIOCount: UInt64?
@@ -145,7 +148,13 @@ public struct IOPlanner: Sendable {
         keyRng = Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
         distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
-        map = RandomMap(count: withMap && (placement == .permutationWithMap || placement == .drawWithMap) ? blocks : 1)
+        let mapped = withMap && (placement == .permutationWithMap || placement == .drawWithMap)
+        // One bit per block: past 2^35 blocks (4 GiB of map) the allocation would fail.
+        guard !mapped || blocks <= Self.maxMapBlocks else {
+            throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': the random map for \(blocks) blocks of \(Units.formatBytes(unit)) "
+                + "would take \(Units.formatBytes(blocks / 8)); use norandommap, a larger bs or a smaller size")
+        }
+        map = RandomMap(count: mapped ? blocks : 1)
 
         // What the work comes to (see the type's comment for the rules).
         let meanSize = spec.rw.reads && spec.rw.writes

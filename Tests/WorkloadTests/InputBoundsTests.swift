@@ -36,4 +36,18 @@ import Testing
             }
         }
     }
+
+    @Test func aRandomMapTooLargeToAllocateIsAUsageError() throws {
+        let spec = try job("--rw=randread --bs=512 --size=1024p")
+        let m = boundsUsageMessage { _ = try IOPlanner(spec: spec, region: 0..<InputLimits.maxBytes, timeBased: false, seedSalt: 0) }
+        #expect(m?.contains("job 't': the random map for 2251799813685248 blocks of 512B") == true, "\(m ?? "no error")")
+        // Without the map (norandommap) the same job plans.
+        _ = try IOPlanner(spec: try job("--rw=randread --bs=512 --size=1024p --norandommap"), region: 0..<InputLimits.maxBytes,
+                          timeBased: false, seedSalt: 0)
+    }
+}
+
+fileprivate func boundsUsageMessage(_ body: () throws -> Void) -> String? {
+    do { try body() } catch BlockLabError.usage(let m) { return m } catch { return "other error: \(error)" }
+    return nil
 }
