@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/release/blocklab
 APT_PACKAGES := liburing-dev pkg-config fio util-linux e2fsprogs
 
-.PHONY: all build deps test demo bench crash-test clean
+.PHONY: all build deps test demo bench crash-test fuzz clean
 
 all: build
 
@@ -40,5 +40,29 @@ crash-test: build
 	trap 'rm -rf "$$d"' EXIT; \
 	$(BIN) pool crash-test "$$d/pool" --kills 200
 
+# libFuzzer on the parsers of outside input: job files (and the I/O plans made from them),
+# --volume specs (resolved against every profile), series files. Each target runs
+# FUZZ_SECONDS (default 60) from a seed corpus (Tests/FuzzCorpus/TARGET, profiles/jobs);
+# a crash, trap or hang stops make with the input in .build-fuzz/artifacts/. The targets
+# exist only with BLOCKLAB_FUZZ=1, so a normal build never needs -sanitize=fuzzer.
+# (Journal replay of a SnapStore pool is to get a target of its own.)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := FuzzJobFile FuzzVolumeSpec FuzzSeries
+FUZZ_BUILD := BLOCKLAB_FUZZ=1 $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --scratch-path .build-fuzz
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product $$t; done
+	@set -e; mkdir -p .build-fuzz/artifacts; \
+	for t in $(FUZZ_TARGETS); do \
+		corpus=.build-fuzz/corpus/$$t; mkdir -p $$corpus; \
+		seeds=Tests/FuzzCorpus/$$t; [ $$t = FuzzJobFile ] && seeds="$$seeds profiles/jobs"; \
+		echo "== $$t: $(FUZZ_SECONDS) s"; \
+		BLOCKLAB_PROFILES=$(CURDIR)/profiles .build-fuzz/release/$$t $$corpus $$seeds \
+			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=.build-fuzz/artifacts/$$t- 2>.build-fuzz/$$t.log \
+			|| { tail -40 .build-fuzz/$$t.log; echo "$$t: crash found (input in .build-fuzz/artifacts/)"; exit 1; }; \
+		grep -E '^(Done|stat::number_of_executed_units)' .build-fuzz/$$t.log; \
+	done
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

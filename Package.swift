@@ -61,3 +61,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (`make fuzz`), declared only when BLOCKLAB_FUZZ=1 so that a normal
+// `swift build` / `swift test` neither builds them nor needs -sanitize=fuzzer.
+if Context.environment["BLOCKLAB_FUZZ"] == "1" {
+    package.targets.append(.target(name: "CFuzzDriver", path: "Sources/Fuzz/CFuzzDriver"))
+    for (name, deps) in [("FuzzJobFile", ["BlockLabCore", "JobSpec", "Workload"]),
+                         ("FuzzVolumeSpec", ["BlockLabCore", "VolumeModel"]),
+                         ("FuzzSeries", ["BlockLabCore", "VolumeModel"])] {
+        package.targets.append(.executableTarget(name: name, dependencies: (deps + ["CFuzzDriver"]).map { .target(name: $0) },
+                                                 path: "Sources/Fuzz/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
+}

@@ -46,12 +46,12 @@ struct SimulateCommand: ParsableCommand {
         let intervalNs = try Units.parseDuration(interval, defaultUnitNs: NS.perSecond, what: "--interval")
         let cwd = FileManager.default.currentDirectoryPath
         let store = ProfileStore(directory: profiles ?? ProfileStore.defaultDirectory(cwd: cwd))
+        try store.checkDirectory()
         var demand: SeriesDemand?
         if let series {
-            guard let text = try? String(contentsOfFile: series, encoding: .utf8) else {
-                throw BlockLabError.usage("--series: cannot read '\(series)'")
+            do { demand = try SeriesDemand.load(path: series) } catch BlockLabError.usage(let m) {
+                throw BlockLabError.usage("--series: \(m)")
             }
-            demand = try SeriesDemand.parse(text: text, path: series)
         }
         let jobs = demand != nil && jobArguments.isEmpty ? [] : try SimulateRequest.parseJobs(
             arguments: jobArguments, environment: ProcessInfo.processInfo.environment, volume: volume)

@@ -105,24 +105,3 @@ public enum PathSafety {
         return resolved
     }
 }
-
-/// Text from outside made safe to print: control characters (ESC, NUL, CR, ...) are shown
-/// escaped, so a hostile file name or job file cannot drive the user's terminal.
-public enum Text {
-    public static func escaped(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: isControl) else { return s }
-        var out = ""
-        for u in s.unicodeScalars {
-            if isControl(u) {
-                out += "\\u{\(String(u.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-        return out
-    }
-
-    static func isControl(_ u: Unicode.Scalar) -> Bool {
-        u.value < 0x20 || (u.value >= 0x7f && u.value < 0xa0) || u.value == 0x2028 || u.value == 0x2029
-    }
-}

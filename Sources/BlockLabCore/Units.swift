@@ -12,16 +12,20 @@ public enum Units {
     public static let TiB: UInt64 = 1 << 40
     public static let PiB: UInt64 = 1 << 50
 
-    /// Parses a size such as `4k`, `1M`, `10G`, `1.5g`, `512`, `0x1000`.
+    /// Parses a size such as `4k`, `1M`, `10G`, `1.5g`, `512`, `0x1000`; at most
+    /// `InputLimits.maxBytes` (2^60).
     /// `what` names the option (and file/line) for the error message.
     public static func parseSize(_ text: String, what: String) throws -> UInt64 {
         let s = text.trimmingWhitespace()
         guard !s.isEmpty else { throw BlockLabError.usage("\(what): empty size") }
+        // Digits are ASCII: `isNumber` below would also take other scripts' digits and fractions.
+        guard s.unicodeScalars.allSatisfy(\.isASCII) else { throw BlockLabError.usage("\(what): malformed size '\(Text.escaped(text))'") }
         if s.lowercased().hasPrefix("0x") {
             guard let v = UInt64(s.dropFirst(2), radix: 16) else {
-                throw BlockLabError.usage("\(what): malformed size '\(text)'")
+                if !s.dropFirst(2).isEmpty, s.dropFirst(2).allSatisfy(\.isHexDigit) { return try InputLimits.checkBytes(.max, text, what: what) }
+                throw BlockLabError.usage("\(what): malformed size '\(Text.escaped(text))'")
             }
-            return v
+            return try InputLimits.checkBytes(v, text, what: what)
         }
         var numberEnd = s.startIndex
         while numberEnd < s.endIndex, s[numberEnd].isNumber || s[numberEnd] == "." { numberEnd = s.index(after: numberEnd) }
@@ -35,26 +39,29 @@ public enum Units {
         case "g", "gb", "gib": multiplier = GiB
         case "t", "tb", "tib": multiplier = TiB
         case "p", "pb", "pib": multiplier = PiB
-        default: throw BlockLabError.usage("\(what): unknown size suffix in '\(text)' (use k, m, g, t or p; powers of 1024)")
+        default: throw BlockLabError.usage("\(what): unknown size suffix in '\(Text.escaped(text))' (use k, m, g, t or p; powers of 1024)")
         }
-        guard !number.isEmpty else { throw BlockLabError.usage("\(what): malformed size '\(text)'") }
+        guard !number.isEmpty else { throw BlockLabError.usage("\(what): malformed size '\(Text.escaped(text))'") }
         if let whole = UInt64(number) {
             let (v, overflow) = whole.multipliedReportingOverflow(by: multiplier)
-            guard !overflow else { throw BlockLabError.usage("\(what): size '\(text)' is too large") }
-            return v
+            return try InputLimits.checkBytes(overflow ? .max : v, text, what: what)
         }
         guard let d = Double(number), d.isFinite, d >= 0 else {
-            throw BlockLabError.usage("\(what): malformed size '\(text)'")
+            throw BlockLabError.usage("\(what): malformed size '\(Text.escaped(text))'")
         }
-        let v = d * Double(multiplier)
-        guard v < 1.8e19 else { throw BlockLabError.usage("\(what): size '\(text)' is too large") }
-        return UInt64(v.rounded(.down))
+        // Range-checked as a Double first: converting an out-of-range Double traps.
+        guard let v = InputLimits.uint64((d * Double(multiplier)).rounded(.down), atMost: InputLimits.maxBytes) else {
+            return try InputLimits.checkBytes(.max, text, what: what)
+        }
+        return v
     }
 
-    /// Parses a duration to nanoseconds. `defaultUnitNs` applies to a bare number.
+    /// Parses a duration to nanoseconds, at most `InputLimits.maxDurationNs` (100 years).
+    /// `defaultUnitNs` applies to a bare number.
     public static func parseDuration(_ text: String, defaultUnitNs: UInt64, what: String) throws -> UInt64 {
         let s = text.trimmingWhitespace().lowercased()
         guard !s.isEmpty else { throw BlockLabError.usage("\(what): empty duration") }
+        guard s.unicodeScalars.allSatisfy(\.isASCII) else { throw BlockLabError.usage("\(what): malformed duration '\(Text.escaped(text))'") }
         var numberEnd = s.startIndex
         while numberEnd < s.endIndex, s[numberEnd].isNumber || s[numberEnd] == "." { numberEnd = s.index(after: numberEnd) }
         let number = String(s[s.startIndex..<numberEnd])
@@ -68,18 +75,21 @@ public enum Units {
         case "m", "min": unit = 60 * NS.perSecond
         case "h": unit = 3600 * NS.perSecond
         case "d": unit = 86400 * NS.perSecond
-        default: throw BlockLabError.usage("\(what): unknown time unit in '\(text)' (use ns, us, ms, s, m, h or d)")
+        default: throw BlockLabError.usage("\(what): unknown time unit in '\(Text.escaped(text))' (use ns, us, ms, s, m, h or d)")
         }
-        guard !number.isEmpty else { throw BlockLabError.usage("\(what): malformed duration '\(text)'") }
+        guard !number.isEmpty else { throw BlockLabError.usage("\(what): malformed duration '\(Text.escaped(text))'") }
         if let whole = UInt64(number) {
             let (v, overflow) = whole.multipliedReportingOverflow(by: unit)
-            guard !overflow else { throw BlockLabError.usage("\(what): duration '\(text)' is too large") }
-            return v
+            return try InputLimits.checkDuration(overflow ? .max : v, text, what: what)
         }
         guard let d = Double(number), d.isFinite, d >= 0 else {
-            throw BlockLabError.usage("\(what): malformed duration '\(text)'")
+            throw BlockLabError.usage("\(what): malformed duration '\(Text.escaped(text))'")
         }
-        return UInt64((d * Double(unit)).rounded())
+        // Range-checked as a Double first: converting an out-of-range Double traps.
+        guard let v = InputLimits.uint64((d * Double(unit)).rounded(), atMost: InputLimits.maxDurationNs) else {
+            return try InputLimits.checkDuration(.max, text, what: what)
+        }
+        return v
     }
 
     /// `4096` -> `4KiB`, `1572864` -> `1.5MiB`; exact multiples print without decimals.

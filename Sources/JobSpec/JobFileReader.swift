@@ -62,7 +62,7 @@ struct JobFileReader {
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            let origin = "\(path):\(lineNumber)"
+            let origin = "\(Text.escaped(path)):\(lineNumber)"
             var line = Self.stripComment(String(rawLine)).trimmingWhitespace()
             if line.isEmpty { continue }
             line = try expandVariables(line, origin: origin)
@@ -122,7 +122,9 @@ struct JobFileReader {
         return line
     }
 
-    /// `${VAR}` -> its value from the environment, empty when unset (as fio does).
+    /// `${VAR}` -> its value from the environment; an unset variable is an error naming it
+    /// (an empty value where a path was meant is a worse surprise). `${VAR:-default}` gives
+    /// `default` when VAR is unset or empty, as in the shell.
     func expandVariables(_ line: String, origin: String) throws -> String {
         guard line.contains("${") else { return line }
         var out = ""
@@ -133,30 +135,32 @@ struct JobFileReader {
             guard let close = afterOpen.firstIndex(of: "}") else {
                 throw BlockLabError.usage("\(origin): unterminated '${' in '\(line)'")
             }
-            let name = String(afterOpen[..<close])
-            guard !name.isEmpty else { throw BlockLabError.usage("\(origin): empty variable name '${}'") }
-            out += environment[name] ?? ""
+            let body = String(afterOpen[..<close])
+            var name = body
+            var fallback: String?
+            if let sep = Substring(body).range(of: ":-") {
+                name = String(body[..<sep.lowerBound])
+                fallback = String(body[sep.upperBound...])
+            }
+            guard !name.isEmpty else { throw BlockLabError.usage("\(origin): empty variable name '${\(body)}'") }
+            guard name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }), !name.first!.isNumber else {
+                throw BlockLabError.usage("\(origin): malformed variable name '${\(body)}' (letters, digits and _; ${NAME:-default} for a default)")
+            }
+            if let value = environment[name], !(fallback != nil && value.isEmpty) {
+                out += value
+            } else if let fallback {
+                out += fallback
+            } else {
+                throw BlockLabError.usage("\(origin): environment variable \(name) is not set (used as ${\(name)}; write ${\(name):-DEFAULT} for a default)")
+            }
             rest = afterOpen[afterOpen.index(after: close)...]
         }
         return out + rest
     }
 
+    /// A job file's text: a regular file (after symlinks) of at most 16 MiB.
     static func load(_ path: String) throws -> String {
-        guard let f = fopen(path, "r") else {
-            throw BlockLabError.usage("\(path): cannot read job file: \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n > 0 { bytes.append(contentsOf: buffer[0..<n]) }
-            if n < buffer.count {
-                if ferror(f) != 0 { throw BlockLabError.usage("\(path): cannot read job file: \(String(cString: strerror(errno)))") }
-                break
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        try InputFile.text(path, limit: InputLimits.maxJobFileBytes, what: "job file")
     }
 
     static func directory(of path: String) -> String {

@@ -8,6 +8,17 @@ struct ApplyState {
     var rwmixWrite: (scope: Int, value: Int)?
 }
 
+/// Upper bounds of the whole-number options, so products such as numjobs x size or
+/// iodepth x bs cannot overflow downstream (sizes and times are bounded by `InputLimits`).
+public enum Limits {
+    /// Queue depth (and the iodepth_batch_* options): io_uring's own ring limit is 32768.
+    public static let iodepth = 65_536
+    /// fio's own limit on jobs (REAL_MAX_JOBS).
+    public static let numjobs = 4_096
+    /// loops, fsync, fdatasync.
+    public static let count = 1 << 31
+}
+
 /// The option language: names, aliases, and how each value lands in a `JobSpec`.
 enum Options {
     /// fio's alternative spellings -> the canonical name.
@@ -83,7 +94,7 @@ enum Options {
             s.numberIOs = v == 0 ? nil : v
         case "rw": s.rw = try Value.rwMode(opt)
         case "rwmixread", "rwmixwrite":
-            let v = try Value.int(opt, min: 0)
+            let v = try Value.int(opt, min: 0, max: Int.max)
             guard v <= 100 else { throw Value.fail(opt, "must be a percentage 0-100, got \(v)") }
             let read = key == "rwmixread" ? v : 100 - v
             let other = key == "rwmixread" ? state.rwmixWrite : state.rwmixRead
@@ -108,24 +119,24 @@ enum Options {
             // fio accepts read,write values; BlockLab aligns both directions alike (the first value).
             guard let first = try Value.perDirection(opt).compactMap({ $0 }).first else { throw Value.fail(opt, "empty value") }
             s.blockAlign = try Value.blockSize(first, opt)
-        case "iodepth": s.iodepth = try Value.int(opt, min: 1)
-        case "iodepth_batch_submit": s.iodepthBatchSubmit = try Value.int(opt, min: 0)
-        case "iodepth_batch_complete_min": s.iodepthBatchCompleteMin = try Value.int(opt, min: 0)
-        case "iodepth_batch_complete_max": s.iodepthBatchCompleteMax = try Value.int(opt, min: 0)
-        case "numjobs": s.numjobs = try Value.int(opt, min: 1)
+        case "iodepth": s.iodepth = try Value.int(opt, min: 1, max: Limits.iodepth)
+        case "iodepth_batch_submit": s.iodepthBatchSubmit = try Value.int(opt, min: 0, max: Limits.iodepth)
+        case "iodepth_batch_complete_min": s.iodepthBatchCompleteMin = try Value.int(opt, min: 0, max: Limits.iodepth)
+        case "iodepth_batch_complete_max": s.iodepthBatchCompleteMax = try Value.int(opt, min: 0, max: Limits.iodepth)
+        case "numjobs": s.numjobs = try Value.int(opt, min: 1, max: Limits.numjobs)
         case "direct": s.direct = try Value.bool(opt)
         case "buffered": s.direct = !(try Value.bool(opt))
         case "ioengine": s.ioengine = try Value.engine(opt)
         case "invalidate": s.invalidate = try Value.bool(opt)
-        case "fsync": s.fsync = try Value.int(opt, min: 0)
-        case "fdatasync": s.fdatasync = try Value.int(opt, min: 0)
+        case "fsync": s.fsync = try Value.int(opt, min: 0, max: Limits.count)
+        case "fdatasync": s.fdatasync = try Value.int(opt, min: 0, max: Limits.count)
         case "end_fsync": s.endFsync = try Value.bool(opt)
         case "runtime":
             let ns = try Value.duration(opt, defaultUnitNs: NS.perSecond)
             s.runtimeNs = ns == 0 ? nil : ns
         case "time_based": s.timeBased = try Value.bool(opt)
         case "ramp_time": s.rampTimeNs = try Value.duration(opt, defaultUnitNs: NS.perSecond)
-        case "loops": s.loops = try Value.int(opt, min: 1)
+        case "loops": s.loops = try Value.int(opt, min: 1, max: Limits.count)
         case "random_distribution": (s.randomDistribution, s.randomCenter) = try Value.distribution(opt)
         case "norandommap": s.norandommap = try Value.bool(opt)
         case "random_generator": s.randomGenerator = try Value.choice(opt, RandomGenerator.self)

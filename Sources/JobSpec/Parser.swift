@@ -7,6 +7,10 @@ import BlockLabCore
 public enum JobParser {
     /// Parses a job file. `environment` expands `${VAR}` (unset: empty string).
     public static func parseFile(at path: String, environment: [String: String]) throws -> [JobSpec] {
+        try escapingMessages { try parseFileUnescaped(at: path, environment: environment) }
+    }
+
+    static func parseFileUnescaped(at path: String, environment: [String: String]) throws -> [JobSpec] {
         var reader = JobFileReader(environment: environment, firstScope: 1)
         let jobs = try JobBuilder.build(items: try reader.readFile(at: path), base: [])
         guard !jobs.isEmpty else { throw BlockLabError.usage("\(path): no jobs defined (only [global] sections)") }
@@ -15,6 +19,10 @@ public enum JobParser {
 
     /// Parses job file text; `path` is used in messages and to resolve `include`.
     public static func parse(text: String, path: String, environment: [String: String]) throws -> [JobSpec] {
+        try escapingMessages { try parseUnescaped(text: text, path: path, environment: environment) }
+    }
+
+    static func parseUnescaped(text: String, path: String, environment: [String: String]) throws -> [JobSpec] {
         var reader = JobFileReader(environment: environment, firstScope: 1)
         let jobs = try JobBuilder.build(items: try reader.read(text: text, path: path), base: [])
         guard !jobs.isEmpty else { throw BlockLabError.usage("\(path): no jobs defined (only [global] sections)") }
@@ -26,7 +34,25 @@ public enum JobParser {
     ///
     /// As in fio, the command line's global options are also the starting defaults of the jobs
     /// in the job files; command-line jobs come first, then each file's jobs in the order given.
-    public static func parse(arguments: [String], environment: [String: String]) throws -> [JobSpec] {
+    ///
+    /// `sizeRequired: false` lets a job have neither size= nor filename= (its size stays nil),
+    /// for callers that supply the region themselves (simulate: the emulated volume).
+    public static func parse(arguments: [String], environment: [String: String], sizeRequired: Bool = true) throws -> [JobSpec] {
+        try escapingMessages { try parseUnescaped(arguments: arguments, environment: environment, sizeRequired: sizeRequired) }
+    }
+
+    /// Every message carries input-derived text (lines, values, file names): control
+    /// characters in it are escaped here, at the one place all of them pass, so an ESC or NUL
+    /// from a job file never reaches a terminal raw. Overlong messages are cut.
+    static func escapingMessages<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch BlockLabError.usage(let m) {
+            var text = Text.escaped(m)
+            if text.count > 1000 { text = String(text.prefix(1000)) + "... (cut)" }
+            throw BlockLabError.usage(text)
+        }
+    }
+
+    static func parseUnescaped(arguments: [String], environment: [String: String], sizeRequired: Bool) throws -> [JobSpec] {
         var globals: [RawOption] = []
         var jobs: [(name: String, options: [RawOption])] = []
         var files: [String] = []
@@ -60,11 +86,12 @@ public enum JobParser {
         try JobBuilder.checkGlobals(globals)
         var result: [JobSpec] = []
         for job in jobs {
-            result.append(try JobBuilder.job(name: job.name, origin: "command line", globals: globals, own: job.options))
+            result.append(try JobBuilder.job(name: job.name, origin: "command line", globals: globals, own: job.options,
+                                             sizeRequired: sizeRequired))
         }
         var reader = JobFileReader(environment: environment, firstScope: scope + 1)
         for file in files {
-            let fileJobs = try JobBuilder.build(items: try reader.readFile(at: file), base: globals)
+            let fileJobs = try JobBuilder.build(items: try reader.readFile(at: file), base: globals, sizeRequired: sizeRequired)
             guard !fileJobs.isEmpty else { throw BlockLabError.usage("\(file): no jobs defined (only [global] sections)") }
             result += fileJobs
         }
@@ -75,13 +102,13 @@ public enum JobParser {
 /// Turns the flat list of sections and options into jobs: `[global]` sections accumulate and
 /// apply to the jobs after them; each job starts from the globals in force.
 enum JobBuilder {
-    static func build(items: [JobFileItem], base: [RawOption]) throws -> [JobSpec] {
+    static func build(items: [JobFileItem], base: [RawOption], sizeRequired: Bool = true) throws -> [JobSpec] {
         var globals = base
         var inGlobal = false
         var current: (name: String, origin: String, globals: [RawOption], own: [RawOption])?
         var jobs: [JobSpec] = []
         func finish() throws {
-            if let c = current { jobs.append(try job(name: c.name, origin: c.origin, globals: c.globals, own: c.own)) }
+            if let c = current { jobs.append(try job(name: c.name, origin: c.origin, globals: c.globals, own: c.own, sizeRequired: sizeRequired)) }
             if inGlobal { try checkGlobals(globals) }
             current = nil
             inGlobal = false
@@ -107,7 +134,7 @@ enum JobBuilder {
         for opt in globals { try Options.apply(opt, to: &scratch, state: &state) }
     }
 
-    static func job(name: String, origin: String, globals: [RawOption], own: [RawOption]) throws -> JobSpec {
+    static func job(name: String, origin: String, globals: [RawOption], own: [RawOption], sizeRequired: Bool = true) throws -> JobSpec {
         var spec = JobSpec(name: name, origin: origin)
         var state = ApplyState()
         for opt in globals { try Options.apply(opt, to: &spec, state: &state) }
@@ -115,7 +142,7 @@ enum JobBuilder {
         for opt in own { try Options.apply(opt, to: &spec, state: &state) }
         spec.globalOptions = merged(globals)
         spec.options = merged(globals + own)
-        try validate(spec)
+        try validate(spec, sizeRequired: sizeRequired)
         return spec
     }
 
@@ -135,10 +162,10 @@ enum JobBuilder {
     }
 
     /// Checks that need the whole job (options may come in any order).
-    static func validate(_ s: JobSpec) throws {
+    static func validate(_ s: JobSpec, sizeRequired: Bool = true) throws {
         let place = "\(s.origin): job '\(s.name)'"
         guard !s.name.isEmpty else { throw BlockLabError.usage("\(s.origin): a job needs a non-empty name") }
-        if s.size == nil && s.filename == nil {
+        if s.size == nil && s.filename == nil && sizeRequired {
             throw BlockLabError.usage("\(place): option size: you need to specify size= (or filename= of an existing file or device to use all of it)")
         }
         if let lo = s.iodepthBatchCompleteMin, let hi = s.iodepthBatchCompleteMax, hi > 0, lo > hi {

@@ -3,8 +3,9 @@ import BlockLabCore
 /// Typed readers for option values. Each takes the option (for its `file:line: option x`
 /// label) and throws `BlockLabError.usage` naming it.
 enum Value {
+    /// Input-derived text in the message is escaped (control characters as `\u{1b}`).
     static func fail(_ opt: RawOption, _ message: String) -> BlockLabError {
-        BlockLabError.usage("\(opt.label): \(message)")
+        BlockLabError.usage(Text.escaped("\(opt.label): \(message)"))
     }
 
     /// The option's value; options other than booleans cannot stand alone.
@@ -26,15 +27,19 @@ enum Value {
         }
     }
 
-    static func int(_ opt: RawOption, min lower: Int) throws -> Int {
+    static func int(_ opt: RawOption, min lower: Int, max upper: Int) throws -> Int {
         let v = try required(opt)
         guard let n = Int(v) else {
-            if v.hasPrefix("-"), Int(v.dropFirst()) != nil {
+            if v.hasPrefix("-"), !v.dropFirst().isEmpty, v.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber }) {
                 throw fail(opt, "must be at least \(lower), got \(v)")
+            }
+            if !v.isEmpty, v.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                throw fail(opt, "must be at most \(upper), got \(v)")
             }
             throw fail(opt, "expected a whole number, got '\(v)'")
         }
         guard n >= lower else { throw fail(opt, "must be at least \(lower), got \(n)") }
+        guard n <= upper else { throw fail(opt, "must be at most \(upper), got \(n)") }
         return n
     }
 
@@ -42,7 +47,14 @@ enum Value {
     static func uint64(_ opt: RawOption) throws -> UInt64 {
         let v = try required(opt)
         let parsed = v.lowercased().hasPrefix("0x") ? UInt64(v.dropFirst(2), radix: 16) : UInt64(v)
-        guard let n = parsed else { throw fail(opt, "expected a non-negative whole number, got '\(v)'") }
+        guard let n = parsed else {
+            let hex = v.lowercased().hasPrefix("0x")
+            let digits = v.dropFirst(hex ? 2 : 0)
+            if !digits.isEmpty, digits.allSatisfy({ $0.isASCII && (hex ? $0.isHexDigit : $0.isNumber) }) {
+                throw fail(opt, "must be at most \(UInt64.max), got \(v)")
+            }
+            throw fail(opt, "expected a non-negative whole number, got '\(v)'")
+        }
         return n
     }
 

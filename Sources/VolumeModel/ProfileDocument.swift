@@ -13,9 +13,7 @@ struct ProfileDocument {
 
     init(file: String) throws {
         self.file = file
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw BlockLabError.usage("\(file): cannot read profile")
-        }
+        let text = try InputFile.text(file, limit: InputLimits.maxJobFileBytes, what: "profile")
         let any: Any?
         do { any = try Yams.load(yaml: text) } catch {
             throw BlockLabError.usage("\(file): not valid YAML: \(error)")
@@ -58,8 +56,13 @@ struct ProfileDocument {
 
     func optionalString(_ key: String) -> String? { strings[key] }
 
-    /// A required number that must be > 0 (or >= 0 when `allowZero`).
-    func number(_ key: String, allowZero: Bool = false) throws -> Double {
+    /// The largest number a profile may give unless a key says otherwise: far above any AWS
+    /// figure (260,000 IOPS, 65,536 GiB, 5.4 million credits), low enough that the products the
+    /// rules form (IOPS x operation size, MiB/s x 2^20) stay within 64 bits.
+    static let maxNumber = 1e9
+
+    /// A required number that must be > 0 (or >= 0 when `allowZero`), at most `limit`.
+    func number(_ key: String, allowZero: Bool = false, atMost limit: Double = maxNumber) throws -> Double {
         guard let v = numbers[key] else {
             if strings[key] != nil { throw BlockLabError.usage("\(file): \(key): expected a number, got '\(strings[key]!)'") }
             throw BlockLabError.usage("\(file): missing key '\(key)' (a number)")
@@ -67,16 +70,19 @@ struct ProfileDocument {
         guard v.isFinite, allowZero ? v >= 0 : v > 0 else {
             throw BlockLabError.usage("\(file): \(key): must be \(allowZero ? "0 or more" : "greater than 0"), got \(v)")
         }
+        guard v <= limit else { throw BlockLabError.usage("\(file): \(key): must be at most \(limit), got \(v)") }
         return v
     }
 
-    func optionalNumber(_ key: String) throws -> Double? {
-        numbers[key] == nil && strings[key] == nil ? nil : try number(key)
+    func optionalNumber(_ key: String, atMost limit: Double = maxNumber) throws -> Double? {
+        numbers[key] == nil && strings[key] == nil ? nil : try number(key, atMost: limit)
     }
 
-    func integer(_ key: String) throws -> UInt64 {
-        let v = try number(key)
-        guard v == v.rounded(), v < 1e18 else { throw BlockLabError.usage("\(file): \(key): must be a whole number, got \(v)") }
-        return UInt64(v)
+    func integer(_ key: String, atMost limit: Double = maxNumber) throws -> UInt64 {
+        let v = try number(key, atMost: limit)
+        guard v == v.rounded(), let n = InputLimits.uint64(v) else {
+            throw BlockLabError.usage("\(file): \(key): must be a whole number, got \(v)")
+        }
+        return n
     }
 }

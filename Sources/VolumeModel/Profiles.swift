@@ -70,9 +70,9 @@ public struct VolumeProfile: Sendable {
         let m = try d.string("media")
         guard let media = VolumeMedia(rawValue: m) else { throw BlockLabError.usage("\(d.file): media: expected ssd, hdd or instance-store, got '\(m)'") }
         self.media = media
-        opSize = try d.integer("ebs_op_size_kib") * Units.KiB
+        opSize = try d.integer("ebs_op_size_kib", atMost: 1_048_576) * Units.KiB
         smallRandomCostsFullOp = d.optionalString("small_random_costs_full_op") == "true"
-        let lo = try d.integer("size_gib.min"), hi = try d.integer("size_gib.max")
+        let lo = try d.integer("size_gib.min", atMost: 1_073_741_824), hi = try d.integer("size_gib.max", atMost: 1_073_741_824)
         guard lo <= hi else { throw BlockLabError.usage("\(d.file): size_gib.min: \(lo) is above size_gib.max \(hi)") }
         sizeGiB = lo...hi
         let floor = try d.number("latency_us.floor", allowZero: true)
@@ -95,8 +95,17 @@ public struct VolumeProfile: Sendable {
             }
             for (i, t) in list.enumerated() {
                 let mibps = (t["mibps"] as? Double) ?? (t["mibps"] as? Int).map(Double.init)
-                guard let mibps, mibps > 0 else { throw BlockLabError.usage("\(d.file): throughput_tiers[\(i)].mibps: expected a positive number") }
-                tiers.append(((t["up_to_gib"] as? Int).map { UInt64($0) }, mibps))
+                guard let mibps, mibps.isFinite, mibps > 0, mibps <= ProfileDocument.maxNumber else {
+                    throw BlockLabError.usage("\(d.file): throughput_tiers[\(i)].mibps: expected a positive number (at most 1e9)")
+                }
+                var upTo: UInt64?
+                if let u = t["up_to_gib"] {
+                    guard let n = u as? Int, n >= 0 else {
+                        throw BlockLabError.usage("\(d.file): throughput_tiers[\(i)].up_to_gib: expected a whole number of at least 0")
+                    }
+                    upTo = UInt64(n)
+                }
+                tiers.append((upTo, mibps))
             }
         }
         throughputTiers = tiers
@@ -123,13 +132,15 @@ public struct InstanceProfile: Sendable, Equatable {
         name = try d.string("name")
         source = try d.string("source")
         // AWS's instance table uses decimal MB/s.
-        baselineBytesPerSec = UInt64((try d.number("ebs.baseline_mbps") * 1e6).rounded())
-        maxBytesPerSec = UInt64((try d.number("ebs.max_mbps") * 1e6).rounded())
+        // At most 10^7 MB/s (10 TB/s) and 1,440 minutes a day: a full credit bucket (30 min x
+        // the difference) stays far within 64 bits.
+        baselineBytesPerSec = UInt64((try d.number("ebs.baseline_mbps", atMost: 1e7) * 1e6).rounded())
+        maxBytesPerSec = UInt64((try d.number("ebs.max_mbps", atMost: 1e7) * 1e6).rounded())
         baselineIOPS = try d.integer("ebs.baseline_iops")
         maxIOPS = try d.integer("ebs.max_iops")
         guard maxBytesPerSec >= baselineBytesPerSec else { throw BlockLabError.usage("\(d.file): ebs.max_mbps: below ebs.baseline_mbps") }
         guard maxIOPS >= baselineIOPS else { throw BlockLabError.usage("\(d.file): ebs.max_iops: below ebs.baseline_iops") }
-        burstMinutes = try d.optionalNumber("ebs.burst_minutes_per_24h").map { UInt64($0) } ?? 0
+        burstMinutes = try d.optionalNumber("ebs.burst_minutes_per_24h", atMost: 1440).map { UInt64($0) } ?? 0
     }
 }
 
@@ -152,10 +163,20 @@ public struct ProfileStore: Sendable {
 
     static func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// A usage error when the directory is missing (a mistyped `--profiles`), rather than an
+    /// "unknown volume type" listing nothing.
+    public func checkDirectory() throws {
+        var st = stat()
+        guard stat(directory, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw BlockLabError.usage("--profiles \(Text.escaped(directory)): profiles directory does not exist (or is not a directory)")
+        }
+    }
+
     public func volume(named name: String) throws -> VolumeProfile {
+        try checkDirectory()
         let file = "\(directory)/volumes/\(name).yaml"
-        guard Self.fileExists(file) else {
-            throw BlockLabError.usage("--volume: unknown volume type '\(name)' (known: \(names("volumes").joined(separator: ", ")))")
+        guard !name.contains("/"), Self.fileExists(file) else {
+            throw BlockLabError.usage("--volume: unknown volume type '\(Text.escaped(name))' (known: \(names("volumes").joined(separator: ", ")))")
         }
         let p = try VolumeProfile(document: ProfileDocument(file: file))
         guard p.name == name else { throw BlockLabError.usage("\(file): name: '\(p.name)' does not match the file name") }
@@ -163,9 +184,10 @@ public struct ProfileStore: Sendable {
     }
 
     public func instance(named name: String) throws -> InstanceProfile {
+        try checkDirectory()
         let file = "\(directory)/instances/\(name).yaml"
-        guard Self.fileExists(file) else {
-            throw BlockLabError.usage("--instance: unknown instance type '\(name)' (known: \(names("instances").joined(separator: ", ")))")
+        guard !name.contains("/"), Self.fileExists(file) else {
+            throw BlockLabError.usage("--instance: unknown instance type '\(Text.escaped(name))' (known: \(names("instances").joined(separator: ", ")))")
         }
         return try InstanceProfile(document: ProfileDocument(file: file))
     }

@@ -19,44 +19,93 @@ public struct SeriesDemand: Sendable {
     /// Per job, in the order jobs first appear: its intervals in file order.
     public var jobs: [(name: String, intervals: [Interval])]
 
+    /// Limits on what a series may demand, checked as each line is read: `t_ms` within 100
+    /// years, at most 10^9 IOPS and 2^50 bytes/s (1 PiB/s) per direction, and 10^12 I/Os in
+    /// the whole file (a day or more of simulation: each I/O is stepped).
+    public static let maxIOPS = 1e9
+    public static let maxBytesPerSec = Double(1 << 50)
+    public static let maxTotalIOs: UInt64 = 1_000_000_000_000
+
+    /// Reads a series file (a regular file of at most `InputLimits.maxSeriesFileBytes`).
+    public static func load(path: String) throws -> SeriesDemand {
+        try parse(text: InputFile.text(path, limit: InputLimits.maxSeriesFileBytes, what: "series file"), path: path)
+    }
+
     /// Parses series text; errors name `path` and the line.
     public static func parse(text: String, path: String) throws -> SeriesDemand {
         var jobs: [(name: String, intervals: [Interval])] = []
+        var index: [String: Int] = [:]
+        var total: UInt64 = 0
+        let maxMs = Double(InputLimits.maxDurationNs / 1_000_000)
+        let file = Text.escaped(path)
         for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
-            let place = "\(path):\(n + 1)"
+            let place = "\(file):\(n + 1)"
             guard let obj = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 throw BlockLabError.usage("\(place): not a JSON object (expected a line of a --write-series file)")
             }
-            func number(_ v: Any?, _ key: String) throws -> Double {
+            func number(_ v: Any?, _ key: String, atMost limit: Double, _ what: String) throws -> Double {
                 guard let x = (v as? NSNumber)?.doubleValue, x.isFinite, x >= 0 else {
                     throw BlockLabError.usage("\(place): '\(key)' must be a number of at least 0")
                 }
+                guard x <= limit else {
+                    throw BlockLabError.usage("\(place): '\(key)' is \(x), more than \(what)")
+                }
                 return x
             }
-            let end = try number(obj["t_ms"], "t_ms"), dur = try number(obj["dur_ms"], "dur_ms")
+            let end = try number(obj["t_ms"], "t_ms", atMost: maxMs, "100 years")
+            let dur = try number(obj["dur_ms"], "dur_ms", atMost: maxMs, "100 years")
             guard dur > 0, dur <= end else { throw BlockLabError.usage("\(place): 'dur_ms' must be more than 0 and at most 't_ms'") }
-            var iv = Interval(startNs: UInt64(((end - dur) * 1e6).rounded()), durationNs: UInt64((dur * 1e6).rounded()),
+            // Both within 100 years in ns: the conversions cannot fail.
+            var iv = Interval(startNs: InputLimits.uint64(((end - dur) * 1e6).rounded()) ?? 0,
+                              durationNs: max(1, InputLimits.uint64((dur * 1e6).rounded()) ?? 1),
                               ios: [0, 0], bytes: [0, 0])
             for (i, d) in ["read", "write"].enumerated() {
                 guard let o = obj[d] else { continue }
                 guard let dir = o as? [String: Any] else { throw BlockLabError.usage("\(place): '\(d)' must be an object") }
-                iv.ios[i] = UInt64((try number(dir["iops"], "\(d).iops") * dur / 1000).rounded())
-                iv.bytes[i] = UInt64((try number(dir["bw_bytes"], "\(d).bw_bytes") * dur / 1000).rounded())
+                let iops = try number(dir["iops"], "\(d).iops", atMost: maxIOPS, "10^9 I/Os per second")
+                let bw = try number(dir["bw_bytes"], "\(d).bw_bytes", atMost: maxBytesPerSec, "2^50 bytes (1 PiB) per second")
+                // At most 10^9 x 3.2e9 s and 2^50 x 3.2e9 s: the I/O count fits; the bytes are
+                // held to 2^60 per interval.
+                guard let ios = InputLimits.uint64((iops * dur / 1000).rounded(), atMost: maxTotalIOs),
+                      let bytes = InputLimits.uint64((bw * dur / 1000).rounded(), atMost: InputLimits.maxBytes) else {
+                    throw BlockLabError.usage("\(place): '\(d)': \(iops) IOPS and \(bw) bytes/s over \(dur) ms is more than "
+                        + "10^12 I/Os or 2^60 bytes in one interval")
+                }
+                iv.ios[i] = ios
+                iv.bytes[i] = bytes
                 if iv.ios[i] > 0 && iv.bytes[i] < iv.ios[i] {
                     throw BlockLabError.usage("\(place): '\(d)' has fewer bytes than I/Os")
                 }
+                total += ios
+                guard total <= maxTotalIOs else {
+                    throw BlockLabError.usage("\(place): the series demands more than 10^12 I/Os in all (a limit of the replay)")
+                }
             }
             let name = obj["job"] as? String ?? ""
-            if let j = jobs.firstIndex(where: { $0.name == name }) { jobs[j].intervals.append(iv) } else { jobs.append((name, [iv])) }
+            if let j = index[name] { jobs[j].intervals.append(iv) } else { index[name] = jobs.count; jobs.append((name, [iv])) }
         }
-        guard !jobs.isEmpty else { throw BlockLabError.usage("\(path): no intervals (empty series file)") }
+        guard !jobs.isEmpty else { throw BlockLabError.usage("\(file): no intervals (empty series file)") }
         return SeriesDemand(jobs: jobs)
     }
 
-    /// Total I/Os demanded.
-    public var totalIOs: UInt64 { jobs.reduce(0) { $0 + $1.intervals.reduce(0) { $0 + $1.ios[0] + $1.ios[1] } } }
+    /// Total I/Os demanded (at most `maxTotalIOs` for a parsed series).
+    public var totalIOs: UInt64 { jobs.reduce(0) { $0 &+ $1.intervals.reduce(0) { $0 &+ $1.ios[0] &+ $1.ios[1] } } }
+
+    /// The virtual time the replay plays (the end of the last phase), nil if it overflows.
+    public var playedNs: UInt64? {
+        var clock: UInt64 = 0
+        let count = jobs.map(\.intervals.count).max() ?? 0
+        for k in 0..<count {
+            let members = jobs.compactMap { k < $0.intervals.count ? $0.intervals[k] : nil }
+            clock = max(clock, members.map(\.startNs).min()!)
+            let (next, overflow) = clock.addingReportingOverflow(members.map(\.durationNs).max()!)
+            if overflow { return nil }
+            clock = next
+        }
+        return clock
+    }
 
     /// Phases: the k-th interval of every job plays together (one stream per job), each
     /// spread evenly over the interval and queued up to `iodepth` deep, so the volume rather
@@ -77,7 +126,7 @@ public struct SeriesDemand: Sendable {
                           iodepth: iodepth, rateIOs: iv.ios, ratePeriodNs: iv.durationNs)
             }
             out.append(SimPhase(name: "interval \(k + 1)", streams: streams, runtimeNs: duration))
-            clock += duration
+            clock = clock.addingReportingOverflow(duration).overflow ? .max : clock + duration
         }
         return out
     }
@@ -101,13 +150,24 @@ struct DemandSource: SimIOSource {
         let n = done[0] + done[1]
         guard n < total else { return nil }
         // Read next while reads are behind their share of the I/Os so far.
-        let d = done[0] < ios[0] && (done[1] >= ios[1] || done[0] * total <= n * ios[0]) ? 0 : 1
+        // Products in full width: a series may demand up to 10^12 I/Os and 2^60 bytes.
+        let behind = Self.lessOrEqual(done[0].multipliedFullWidth(by: total), n.multipliedFullWidth(by: ios[0]))
+        let d = done[0] < ios[0] && (done[1] >= ios[1] || behind) ? 0 : 1
         let i = done[d]
         // The i-th of n I/Os carrying B bytes: floor((i+1)B/n) - floor(iB/n), so they sum to B.
-        let length = (i + 1) * bytes[d] / ios[d] - i * bytes[d] / ios[d]
+        let length = Self.share(i + 1, bytes[d], ios[d]) - Self.share(i, bytes[d], ios[d])
         done[d] += 1
         let slots = volumeSize > length ? (volumeSize - length) / 4096 + 1 : 1
         let offset = (rng.next() % slots) * 4096
         return PlannedIO(direction: d == 0 ? .read : .write, offset: offset, length: UInt32(min(length, UInt64(UInt32.max))))
+    }
+
+    /// floor(a × b / c) for a ≤ c (so the quotient fits).
+    static func share(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+        c.dividingFullWidth(a.multipliedFullWidth(by: b)).quotient
+    }
+
+    static func lessOrEqual(_ x: (high: UInt64, low: UInt64), _ y: (high: UInt64, low: UInt64)) -> Bool {
+        x.high < y.high || (x.high == y.high && x.low <= y.low)
     }
 }

@@ -20,18 +20,17 @@ public struct SimulateRequest {
         self.intervalNs = intervalNs; self.store = store
     }
 
-    /// Stands for "no size= given" while parsing (the job parser demands size= or filename=,
-    /// but a simulated job's natural region is the emulated volume): replaced after parsing.
-    static let unsetSize = UInt64.max
-
     /// Parses fio-style arguments for simulate: a job without size= works on the whole
     /// emulated volume, as a real run on it would (`simulate` fills the size in, once the
     /// volume is resolved).
     public static func parseJobs(arguments: [String], environment: [String: String], volume: String?) throws -> [JobSpec] {
-        var jobs = try JobParser.parse(arguments: ["--size=\(unsetSize)"] + arguments, environment: environment)
-        for i in jobs.indices where jobs[i].size == unsetSize { jobs[i].size = nil }
-        return jobs
+        try JobParser.parse(arguments: arguments, environment: environment, sizeRequired: false)
     }
+
+    /// The most rows (intervals of virtual time) a simulation may report.
+    public static let maxRows: UInt64 = 1_000_000
+    /// The most I/Os a simulation may step (a day or so of computing).
+    public static let maxIOs: UInt64 = 100_000_000_000
 
     /// The emulation plan of this request: one volume, parsed and resolved once.
     public func plan() throws -> EmulationPlan {
@@ -64,12 +63,39 @@ public struct SimulateRequest {
         let v = emulation.volumes[0].resolved
         // The simulator admits from one thread: no locked instructions needed.
         let shaper = emulation.simulationShaper()
-        var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
-        for (job, region) in zip(jobs, try regions(on: v)) {
+        let maxIOPS = [v.peakIOPS, emulation.volumes[0].instance.flatMap { try? store.instance(named: $0).maxIOPS }].compactMap { $0 }.min()
+        // The report has a row per interval of virtual time: bound the rows before playing.
+        var played: UInt64 = 0
+        if let series {
+            guard let ns = series.playedNs else { throw BlockLabError.usage("--series: the intervals add up to more virtual time than can be played") }
+            played = ns
+        }
+        for job in jobs {
             guard let runtime = job.runtimeNs, runtime > 0 else {
                 throw BlockLabError.usage("\(job.origin): runtime= is required for simulate (virtual time to play)")
             }
-            phases.append(SimPhase(name: job.name, streams: try SimStream.clones(of: job, region: region), runtimeNs: runtime))
+            let (sum, overflow) = played.addingReportingOverflow(runtime)
+            guard !overflow, sum <= InputLimits.maxDurationNs else {
+                throw BlockLabError.usage("\(job.origin): job '\(job.name)': the runtimes add up to more than 100 years of virtual time")
+            }
+            played = sum
+        }
+        guard played / intervalNs <= Self.maxRows else {
+            throw BlockLabError.usage("simulate: \(Units.formatDuration(played)) of virtual time at --interval \(Units.formatDuration(intervalNs)) "
+                + "would be more than \(Self.maxRows) rows; give a longer --interval or a shorter runtime")
+        }
+        // Every I/O is stepped (about a microsecond each): bound the work by what the volume
+        // (or the instance) can admit in the virtual time.
+        if let iops = maxIOPS {
+            let ios = Double(played) / 1e9 * Double(iops)
+            guard ios <= Double(Self.maxIOs) else {
+                throw BlockLabError.usage("simulate: \(Units.formatDuration(played)) of virtual time at up to \(iops) IOPS could be "
+                    + "\(Units.formatDecimal(ios, places: 0)) I/Os, more than \(Self.maxIOs) (each is stepped); give a shorter runtime")
+            }
+        }
+        var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
+        for (job, region) in zip(jobs, try regions(on: v)) {
+            phases.append(SimPhase(name: job.name, streams: try SimStream.clones(of: job, region: region), runtimeNs: job.runtimeNs!))
         }
         return Simulator(shaper: shaper, intervalNs: intervalNs).run(phases)
     }

@@ -11,39 +11,49 @@ public struct VolumeSpec: Sendable, Equatable {
     public var burstBalancePercent: Double?
 
     public static let keys = ["size", "iops", "throughput", "burst-balance"]
+    /// Bounds of the numbers a spec may give (far above any AWS figure; the profile's rules
+    /// then check the real limits): products with sizes and 2^20 stay within 64 bits.
+    public static let maxIOPS: UInt64 = 1_000_000_000
+    public static let maxMiBps: UInt64 = 1_000_000_000
 
     public static func parse(_ text: String) throws -> VolumeSpec {
         let option = "--volume"
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         guard let type = parts.first, !type.isEmpty else { throw BlockLabError.usage("\(option): empty volume spec") }
+        guard !type.contains("/") else { throw BlockLabError.usage("\(option): malformed volume type '\(Text.escaped(type))'") }
         var spec = VolumeSpec(type: type)
         guard parts.count == 2 else { return spec }
         var seen: Set<String> = []
         for item in parts[1].split(separator: ",", omittingEmptySubsequences: false) {
             let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2, !kv[1].isEmpty else { throw BlockLabError.usage("\(option): expected key=value, got '\(item)'") }
+            guard kv.count == 2, !kv[1].isEmpty else { throw BlockLabError.usage("\(option): expected key=value, got '\(Text.escaped(String(item)))'") }
             let (key, value) = (kv[0], kv[1])
-            guard seen.insert(key).inserted else { throw BlockLabError.usage("\(option): '\(key)' given twice") }
+            let shown = Text.escaped(value)
+            guard seen.insert(key).inserted else { throw BlockLabError.usage("\(option): '\(Text.escaped(key))' given twice") }
             switch key {
             case "size":
                 let bytes = try Units.parseSize(value, what: "\(option) size")
-                guard bytes % Units.GiB == 0 else { throw BlockLabError.usage("\(option): size must be a whole number of GiB, got '\(value)' (InvalidParameterValue)") }
+                guard bytes % Units.GiB == 0 else { throw BlockLabError.usage("\(option): size must be a whole number of GiB, got '\(shown)' (InvalidParameterValue)") }
                 spec.sizeGiB = bytes / Units.GiB
             case "iops":
-                guard let v = UInt64(value) else { throw BlockLabError.usage("\(option): iops must be a whole number, got '\(value)'") }
+                guard let v = UInt64(value), v <= Self.maxIOPS else {
+                    throw BlockLabError.usage("\(option): iops must be a whole number 0-\(Self.maxIOPS), got '\(shown)'")
+                }
                 spec.iops = v
             case "throughput":
                 let v = value.lowercased().hasSuffix("mib/s") ? String(value.dropLast(5)) : value
-                guard let t = UInt64(v) else { throw BlockLabError.usage("\(option): throughput is whole MiB/s, got '\(value)'") }
+                guard let t = UInt64(v), t <= Self.maxMiBps else {
+                    throw BlockLabError.usage("\(option): throughput is whole MiB/s 0-\(Self.maxMiBps) (throughput=250 is 250 MiB/s), got '\(shown)'")
+                }
                 spec.throughputMiBps = t
             case "burst-balance":
                 let v = value.hasSuffix("%") ? String(value.dropLast()) : value
-                guard let pct = Double(v), pct >= 0, pct <= 100 else {
-                    throw BlockLabError.usage("\(option): burst-balance must be a percentage 0-100, got '\(value)'")
+                guard let pct = Double(v), pct.isFinite, pct >= 0, pct <= 100 else {
+                    throw BlockLabError.usage("\(option): burst-balance must be a percentage 0-100, got '\(shown)'")
                 }
                 spec.burstBalancePercent = pct
             default:
-                throw BlockLabError.usage("\(option): unknown key '\(key)' (known: \(keys.joined(separator: ", ")))")
+                throw BlockLabError.usage("\(option): unknown key '\(Text.escaped(key))' (known: \(keys.joined(separator: ", ")))")
             }
         }
         return spec
@@ -89,22 +99,34 @@ extension VolumeSpec {
             }
         }
         guard let size = sizeGiB else { throw fail("size is required", "MissingParameter") }
+        guard size <= InputLimits.maxBytes / Units.GiB else { throw fail("size \(size) GiB is too large") }
         guard p.sizeGiB.contains(size) else {
             throw fail("size \(size) GiB is outside \(p.sizeGiB.lowerBound)-\(p.sizeGiB.upperBound) GiB")
         }
         var v = ResolvedVolume(profile: p, sizeGiB: size)
         let MiB = Double(Units.MiB)
-        func mib(_ x: Double) -> UInt64 { UInt64((x * MiB).rounded()) }
+        // Profile figures and spec values are bounded where read; these conversions and
+        // products are still checked, so no combination of them can trap.
+        func whole(_ x: Double, _ what: String) throws -> UInt64 {
+            guard let v = InputLimits.uint64(x.rounded()) else { throw fail("\(what) is out of range (\(x))") }
+            return v
+        }
+        func mib(_ x: Double) throws -> UInt64 { try whole(x * MiB, "a throughput") }
+        func times(_ a: UInt64, _ b: UInt64, _ what: String) throws -> UInt64 {
+            let (v, overflow) = a.multipliedReportingOverflow(by: b)
+            guard !overflow else { throw fail("\(what) is out of range (\(a) x \(b))") }
+            return v
+        }
         func start(_ cap: UInt64) -> UInt64 {
             let pct = burstBalancePercent ?? par("credits.start_percent")
-            return UInt64((Double(cap) * pct / 100).rounded())
+            return InputLimits.uint64((Double(cap) * pct / 100).rounded(), atMost: cap) ?? cap
         }
 
         switch p.rules {
         case .gp3:
             try allow(["iops", "throughput"])
-            let iops = self.iops ?? UInt64(par("iops.included"))
-            let tput = throughputMiBps ?? UInt64(par("throughput_mibps.included"))
+            let iops = try self.iops ?? whole(par("iops.included"), "iops.included")
+            let tput = try throughputMiBps ?? whole(par("throughput_mibps.included"), "throughput_mibps.included")
             guard Double(iops) >= par("iops.min"), Double(iops) <= par("iops.max") else {
                 throw fail("iops \(iops) is outside \(Int(par("iops.min")))-\(Int(par("iops.max"))) IOPS")
             }
@@ -119,20 +141,20 @@ extension VolumeSpec {
             }
             v.provisionedIOPS = iops; v.provisionedMiBps = tput
             v.baselineIOPS = iops; v.peakIOPS = iops
-            v.baselineBytesPerSec = tput * Units.MiB; v.peakBytesPerSec = tput * Units.MiB
+            v.baselineBytesPerSec = try times(tput, Units.MiB, "throughput"); v.peakBytesPerSec = v.baselineBytesPerSec
         case .gp2:
             try allow(["burst-balance"])
             let base = min(par("iops.baseline_max"), max(par("iops.baseline_min"), par("iops.baseline_per_gib") * Double(size)))
-            let baseIOPS = UInt64(base)
+            let baseIOPS = try whole(base, "baseline IOPS")
             let bursts = Double(size) < par("iops.burst_below_gib") && par("iops.burst") > base
             v.baselineIOPS = baseIOPS
-            v.peakIOPS = bursts ? UInt64(par("iops.burst")) : baseIOPS
+            v.peakIOPS = bursts ? try whole(par("iops.burst"), "iops.burst") : baseIOPS
             let tier = p.throughputTiers.first { $0.upToGiB.map { size <= $0 } ?? true } ?? p.throughputTiers.last!
-            v.peakBytesPerSec = mib(tier.mibps)
+            v.peakBytesPerSec = try mib(tier.mibps)
             // With the credits gone: baseline IOPS of 256 KiB operations, capped by the tier.
-            v.baselineBytesPerSec = min(v.peakBytesPerSec!, baseIOPS * p.opSize)
+            v.baselineBytesPerSec = min(v.peakBytesPerSec!, try times(baseIOPS, p.opSize, "baseline throughput"))
             if bursts {
-                let cap = UInt64(par("credits.capacity"))
+                let cap = try whole(par("credits.capacity"), "credits.capacity")
                 v.opCredits = (baseIOPS, cap, start(cap))
             }
         case .io1:
@@ -145,8 +167,10 @@ extension VolumeSpec {
                 throw fail("iops \(iops) is above \(Int(par("iops.max_per_gib"))) IOPS per GiB for a \(size) GiB volume")
             }
             let bytes: UInt64 = Double(iops) <= par("throughput_mibps.low_iops_limit")
-                ? mib(par("throughput_mibps.max_low"))
-                : min(mib(par("throughput_mibps.max")), iops * UInt64(par("throughput_mibps.kib_per_iops_above")) * Units.KiB)
+                ? try mib(par("throughput_mibps.max_low"))
+                : min(try mib(par("throughput_mibps.max")),
+                      try times(times(iops, whole(par("throughput_mibps.kib_per_iops_above"), "kib_per_iops_above"), "throughput"),
+                                Units.KiB, "throughput"))
             v.provisionedIOPS = iops
             v.baselineIOPS = iops; v.peakIOPS = iops
             v.baselineBytesPerSec = bytes; v.peakBytesPerSec = bytes
@@ -159,7 +183,7 @@ extension VolumeSpec {
             guard Double(iops) <= par("iops.max_per_gib") * Double(size) else {
                 throw fail("iops \(iops) is above \(Int(par("iops.max_per_gib"))) IOPS per GiB for a \(size) GiB volume")
             }
-            let bytes = min(mib(par("throughput_mibps.max")), mib(par("throughput_mibps.per_iops") * Double(iops)))
+            let bytes = min(try mib(par("throughput_mibps.max")), try mib(par("throughput_mibps.per_iops") * Double(iops)))
             v.provisionedIOPS = iops
             v.baselineIOPS = iops; v.peakIOPS = iops
             v.baselineBytesPerSec = bytes; v.peakBytesPerSec = bytes
@@ -168,15 +192,15 @@ extension VolumeSpec {
             let tib = Double(size) / 1024
             let base = min(par("throughput_mibps.baseline_max"), par("throughput_mibps.baseline_per_tib") * tib)
             let burst = min(par("throughput_mibps.max"), par("throughput_mibps.burst_per_tib") * tib)
-            v.peakIOPS = UInt64(par("iops.max")); v.baselineIOPS = v.peakIOPS
-            v.baselineBytesPerSec = mib(base); v.peakBytesPerSec = mib(burst)
-            let cap = UInt64(par("credits.tib_per_tib") * Double(v.sizeBytes))
-            if burst > base { v.byteCredits = (mib(base), cap, start(cap)) }
+            v.peakIOPS = try whole(par("iops.max"), "iops.max"); v.baselineIOPS = v.peakIOPS
+            v.baselineBytesPerSec = try mib(base); v.peakBytesPerSec = try mib(burst)
+            let cap = try whole(par("credits.tib_per_tib") * Double(v.sizeBytes), "credits.tib_per_tib x size")
+            if burst > base { v.byteCredits = (try mib(base), cap, start(cap)) }
         case .standard:
             try allow(["burst-balance"])
-            v.baselineIOPS = UInt64(par("iops.baseline")); v.peakIOPS = UInt64(par("iops.burst"))
-            v.baselineBytesPerSec = mib(par("throughput_mibps.max")); v.peakBytesPerSec = v.baselineBytesPerSec
-            let cap = UInt64(par("credits.capacity"))
+            v.baselineIOPS = try whole(par("iops.baseline"), "iops.baseline"); v.peakIOPS = try whole(par("iops.burst"), "iops.burst")
+            v.baselineBytesPerSec = try mib(par("throughput_mibps.max")); v.peakBytesPerSec = v.baselineBytesPerSec
+            let cap = try whole(par("credits.capacity"), "credits.capacity")
             v.opCredits = (v.baselineIOPS!, cap, start(cap))
         case .instanceStore:
             try allow([])

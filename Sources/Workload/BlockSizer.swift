@@ -25,14 +25,17 @@ struct BlockSizer: Sendable {
             kind = .fixed(s)
             sizes = [s]
         case .range(let lo, let hi):
-            let g = max(1, granularity ?? lo)
-            let first = (lo + g - 1) / g * g, last = hi / g * g
+            // In 64 bits: lo + g - 1 overflows 32 near 4 GiB.
+            let g = UInt64(max(1, granularity ?? lo))
+            let first = (UInt64(lo) + g - 1) / g * g, last = UInt64(hi) / g * g
             if first > last || first == 0 {
                 kind = .fixed(lo)
                 sizes = [lo]
             } else {
-                kind = .range(lowest: first, granularity: g, choices: UInt64((last - first) / g) + 1)
-                sizes = Array(stride(from: first, through: last, by: Int(g)))
+                // `sizes` lists the choices only when few (bsrange=1-4g has four billion);
+                // `largest(atMost:)` computes the rest.
+                kind = .range(lowest: UInt32(first), granularity: UInt32(g), choices: (last - first) / g + 1)
+                sizes = (last - first) / g < 4096 ? Array(stride(from: UInt32(first), through: UInt32(last), by: Int(g))) : [UInt32(first), UInt32(last)]
             }
         case .split(let parts):
             var table: [UInt32] = []
@@ -45,7 +48,7 @@ struct BlockSizer: Sendable {
         maximum = sizes.last ?? 4096
         switch kind {
         case .fixed(let s): mean = Double(s)
-        case .range: mean = Double(sizes.reduce(0) { $0 + UInt64($1) }) / Double(sizes.count)
+        case .range(let lowest, let g, let choices): mean = Double(lowest) + Double(g) * Double(choices - 1) / 2
         case .split(let table): mean = Double(table.reduce(0) { $0 + UInt64($1) }) / 100
         }
     }
@@ -64,6 +67,11 @@ struct BlockSizer: Sendable {
     /// The largest size this direction can produce that is at most `limit`; 0 if none.
     @inline(__always)
     func largest(atMost limit: UInt64) -> UInt32 {
+        if case .range(let lowest, let g, let choices) = kind {
+            guard limit >= UInt64(lowest) else { return 0 }
+            let k = min(choices - 1, (limit - UInt64(lowest)) / UInt64(g))
+            return UInt32(UInt64(lowest) + k * UInt64(g))
+        }
         var i = sizes.count - 1
         while i >= 0 {
             if UInt64(sizes[i]) <= limit { return sizes[i] }

@@ -100,7 +100,9 @@ struct OffsetDistribution: Sendable {
             }
             return place(rank)
         case .pareto(let power):
-            return place(UInt64(Double(count) * (1 - pow(rng.unit(), power))))
+            // pareto:h with h near 0 gives an infinite power: range-check before converting.
+            let x = Double(count) * (1 - pow(rng.unit(), power))
+            return place(x >= 0 && x < Double(count) ? UInt64(x) : (x.isNaN ? 0 : count - 1))
         case .normal(let centre, let stddev):
             for _ in 0..<16 {
                 let u1 = 1 - rng.unit(), u2 = rng.unit()

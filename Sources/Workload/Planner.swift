@@ -77,6 +77,9 @@ public struct IOPlanner: Sendable {
     private var passEnded = false
     private var done = false
 
+    /// The most blocks a random map may track (one bit each: 4 GiB).
+    public static let maxMapBlocks: UInt64 = 1 << 35
+
     /// I/Os the job will do in total when bounded (nil for time-based jobs). Exact when every
     /// I/O has one fixed size (see `plannedIsExact`), else an estimate from the mean size.
     public let plannedIOCount: UInt64?
@@ -145,7 +148,13 @@ public struct IOPlanner: Sendable {
         keyRng = Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
         distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
-        map = RandomMap(count: withMap && (placement == .permutationWithMap || placement == .drawWithMap) ? blocks : 1)
+        let mapped = withMap && (placement == .permutationWithMap || placement == .drawWithMap)
+        // One bit per block: past 2^35 blocks (4 GiB of map) the allocation would fail.
+        guard !mapped || blocks <= Self.maxMapBlocks else {
+            throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': the random map for \(blocks) blocks of \(Units.formatBytes(unit)) "
+                + "would take \(Units.formatBytes(blocks / 8)); use norandommap, a larger bs or a smaller size")
+        }
+        map = RandomMap(count: mapped ? blocks : 1)
 
         // What the work comes to (see the type's comment for the rules).
         let meanSize = spec.rw.reads && spec.rw.writes
@@ -163,14 +172,16 @@ public struct IOPlanner: Sendable {
             else if placement == .unmapped { perLoop = (length + size - 1) / size }
             else { perLoop = blocks }
             perLoop = min(perLoop, iosPerLoop)
-            let total = perLoop * UInt64(loops)
-            (plannedIOCount, plannedBytes, plannedIsExact) = (total, total * size, true)
+            // Saturating: loops x a 2^60-byte region (or number_ios) can exceed 64 bits; the
+            // figures are for progress and ETA only.
+            let total = Self.saturatingProduct(perLoop, UInt64(loops))
+            (plannedIOCount, plannedBytes, plannedIsExact) = (total, Self.saturatingProduct(total, size), true)
         } else {
             // Variable sizes: a loop moves about bytesPerLoop (the map and the region end shorten
             // I/Os so a pass adds up to the region), unless number_ios stops it first.
             let loopBytes = min(Double(bytesPerLoop), Double(iosPerLoop) * meanSize)
-            let total = UInt64(loopBytes * Double(loops))
-            (plannedIOCount, plannedBytes, plannedIsExact) = (UInt64((Double(total) / meanSize).rounded(.up)), total, false)
+            let total = Self.saturating(loopBytes * Double(loops))
+            (plannedIOCount, plannedBytes, plannedIsExact) = (Self.saturating((Double(total) / meanSize).rounded(.up)), total, false)
         }
     }
 
@@ -197,7 +208,7 @@ public struct IOPlanner: Sendable {
             let read = fixedDirection.map(Self.isRead) ?? (directionRng.below(100) < readPercent)
             let wanted = UInt64(read ? readSizes.next(&sizeRng) : writeSizes.next(&sizeRng))
             if let io = place(read, wanted) {
-                loopBytes += UInt64(io.length)
+                loopBytes &+= UInt64(io.length) // time-based runs never reset it
                 loopIOs += 1
                 return io
             }
@@ -258,6 +269,17 @@ public struct IOPlanner: Sendable {
         let need = (wanted + unit - 1) / unit
         let got = map.takeRun(from: block, limit: need)
         return got < need ? got * unit : wanted
+    }
+
+    static func saturatingProduct(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (v, overflow) = a.multipliedReportingOverflow(by: b)
+        return overflow ? .max : v
+    }
+
+    /// A non-negative Double as UInt64, UInt64.max when beyond it (never traps).
+    static func saturating(_ d: Double) -> UInt64 {
+        guard d.isFinite else { return d > 0 ? .max : 0 }
+        return d <= 0 ? 0 : d >= 18_446_744_073_709_551_616.0 ? .max : UInt64(d)
     }
 
     @inline(__always)

@@ -52,17 +52,17 @@ import Testing
         #expect(jobs[0].filename == "/tmp/x#1")
     }
 
-    @Test func environmentVariablesExpandAndUnsetIsEmpty() throws {
+    @Test func environmentVariablesExpandAndDefaultsApply() throws {
         let jobs = try parse("""
         [job-${SUFFIX}]
-        filename=${DEV}${UNSET}
+        filename=${DEV}${EMPTY}
         size=${SIZE}
-        description=on ${UNSET}host
-        """, env: ["SUFFIX": "x", "DEV": "/dev/nvme1n1", "SIZE": "2g"])
+        description=on ${UNSET:-some}host ${EMPTY:-x}${DEV:-y}
+        """, env: ["SUFFIX": "x", "DEV": "/dev/nvme1n1", "SIZE": "2g", "EMPTY": ""])
         #expect(jobs[0].name == "job-x")
         #expect(jobs[0].filename == "/dev/nvme1n1")
         #expect(jobs[0].size == 2 << 30)
-        #expect(jobs[0].description == "on host")
+        #expect(jobs[0].description == "on somehost x/dev/nvme1n1")
     }
 
     @Test func bareBooleansAndBooleanValues() throws {
