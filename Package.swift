@@ -58,6 +58,8 @@ let package = Package(
         .testTarget(name: "VolumeModelTests", dependencies: ["VolumeModel"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["SnapStore"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCLI"]),
+        // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
+        .testTarget(name: "CorpusTests"),
     ],
     swiftLanguageModes: [.v5]
 )
