@@ -104,6 +104,9 @@ struct VolumeImport: ParsableCommand {
 
     func run() throws {
         let (path, name) = try PoolAddress.split(target, what: "volume import")
+        // A pool's own files are never an image: reading its data file into itself would
+        // grow it while it is read.
+        if let real = PathSafety.realPath(file) { try PathSafety.refusePoolFiles(real, given: file, what: "volume import") }
         let pool = try Pool(path: path)
         let n = try pool.importImage(from: file, to: name)
         print("imported \(file) as \(name) (\(Units.formatBytes(n)) of data)")

@@ -38,7 +38,7 @@ public enum PathSafety {
         return realDir == "/" ? "/" + name : realDir + "/" + name
     }
 
-    static func realPath(_ path: String) -> String? {
+    public static func realPath(_ path: String) -> String? {
         guard let p = realpath(path, nil) else { return nil }
         defer { free(p) }
         return String(cString: p)

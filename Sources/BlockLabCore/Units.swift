@@ -18,6 +18,7 @@ public enum Units {
     public static func parseSize(_ text: String, what: String) throws -> UInt64 {
         let s = text.trimmingWhitespace()
         guard !s.isEmpty else { throw BlockLabError.usage("\(what): empty size") }
+        if s.hasPrefix("-") { throw BlockLabError.usage("\(what): a size must not be negative, got '\(Text.escaped(text))'") }
         // Digits are ASCII: `isNumber` below would also take other scripts' digits and fractions.
         guard s.unicodeScalars.allSatisfy(\.isASCII) else { throw BlockLabError.usage("\(what): malformed size '\(Text.escaped(text))'") }
         if s.lowercased().hasPrefix("0x") {

@@ -15,8 +15,11 @@ struct RawOption {
     var scope: Int
 
     /// How messages name this option: `jobs/a.fio:3: option bs` or `command line: option --bs`.
+    /// "file:line: option NAME" for messages; an overlong name is shortened so the
+    /// message's point still shows.
     var label: String {
-        fromCommandLine ? "command line: option --\(key)" : "\(origin): option \(key)"
+        let name = key.count > 80 ? String(key.prefix(40)) + "…(\(key.count) characters)" : key
+        return fromCommandLine ? "command line: option --\(name)" : "\(origin): option \(name)"
     }
 }
 

@@ -186,6 +186,9 @@ enum Options {
         if knownUnsupported.contains(opt.key) {
             return Value.fail(opt, "is a fio option BlockLab does not support")
         }
+        // Option names are short: a long unknown name is a typo of none of them (and the
+        // distance costs its length times theirs).
+        guard opt.key.count <= 64 else { return Value.fail(opt, "unknown option") }
         let near = (supported + Array(aliases.keys)).map { ($0, editDistance($0, opt.key)) }.min { $0.1 < $1.1 }
         if let near, near.1 <= 2 { return Value.fail(opt, "unknown option (did you mean '\(near.0)'?)") }
         return Value.fail(opt, "unknown option")
