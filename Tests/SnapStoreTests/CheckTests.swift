@@ -125,12 +125,19 @@ import BlockLabCore
     }
 
     @Test func shortCrashTest() throws {
-        let dir = tempDir("crash")
+        let dir = fastTempDir()
         defer { cleanup(dir) }
-        let report = try CrashTest.run(path: "\(dir)/pool", kills: 20, seed: 7, maxDelayMs: 60, spawn: CrashTest.forkSpawner)
+        let report = try CrashTest.run(path: "\(dir)/pool", kills: 20, seed: 7, maxDelayMs: 100, spawn: CrashTest.forkSpawner)
         #expect(report.kills == 20)
         #expect(report.snapshotsVerified > 0)
         #expect(report.snapshotsReported > 0)
+        #expect(report.importsVerified > 0 && report.volumeDeletesReported > 0, "\(report)")
+        do {
+            _ = try CrashTest.run(path: "\(dir)/pool2", kills: 0, seed: 7, spawn: CrashTest.forkSpawner)
+            Issue.record("--kills 0 ran")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2 && e.description.contains("--kills"))
+        }
     }
 }
 
