@@ -14,7 +14,12 @@ import Crypto
 ///
 /// Child protocol (one line each; "-ing" lines before the call, the others after it returns):
 /// `snap NAME`, `deleting NAME`, `deleted NAME` (snapshots), `deleting-volume NAME`,
-/// `deleted-volume NAME`, `restored VOLUME`, `hydrated VOLUME`, `importing NAME`, `imported NAME`.
+/// `deleted-volume NAME`, `restoring VOLUME`, `restored VOLUME`, `hydrated VOLUME`,
+/// `importing NAME`, `imported NAME`.
+///
+/// Most kills come at a random moment; every other round the parent instead waits for the
+/// child to announce an import, a volume or snapshot delete, or a restore and kills it a
+/// few milliseconds later, so those short operations are interrupted too.
 public enum CrashTest {
     static let volumeSize: UInt64 = 1 << 20
     public static let chunkSize = 16 * 1024
@@ -121,6 +126,7 @@ public enum CrashTest {
         }
         if let from = pool.snapshots().filter({ runNumber(ofName: $0.name) == run - 1 }).last?.name {
             let vol = "r\(run)from-\(from)"
+            say("restoring \(vol)")
             try pool.restore(snapshot: from, to: vol)
             say("restored \(vol)")
             _ = try pool.initializeVolume(vol)
@@ -244,6 +250,27 @@ public enum CrashTest {
         return (pid, fds[0])
     }
 
+    /// Reads the child's output into `text` until a line starting with `prefix` has begun,
+    /// the child closes its output, or `timeoutMs` passes.
+    static func waitForLine(startingWith prefix: String, from fd: Int32, into text: inout [UInt8], timeoutMs: Int) {
+        let marker = Array(("\n" + prefix).utf8)
+        let deadline = SystemClock.shared.now() + UInt64(timeoutMs) * 1_000_000
+        var buf = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if text.starts(with: marker.dropFirst()) || text.count >= marker.count && (0...(text.count - marker.count)).contains(where: { text[$0..<$0 + marker.count].elementsEqual(marker) }) { return }
+            let now = SystemClock.shared.now()
+            guard now < deadline else { return }
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let r = poll(&p, 1, Int32((deadline - now) / 1_000_000 + 1))
+            if r < 0 && errno == EINTR { continue }
+            guard r > 0 else { return }
+            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return }
+            text += buf[0..<n]
+        }
+    }
+
     /// Runs `kills` child/kill/verify rounds on a fresh pool at `path`. Throws
     /// BlockLabError.runtime describing the first inconsistency found.
     public static func run(path: String, kills: Int, seed: UInt64, maxDelayMs: UInt32 = 60,
@@ -272,13 +299,19 @@ public enum CrashTest {
             try writeImage(seed: seed, pool: path, name: "i\(round)")
             if round > 3 { unlink(imagePath(pool: path, name: "i\(round - 3)")); images["i\(round - 3)"] = nil }
             let (pid, out) = try spawn(path, round, seed)
-            usleep(UInt32(rng.next() % UInt64(maxDelayMs * 1000 + 1)))
+            var text = [UInt8]()
+            var buf = [UInt8](repeating: 0, count: 4096)
+            if round % 2 == 0 {
+                let target = ["importing ", "deleting-volume ", "restoring ", "deleting "][(round / 2) % 4]
+                waitForLine(startingWith: target, from: out, into: &text, timeoutMs: Int(maxDelayMs) * 4)
+                usleep(UInt32(rng.next() % 4000))
+            } else {
+                usleep(UInt32(rng.next() % UInt64(maxDelayMs * 1000 + 1)))
+            }
             kill(pid, SIGKILL)
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             report.kills += 1
-            var text = [UInt8]()
-            var buf = [UInt8](repeating: 0, count: 4096)
             while true {
                 let n = buf.withUnsafeMutableBytes { Glibc.read(out, $0.baseAddress!, $0.count) }
                 if n < 0 && errno == EINTR { continue }
