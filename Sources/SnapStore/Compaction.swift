@@ -65,7 +65,7 @@ extension PoolState {
     func fingerprint() -> [String] {
         var out: [String] = ["cs \(chunkSize)"]
         for lin in lineages.values.sorted(by: { $0.id < $1.id }) {
-            out.append("L\(lin.id) \(lin.volumeName ?? "-") \(lin.sizeBytes) base \(lin.base) mapped \(lin.mappedChunks) loaded \(lin.fullyLoaded) \(lin.loaded?.words ?? [])")
+            out.append("L\(lin.id) \(lin.volumeName ?? "-") \(lin.sizeBytes) base \(lin.base) mapped \(lin.mappedChunks) loaded \(lin.fullyLoaded) \(lin.loaded?.fingerprint ?? "")")
             out.append("  open \(lin.openDelta.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")
             for s in lin.snapshots {
                 out.append("  S\(s.id) \(s.hidden ? "(hidden)" : s.name) \(s.createdMs) mapped \(s.mappedChunks) pins \(s.pins) \(s.delta.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")

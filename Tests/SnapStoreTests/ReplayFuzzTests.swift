@@ -57,7 +57,21 @@ import BlockLabCore
         hostile.append(raw { $0.u8(2); $0.u32(1); $0.u32(UInt32.max) })                      // string length
         hostile.append(raw { $0.u8(2); $0.u32(1); $0.u32(3); $0.bytes += [0xFF, 0xC0, 0x80]; $0.u64(4096); $0.u32(0); $0.u8(0); $0.u64(0); $0.u64(0) })
         hostile.append(raw { $0.u8(200) })                                                   // unknown op
-        return [real] + hostile
+        return [real, huge()] + hostile
+    }
+
+    /// Valid: a volume of 2^32 - 2 chunks, snapshotted and restored lazily, with a mapping
+    /// at its last chunk. Replaying it must not allocate per chunk.
+    func huge() -> [UInt8] {
+        let size = UInt64(UInt32.max - 1) * 16_384
+        return Superblock.journal(frames: [
+            Frame.encode([.header(chunkSize: 16_384)]),
+            Frame.encode([.createVolume(lineage: 1, name: "big", size: size, base: 0, fast: false, rateBytesPerSec: 0, createdMs: 0)]),
+            Frame.encode([.map(lineage: 1, entries: [UInt64(UInt32.max - 2) << 32 | 7], fresh: [true])]),
+            Frame.encode([.snapshot(lineage: 1, id: 1, name: "s", createdMs: 0)]),
+            Frame.encode([.createVolume(lineage: 2, name: "r", size: size, base: 1, fast: false, rateBytesPerSec: 1, createdMs: 0)]),
+            Frame.encode([.hydrate(lineage: 2, chunks: [UInt32.max - 2, 0])]),
+        ])
     }
 
     /// Recomputes every frame checksum and the superblock so a mutation reaches the decoder
@@ -89,7 +103,9 @@ import BlockLabCore
         // The unmutated corpus: the real journal replays, the hostile ones are refused.
         let real = try Journal.replay(bytes: seeds[0])
         #expect(real.volumes == ["r", "v"] && real.snapshots == ["s2"] && real.chunkSize == 16 * 1024)
-        for (i, h) in seeds.dropFirst().enumerated() {
+        let big = try Journal.replay(bytes: seeds[1])
+        #expect(big.volumes == ["big", "r"] && big.snapshots == ["s"])
+        for (i, h) in seeds.dropFirst(2).enumerated() {
             #expect(throws: (any Error).self, "hostile journal \(i) replayed") { _ = try Journal.replay(bytes: h) }
         }
         var rng = Rng(s: 0x5EED)
