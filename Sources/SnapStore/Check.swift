@@ -61,7 +61,8 @@ extension Pool {
         let scan = JournalScan.scan(bytes)
         report.journalFrames = scan.frames.count
         if let c = scan.corruption {
-            report.errors.append("journal damaged at offset \(c.offset): \(c.reason) (\(max(0, bytes.count - c.offset)) bytes of metadata from there on cannot be trusted)")
+            let rest = c.offset < bytes.count ? " (\(bytes.count - c.offset) bytes of metadata from there on cannot be trusted)" : ""
+            report.errors.append("journal damaged at offset \(c.offset): \(c.reason)\(rest)")
             return report
         }
         if scan.legacy {
