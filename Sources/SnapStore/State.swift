@@ -186,32 +186,38 @@ final class PoolState {
     /// Merges a snapshot's delta into its successor (the next snapshot or the volume's open
     /// delta): chunks the successor rewrote are freed, the rest move over. Newer deltas never
     /// see older ones' removal, and older snapshots never read newer deltas, so every other
-    /// snapshot keeps its content.
-    private func removeSnapshot(_ s: SnapshotRec) -> [UInt32] {
-        guard let lin = lineages[s.lineage], let idx = lin.snapshots.firstIndex(where: { $0 === s }) else { return [] }
+    /// snapshot keeps its content. If that empties the lineage, its base snapshot is
+    /// unpinned and, if hidden, removed in turn (a loop, not recursion: a chain of restores
+    /// can be as long as the journal allows).
+    private func removeSnapshot(_ first: SnapshotRec) -> [UInt32] {
         var freed: [UInt32] = []
-        if idx + 1 < lin.snapshots.count {
-            let next = lin.snapshots[idx + 1]
-            for (c, p) in s.delta {
-                if next.delta[c] == nil {
-                    next.delta[c] = p
-                    retag(lin, c, p, next.epoch)
-                } else { freed.append(p) }
+        var next: SnapshotRec? = first
+        while let s = next {
+            next = nil
+            guard let lin = lineages[s.lineage], let idx = lin.snapshots.firstIndex(where: { $0 === s }) else { break }
+            if idx + 1 < lin.snapshots.count {
+                let successor = lin.snapshots[idx + 1]
+                for (c, p) in s.delta {
+                    if successor.delta[c] == nil {
+                        successor.delta[c] = p
+                        retag(lin, c, p, successor.epoch)
+                    } else { freed.append(p) }
+                }
+            } else if lin.volumeName != nil {
+                for (c, p) in s.delta {
+                    if lin.openDelta[c] == nil {
+                        lin.openDelta[c] = p
+                        checksums[p] = nil // writable in place from now on
+                        retag(lin, c, p, lin.openEpoch)
+                    } else { freed.append(p) }
+                }
+            } else {
+                freed += s.delta.values
             }
-        } else if lin.volumeName != nil {
-            for (c, p) in s.delta {
-                if lin.openDelta[c] == nil {
-                    lin.openDelta[c] = p
-                    checksums[p] = nil // writable in place from now on
-                    retag(lin, c, p, lin.openEpoch)
-                } else { freed.append(p) }
-            }
-        } else {
-            freed = Array(s.delta.values)
+            lin.snapshots.remove(at: idx)
+            snapshots[s.id] = nil
+            next = unlinkIfEmpty(lin)
         }
-        lin.snapshots.remove(at: idx)
-        snapshots[s.id] = nil
-        freed += dropLineageIfEmpty(lin)
         for p in freed { checksums[p] = nil }
         return freed
     }
@@ -224,37 +230,52 @@ final class PoolState {
     /// A lineage with neither volume nor snapshots is gone; its base snapshot is unpinned
     /// and, if the user had already deleted it, removed now.
     private func dropLineageIfEmpty(_ lin: LineageRec) -> [UInt32] {
-        guard lin.volumeName == nil, lin.snapshots.isEmpty else { return [] }
+        guard let b = unlinkIfEmpty(lin) else { return [] }
+        return removeSnapshot(b)
+    }
+
+    /// Drops an empty lineage and unpins its base; returns the base if it is now to be removed.
+    private func unlinkIfEmpty(_ lin: LineageRec) -> SnapshotRec? {
+        guard lin.volumeName == nil, lin.snapshots.isEmpty else { return nil }
         lineages[lin.id] = nil
-        guard lin.base != 0, let b = snapshots[lin.base] else { return [] }
+        guard lin.base != 0, let b = snapshots[lin.base] else { return nil }
         b.pins -= 1
-        if b.hidden && b.pins == 0 { return removeSnapshot(b) }
-        return []
+        return b.hidden && b.pins == 0 ? b : nil
     }
 
     // MARK: - Resolving content
 
     /// Fills `map` with the content of lineage `l` up to and including its snapshot at
-    /// `upTo` (nil: everything, including the open delta). Base entries get epoch 0 when
-    /// `baseEpochZero` (the restored volume's own view).
+    /// `upTo` (nil: everything, including the open delta). Content from the snapshot a
+    /// restored lineage is based on gets epoch 0 when `baseEpochZero` (the restored volume's
+    /// own view); content from further down the chain of restores always does. Walks the
+    /// chain with a loop, oldest first, each level overwriting what it changed.
     func fill(_ map: ChunkMap, lineage l: UInt32, upTo: Int?, baseEpochZero: Bool = true) {
-        guard let lin = lineages[l] else { return }
-        if lin.base != 0, let b = snapshots[lin.base], let bl = lineages[b.lineage],
-           let bi = bl.snapshots.firstIndex(where: { $0 === b }) {
-            let tmp = ChunkMap(chunkCount: map.chunkCount)
-            fill(tmp, lineage: bl.id, upTo: bi)
-            tmp.forEachMapped { c, e in
-                if UInt64(c) < map.chunkCount { map.set(c, baseEpochZero ? ChunkMap.entry(physical: ChunkMap.physical(e), epoch: 0) : e) }
+        var chain: [(lin: LineageRec, upTo: Int?)] = []
+        var current = lineages[l].map { ($0, upTo) }
+        while let (lin, last) = current, chain.count <= lineages.count {
+            chain.append((lin, last))
+            current = nil
+            if lin.base != 0, let b = snapshots[lin.base], let bl = lineages[b.lineage],
+               let bi = bl.snapshots.firstIndex(where: { $0 === b }) {
+                current = (bl, bi)
             }
         }
-        let last = upTo ?? (lin.snapshots.count - 1)
-        if last >= 0 {
-            for s in lin.snapshots[0...last] {
-                for (c, p) in s.delta { map.set(c, ChunkMap.entry(physical: p, epoch: s.epoch)) }
+        for (depth, level) in chain.enumerated().reversed() {
+            let zero = depth >= 2 || (depth == 1 && baseEpochZero)
+            let last = level.upTo ?? (level.lin.snapshots.count - 1)
+            if last >= 0 {
+                for s in level.lin.snapshots[0...min(last, level.lin.snapshots.count - 1)] {
+                    for (c, p) in s.delta where UInt64(c) < map.chunkCount {
+                        map.set(c, ChunkMap.entry(physical: p, epoch: zero ? 0 : s.epoch))
+                    }
+                }
             }
-        }
-        if upTo == nil {
-            for (c, p) in lin.openDelta { map.set(c, ChunkMap.entry(physical: p, epoch: lin.openEpoch)) }
+            if level.upTo == nil {
+                for (c, p) in level.lin.openDelta where UInt64(c) < map.chunkCount {
+                    map.set(c, ChunkMap.entry(physical: p, epoch: level.lin.openEpoch))
+                }
+            }
         }
     }
 

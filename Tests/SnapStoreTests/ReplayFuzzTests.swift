@@ -144,4 +144,27 @@ import BlockLabCore
         }
         #expect(replayed > 100 && refused > 100, "replayed \(replayed), refused \(refused)")
     }
+
+    /// A chain of 20,000 restores (each volume restored from the previous one's snapshot):
+    /// resolving the newest volume's content and the cascade when the chain is deleted both
+    /// walk the chain in loops; recursion overflowed the stack here.
+    @Test func deepRestoreChainsDoNotRecurse() throws {
+        let n: UInt32 = 20_000
+        var ops: [Op] = []
+        for k in 1...n {
+            ops.append(.createVolume(lineage: k, name: "v\(k)", size: 4096, base: k == 1 ? 0 : k - 1, fast: true, rateBytesPerSec: 0, createdMs: 0))
+            if k == 1 { ops.append(.map(lineage: 1, entries: [5], fresh: [true])) }
+            ops.append(.snapshot(lineage: k, id: k, name: "s\(k)", createdMs: 0))
+        }
+        let built = Superblock.journal(frames: [Frame.encode([.header(chunkSize: 4096)]), Frame.encode(ops)])
+        let state = try PoolState.replay(JournalScan.scan(built))
+        let map = ChunkMap(chunkCount: 1)
+        state.fill(map, lineage: n, upTo: nil)
+        #expect(map.get(0) == ChunkMap.entry(physical: 5, epoch: 0))
+        var deletes: [Op] = (1...n).map { .deleteSnapshot(id: $0) }
+        deletes += (1...n).map { .deleteVolume(lineage: $0) }
+        let all = Superblock.journal(frames: [Frame.encode([.header(chunkSize: 4096)]), Frame.encode(ops), Frame.encode(deletes)])
+        let r = try Journal.replay(bytes: all)
+        #expect(r.volumes.isEmpty && r.snapshots.isEmpty)
+    }
 }
