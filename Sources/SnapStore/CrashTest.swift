@@ -302,7 +302,8 @@ public enum CrashTest {
             var text = [UInt8]()
             var buf = [UInt8](repeating: 0, count: 4096)
             if round % 2 == 0 {
-                let target = ["importing ", "deleting-volume ", "restoring ", "deleting "][(round / 2) % 4]
+                // The round's own import, so the next round's retry of it is not itself the target.
+                let target = ["importing i\(round)\n", "deleting-volume ", "restoring ", "deleting "][(round / 2) % 4]
                 waitForLine(startingWith: target, from: out, into: &text, timeoutMs: Int(maxDelayMs) * 4)
                 usleep(UInt32(rng.next() % 4000))
             } else {
