@@ -27,11 +27,12 @@ struct PoolCreate: ParsableCommand {
 struct PoolCheck: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "check", abstract: "Verify every checksum, mapping and reference count; --repair reclaims leaks.")
     @Argument(help: "Pool directory.") var path: String
-    @Flag(help: "Drop a torn last commit and reclaim leaked chunks, reporting what was done.") var repair = false
+    @Flag(help: "Drop a torn, never-acknowledged last commit and reclaim leaked chunks, reporting what was done.") var repair = false
     @Flag(help: "Print the report as JSON.") var json = false
+    @Flag(help: "If another process holds the pool, wait for it to finish instead of failing (exit 2).") var wait = false
 
     func run() throws {
-        let r = try Pool.check(path: path, repair: repair)
+        let r = try Pool.check(path: path, repair: repair, wait: wait)
         if json {
             print(r.json.serialized())
         } else {
@@ -48,15 +49,16 @@ struct PoolCheck: ParsableCommand {
 struct PoolCrashTest: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "crash-test", abstract: "Kill a snapshotting writer repeatedly and verify the pool after each crash.")
     @Argument(help: "A directory to create the test pool in (must not exist or be empty).") var path: String
-    @Option(help: "Number of kills.") var kills = 200
+    @Option(help: "Number of kills (at least 1).") var kills = 200
     @Option(help: "Seed for the writer's data and the kill times.") var seed: UInt64 = 1
     @Option(name: .customLong("max-delay-ms"), help: "Longest time a child runs before it is killed.") var maxDelayMs: UInt32 = 250
 
     func run() throws {
+        guard kills > 0 else { throw BlockLabError.usage("--kills \(kills): must be a positive number of kills") }
         let exe = "/proc/self/exe"
         let spawn = CrashTest.execSpawner(executable: exe, arguments: ["pool", "crash-child"])
         let r = try CrashTest.run(path: path, kills: kills, seed: seed, maxDelayMs: maxDelayMs, spawn: spawn) { print($0) }
-        print("crash test passed: \(r.kills) kills, \(r.snapshotsReported) snapshots reported complete, \(r.snapshotsVerified) snapshot reads verified, \(r.restoredVerified) restored volumes verified")
+        print("crash test passed: \(r.kills) kills, \(r.snapshotsReported) snapshots reported complete, \(r.snapshotsVerified) snapshot reads verified, \(r.restoredVerified) restored volumes verified, \(r.importsVerified) imported volumes verified, \(r.importsInterrupted) imports interrupted (no volume left), \(r.importRetriesCompleted) retried imports completed, \(r.volumeDeletesReported) volume deletes")
     }
 }
 

@@ -98,7 +98,7 @@ struct VolumeExport: ParsableCommand {
 }
 
 struct VolumeImport: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "import", abstract: "Create a volume from a raw image file (zero chunks stay unallocated).")
+    static let configuration = CommandConfiguration(commandName: "import", abstract: "Create a volume from a raw image file (zero chunks stay unallocated; atomic: the volume appears only once complete).")
     @Argument(help: "Image file.") var file: String
     @Argument(help: "POOL/NAME of the new volume.") var target: String
 

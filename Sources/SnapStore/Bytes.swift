@@ -44,8 +44,9 @@ struct ByteReader {
     mutating func str() throws -> String {
         let n = Int(try u32())
         guard n <= end - pos else { throw FormatError(message: "truncated string") }
-        defer { pos += n }
-        return String(decoding: bytes[pos..<pos + n], as: UTF8.self)
+        guard let s = String(validating: bytes[pos..<pos + n], as: UTF8.self) else { throw FormatError(message: "string is not valid UTF-8") }
+        pos += n
+        return s
     }
 }
 

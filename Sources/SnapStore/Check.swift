@@ -35,29 +35,49 @@ public struct CheckReport: Sendable {
 extension Pool {
     /// Verifies every journal checksum, mapping, reference count, pin and count, and looks
     /// for leaked space, and checks snapshot data against recorded checksums. With `repair`,
-    /// opens the pool for writing, which drops a torn last frame and punches leaked chunks,
-    /// then records checksums for snapshot chunks that have none; reports what it did.
-    /// Corruption is never
-    /// "repaired": dropping metadata could destroy data.
-    public static func check(path: String, repair: Bool = false) throws -> CheckReport {
+    /// opens the pool for writing, which drops a torn, never-acknowledged journal tail and
+    /// punches leaked chunks, then records checksums for snapshot chunks that have none;
+    /// reports what it did. Damage is never "repaired": dropping metadata could destroy data.
+    ///
+    /// Takes the pool's lock first (shared; exclusive with `repair`), so it never reads a
+    /// journal another process is appending to. A pool another process holds is a usage
+    /// error saying so (exit 2), not a verdict; with `wait`, the check waits for the lock.
+    public static func check(path: String, repair: Bool = false, wait: Bool = false) throws -> CheckReport {
         guard isPool(path) else { throw BlockLabError.usage("\(path): not a BlockLab pool (no journal/data files)") }
+        let lock: Int32
+        do {
+            lock = try acquireLock(path: path, exclusive: repair, wait: wait)
+        } catch BlockLabError.usage {
+            throw BlockLabError.usage("pool \(path): in use by another process, which holds its lock; it cannot be checked while it may be changing (run the check when it has finished, or pass --wait)")
+        }
+        var lockHandedOver = false
+        defer { if !lockHandedOver && lock >= 0 { Glibc.close(lock) } }
         var report = CheckReport()
         let jfd = Glibc.open("\(path)/\(journalName)", O_RDONLY | O_CLOEXEC)
         guard jfd >= 0 else { throw SystemError("open", errno: errno, path: "\(path)/\(journalName)") }
-        let bytes = try readAll(jfd)
+        let bytes: [UInt8]
+        do { bytes = try readAll(jfd) } catch { Glibc.close(jfd); throw error }
         Glibc.close(jfd)
         let scan = JournalScan.scan(bytes)
         report.journalFrames = scan.frames.count
         if let c = scan.corruption {
-            report.errors.append("journal corrupt at offset \(c.offset): \(c.reason) (\(bytes.count - c.offset) bytes of metadata after it cannot be trusted)")
+            let rest = c.offset < bytes.count ? " (\(bytes.count - c.offset) bytes of metadata from there on cannot be trusted)" : ""
+            report.errors.append("journal damaged at offset \(c.offset): \(c.reason)\(rest)")
             return report
         }
+        if scan.legacy {
+            report.warnings.append("journal in the old format without a commit record: a damaged last frame cannot be told from a torn write; a writable open (or --repair) upgrades it")
+        }
+        for slot in scan.badSlots {
+            report.warnings.append("journal superblock slot \(slot) does not check out (a torn commit-record write); the other slot is current")
+        }
         if let t = scan.tornTail, !repair {
-            report.warnings.append("torn last journal frame at offset \(t.offset) (\(t.bytes) bytes): an unfinished commit, dropped on next writable open")
+            report.warnings.append("torn journal tail at offset \(t.offset) (\(t.bytes) bytes) past the acknowledged length: an unfinished, never-acknowledged commit, dropped on next writable open")
         }
         let pool: Pool
         do {
-            pool = try Pool(path: path, readOnly: !repair)
+            lockHandedOver = true
+            pool = try Pool(path: path, readOnly: !repair, clock: SystemClock.shared, io: .system, heldLock: lock)
         } catch let e as BlockLabError {
             report.errors.append(e.description)
             return report

@@ -59,10 +59,31 @@ final class ChunkMap {
     }
 }
 
-/// A fixed-size bit set (per-chunk "loaded" state of a restored volume).
+/// A fixed-size bit set (per-chunk "loaded" state of a restored volume). Pages of 2^18 bits
+/// are allocated on first insert, so a huge volume restored lazily costs little until it
+/// is read (and a journal naming a huge volume allocates nothing much on replay).
 struct Bitmap {
-    private(set) var words: [UInt64]
-    init(count: UInt64) { words = [UInt64](repeating: 0, count: Int((count + 63) / 64)) }
-    @inline(__always) func contains(_ i: UInt32) -> Bool { words[Int(i >> 6)] & (1 << UInt64(i & 63)) != 0 }
-    @inline(__always) mutating func insert(_ i: UInt32) { words[Int(i >> 6)] |= 1 << UInt64(i & 63) }
+    static let pageShift: UInt32 = 18
+    private(set) var pages: [[UInt64]]
+
+    init(count: UInt64) {
+        pages = Array(repeating: [], count: Int((count + (1 << UInt64(Bitmap.pageShift)) - 1) >> UInt64(Bitmap.pageShift)))
+    }
+
+    @inline(__always) func contains(_ i: UInt32) -> Bool {
+        let pi = Int(i >> Bitmap.pageShift)
+        guard !pages[pi].isEmpty else { return false }
+        return pages[pi][Int((i >> 6) & 4095)] & (1 << UInt64(i & 63)) != 0
+    }
+
+    @inline(__always) mutating func insert(_ i: UInt32) {
+        let pi = Int(i >> Bitmap.pageShift)
+        if pages[pi].isEmpty { pages[pi] = [UInt64](repeating: 0, count: 4096) }
+        pages[pi][Int((i >> 6) & 4095)] |= 1 << UInt64(i & 63)
+    }
+
+    /// The set bits' words by page, for comparing two bitmaps (empty pages omitted).
+    var fingerprint: String {
+        pages.indices.filter { pages[$0].contains { $0 != 0 } }.map { "\($0):\(pages[$0])" }.joined(separator: " ")
+    }
 }

@@ -65,7 +65,7 @@ extension PoolState {
     func fingerprint() -> [String] {
         var out: [String] = ["cs \(chunkSize)"]
         for lin in lineages.values.sorted(by: { $0.id < $1.id }) {
-            out.append("L\(lin.id) \(lin.volumeName ?? "-") \(lin.sizeBytes) base \(lin.base) mapped \(lin.mappedChunks) loaded \(lin.fullyLoaded) \(lin.loaded?.words ?? [])")
+            out.append("L\(lin.id) \(lin.volumeName ?? "-") \(lin.sizeBytes) base \(lin.base) mapped \(lin.mappedChunks) loaded \(lin.fullyLoaded) \(lin.loaded?.fingerprint ?? "")")
             out.append("  open \(lin.openDelta.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")
             for s in lin.snapshots {
                 out.append("  S\(s.id) \(s.hidden ? "(hidden)" : s.name) \(s.createdMs) mapped \(s.mappedChunks) pins \(s.pins) \(s.delta.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")
@@ -89,8 +89,7 @@ extension Pool {
         guard !readOnly, state.lineages.values.allSatisfy({ $0.map == nil }) else { return false }
         try commit()
         let frames = state.checkpointFrames()
-        var bytes: [UInt8] = []
-        for f in frames { bytes += Frame.encode(f) }
+        let bytes = Superblock.journal(frames: frames.map { Frame.encode($0) })
         guard bytes.count < journalLength else { return false }
         let fresh = PoolState()
         for f in frames { for op in f { _ = try fresh.apply(op, live: false) } }
@@ -98,12 +97,8 @@ extension Pool {
             recovery.append("journal compaction skipped: the checkpoint did not reproduce the pool's state")
             return false
         }
-        try AtomicFile.write(bytes, to: "\(path)/\(Pool.journalName)")
-        let fd = Glibc.open("\(path)/\(Pool.journalName)", O_RDWR | O_CLOEXEC)
-        guard fd >= 0 else { throw SystemError("open", errno: errno, path: "\(path)/\(Pool.journalName)") }
-        Glibc.close(journalFD)
-        journalFD = fd
-        journalLength = bytes.count
+        try replaceJournal(bytes)
+        journalFrames = frames.count
         state.replace(with: fresh)
         return true
     }

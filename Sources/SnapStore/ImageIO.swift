@@ -56,8 +56,13 @@ extension Pool {
         return copied
     }
 
-    /// Creates volume `name` from a raw image file. All-zero chunks stay unallocated. On any
-    /// failure (a full disk included) the new volume is removed again.
+    /// Creates volume `name` from a raw image file. All-zero chunks stay unallocated.
+    ///
+    /// Atomic: the volume and all its mappings are one journal frame written after the data
+    /// is durable, so the volume exists only once complete. Until then it lives in memory
+    /// only (its name reserved in this process); if the import fails or the process dies,
+    /// nothing about it is in the journal, and the chunks it wrote are uncommitted data that
+    /// this failure path (or the next writable open) reclaims. A retry can use the same name.
     @discardableResult
     public func importImage(from file: String, to name: String) throws -> UInt64 {
         let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
@@ -67,10 +72,19 @@ extension Pool {
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw BlockLabError.usage("import: \(file) is not a regular file") }
         let size = UInt64(st.st_size)
         guard size > 0, size % 512 == 0 else { throw BlockLabError.usage("import: \(file) size \(size) is not a positive multiple of 512 bytes") }
-        try createVolume(name: name, size: size)
+        guard !readOnly else { throw BlockLabError.usage("pool \(path): opened read-only") }
+        try checkFreeName(name, what: "volume")
+        try checkVolumeSize(size, name: name)
+        let lin = LineageRec(id: state.nextLineage, base: 0, sizeBytes: size, createdMs: wallClockMs(), name: name, fast: false, rate: 0)
+        lin.uncommitted = true
+        state.lineages[lin.id] = lin
+        state.nextLineage = lin.id + 1
+        pendingImports[name] = lin.id
         var written: UInt64 = 0
         do {
-            let io = try openVolume(name)
+            let map = ChunkMap(chunkCount: state.chunkCount(size))
+            lin.map = map
+            let io = PoolVolumeIO(pool: self, name: name, lineage: lin, map: map, sizeBytes: size)
             var buf = [UInt8](repeating: 0, count: chunkSize)
             var off: UInt64 = 0
             while off < size {
@@ -88,12 +102,26 @@ extension Pool {
                 }
                 off += UInt64(n)
             }
-            try commit()
+            try commit(publishing: lin)
         } catch {
-            try? deleteVolume(name: name)
+            if lin.uncommitted { abandonImport(lin) }
             throw error
         }
         return written
+    }
+
+    /// Forgets an import that never committed and frees the chunks it wrote. If the journal
+    /// is in doubt (a failed append could not be undone, so its frame may yet be replayed),
+    /// the chunks are left alone: the next open finds them either mapped or leaked.
+    func abandonImport(_ lin: LineageRec) {
+        state.lineages[lin.id] = nil
+        if let name = lin.volumeName { pendingImports[name] = nil }
+        pendingHydrateAll.remove(lin.id)
+        lin.map = nil
+        if broken == nil { release(Array(lin.openDelta.values)) }
+        lin.openDelta = [:]
+        lin.pendingEntries = []
+        lin.pendingFresh = []
     }
 
     /// Reads every not-yet-loaded chunk of a restored volume once (like `dd`/`fio` over the

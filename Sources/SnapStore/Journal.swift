@@ -1,7 +1,10 @@
-// The metadata journal: an append-only file of checksummed frames. A frame holds one or
-// more operations and is the unit of atomicity: after a crash a frame is either whole
-// (its CRC matches) or it is the torn last frame and is discarded. State is rebuilt by
-// replaying every frame through the same `apply` code the live operations use.
+// The metadata journal: a small superblock (two checksummed slots recording how much of the
+// journal has been acknowledged) followed by an append-only sequence of checksummed frames.
+// A frame holds one or more operations and is the unit of atomicity. After a crash a frame
+// past the acknowledged length that does not check out is a torn, never-acknowledged append
+// and is dropped; any damage inside the acknowledged length is lost committed work and is
+// reported, never dropped. State is rebuilt by replaying every frame through the same
+// `apply` code the live operations use.
 
 /// One metadata operation. `map` entries are packed as logical << 32 | physical.
 enum Op: Equatable {
@@ -96,48 +99,159 @@ enum Frame {
     }
 }
 
+/// The journal's commit record: how many bytes (and frames) of the journal were durable when
+/// the last commit was acknowledged. Written, in one of two slots in turn, after the frame
+/// it covers is durable and before the commit returns; the slot with the highest sequence
+/// number whose checksum matches is current, so a torn slot write leaves the other slot.
+///
+/// Slot layout (little-endian, 36 bytes, slots at journal offsets 0 and 512, frames from 1024):
+/// magic u32 | version u32 | sequence u64 | committed length u64 | frames u64 | CRC-32C(previous 32 bytes) u32
+struct Superblock: Equatable {
+    static let magic: UInt32 = 0x4253_4C42 // "BLSB" little-endian
+    static let version: UInt32 = 2
+    static let slotOffsets = [0, 512]
+    /// Frames start here.
+    static let areaSize = 1024
+    static let encodedSize = 36
+
+    var sequence: UInt64
+    /// Journal offset just past the last acknowledged frame.
+    var committedLength: UInt64
+    /// Number of frames in [areaSize, committedLength).
+    var frames: UInt64
+
+    var slotOffset: Int { Superblock.slotOffsets[Int(sequence % 2)] }
+
+    func encode() -> [UInt8] {
+        var w = ByteWriter()
+        w.u32(Superblock.magic); w.u32(Superblock.version); w.u64(sequence); w.u64(committedLength); w.u64(frames)
+        w.u32(CRC32C.checksum(w.bytes))
+        return w.bytes
+    }
+
+    /// The slot at `offset`, or nil if it is missing, torn or not a superblock.
+    static func decode(_ bytes: [UInt8], at offset: Int) -> Superblock? {
+        guard offset >= 0, bytes.count - offset >= encodedSize else { return nil }
+        var r = ByteReader(bytes, from: offset, to: offset + encodedSize)
+        guard let m = try? r.u32(), m == magic, let v = try? r.u32(), v == version,
+              let seq = try? r.u64(), let len = try? r.u64(), let frames = try? r.u64(), let crc = try? r.u32(),
+              CRC32C.checksum(bytes, from: offset, to: offset + encodedSize - 4) == crc else { return nil }
+        return Superblock(sequence: seq, committedLength: len, frames: frames)
+    }
+
+    /// A superblock area with both slots recording `committedLength` (sequences 0 and 1).
+    static func area(committedLength: Int, frames: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: areaSize)
+        for seq: UInt64 in 0...1 {
+            let sb = Superblock(sequence: seq, committedLength: UInt64(committedLength), frames: UInt64(frames))
+            out.replaceSubrange(sb.slotOffset..<sb.slotOffset + encodedSize, with: sb.encode())
+        }
+        return out
+    }
+
+    /// A journal file holding `frames` after a fresh superblock area that acknowledges them all.
+    static func journal(frames: [[UInt8]]) -> [UInt8] {
+        let body = frames.flatMap { $0 }
+        return area(committedLength: areaSize + body.count, frames: frames.count) + body
+    }
+}
+
 /// The result of reading a journal: the ops of every valid frame, where valid data ends,
 /// and what was wrong after that point, if anything.
 struct JournalScan {
     var frames: [[Op]] = []
     /// Offset just past the last valid frame.
     var validEnd = 0
-    /// A bad frame that runs to the end of the file: a torn last write (crash mid-append).
+    /// The current superblock; nil for a journal in the old format (frames from offset 0,
+    /// no commit record), where a damaged last frame cannot be told from a torn write.
+    var superblock: Superblock?
+    var legacy = false
+    /// Superblock slots that did not check out while the other one did (a torn slot write).
+    var badSlots: [Int] = []
+    /// A bad frame past the acknowledged length, with everything after it: a torn,
+    /// never-acknowledged append (crash or failed write mid-append).
     var tornTail: (offset: Int, bytes: Int)?
-    /// A bad frame followed by more data: real corruption.
+    /// Damage: a bad frame inside the acknowledged length, a journal shorter than it, no
+    /// valid superblock, or (old format) a bad frame followed by valid ones.
     var corruption: (offset: Int, reason: String)?
+
+    /// Frames start here (after the superblock area, or at 0 in the old format).
+    var frameStart: Int { legacy ? 0 : Superblock.areaSize }
 
     static func scan(_ bytes: [UInt8]) -> JournalScan {
         var s = JournalScan()
-        var pos = 0
+        if bytes.count >= 4, bytes[0] == 0x31, bytes[1] == 0x42, bytes[2] == 0x4C, bytes[3] == 0x4A { // Frame.magic
+            s.legacy = true
+            s.scanFrames(bytes, committed: nil)
+            return s
+        }
+        let slots = Superblock.slotOffsets.map { Superblock.decode(bytes, at: $0) }
+        guard let sb = slots.compactMap({ $0 }).max(by: { $0.sequence < $1.sequence }) else {
+            s.corruption = (0, bytes.count < Superblock.areaSize
+                ? "journal is \(bytes.count) bytes, too short to hold its superblock: the file was cut"
+                : "no valid superblock (both commit-record slots are damaged)")
+            return s
+        }
+        s.superblock = sb
+        s.badSlots = slots.indices.filter { slots[$0] == nil }
+        guard sb.committedLength >= UInt64(Superblock.areaSize), sb.committedLength <= UInt64(Int32.max) * 1024 else {
+            s.corruption = (sb.slotOffset, "superblock records an impossible committed length \(sb.committedLength)")
+            return s
+        }
+        s.scanFrames(bytes, committed: Int(sb.committedLength))
+        if s.corruption == nil && bytes.count < Int(sb.committedLength) {
+            s.corruption = (bytes.count, "journal is \(bytes.count) bytes but \(sb.committedLength) bytes (\(sb.frames) frames) were acknowledged: committed metadata was cut off")
+        }
+        return s
+    }
+
+    /// Scans frames from `frameStart`. With `committed`, a bad frame before it is damage and
+    /// one at or after it is a torn tail; without (old format), a bad frame is a torn tail
+    /// only if no valid frame follows it.
+    private mutating func scanFrames(_ bytes: [UInt8], committed: Int?) {
+        var pos = frameStart
+        validEnd = pos
+        var framesAtCommit: Int? = committed == pos ? 0 : nil
         while pos < bytes.count {
             var r = ByteReader(bytes, from: pos, to: bytes.count)
-            // A bad frame is a torn tail only if nothing valid follows it: a crash can tear
-            // only the last append. A valid frame further on means the bad one was corrupted.
-            func bad(_ reason: String, frameEnd: Int) {
-                if validFrameExists(in: bytes, after: pos) { s.corruption = (pos, reason) } else { s.tornTail = (pos, bytes.count - pos) }
+            func bad(_ reason: String) {
+                if let c = committed {
+                    if pos < c {
+                        corruption = (pos, "\(reason) inside the acknowledged part of the journal (\(c) bytes): committed metadata is damaged")
+                    } else {
+                        tornTail = (pos, bytes.count - pos)
+                    }
+                } else if JournalScan.validFrameExists(in: bytes, after: pos) {
+                    corruption = (pos, reason)
+                } else {
+                    tornTail = (pos, bytes.count - pos)
+                }
             }
             guard bytes.count - pos >= Frame.headerSize, let magic = try? r.u32(), let len = try? r.u32(), let crc = try? r.u32() else {
-                bad("short frame header", frameEnd: bytes.count); break
+                bad("short frame header"); return
             }
             let end = pos + Frame.headerSize + Int(len)
-            guard magic == Frame.magic else { bad("bad frame magic", frameEnd: min(end, bytes.count)); break }
-            guard end <= bytes.count else { bad("frame runs past end of file", frameEnd: end); break }
-            guard CRC32C.checksum(bytes, from: pos + Frame.headerSize, to: end) == crc else {
-                bad("checksum mismatch", frameEnd: end); break
+            guard magic == Frame.magic else { bad("bad frame magic"); return }
+            guard end <= bytes.count else { bad("frame runs past end of file"); return }
+            guard CRC32C.checksum(bytes, from: pos + Frame.headerSize, to: end) == crc else { bad("checksum mismatch"); return }
+            if let c = committed, pos < c, end > c {
+                corruption = (pos, "frame at \(pos)-\(end) straddles the acknowledged length \(c)"); return
             }
             var pr = ByteReader(bytes, from: pos + Frame.headerSize, to: end)
             var ops: [Op] = []
             do {
                 while !pr.atEnd { ops.append(try Op.decode(from: &pr)) }
             } catch {
-                s.corruption = (pos, "undecodable frame: \((error as? FormatError)?.message ?? "\(error)")"); break
+                corruption = (pos, "undecodable frame: \((error as? FormatError)?.message ?? "\(error)")"); return
             }
-            s.frames.append(ops)
+            frames.append(ops)
             pos = end
-            s.validEnd = end
+            validEnd = end
+            if pos == committed { framesAtCommit = frames.count }
         }
-        return s
+        if let sb = superblock, let n = framesAtCommit, UInt64(n) != sb.frames {
+            corruption = (Int(sb.committedLength), "\(n) frames in the acknowledged part of the journal but the superblock records \(sb.frames)")
+        }
     }
 
     static func validFrameExists(in bytes: [UInt8], after start: Int) -> Bool {
@@ -151,5 +265,54 @@ struct JournalScan {
             p += 1
         }
         return false
+    }
+}
+
+/// Replaying journal bytes, as a pure function (no files, no locks): the entry point for
+/// fuzzing. Every number read from the journal is range-checked before it is used for
+/// arithmetic, indexing or allocation, so any input either replays or throws.
+public enum Journal {
+    /// What a journal replays to.
+    public struct Replay: Sendable, Equatable {
+        public var chunkSize: Int
+        public var volumes: [String]
+        public var snapshots: [String]
+        public var frames: Int
+        /// Acknowledged length from the superblock (nil: old format without one).
+        public var committedLength: Int?
+        /// Bytes of a torn, never-acknowledged tail that a writable open would drop.
+        public var tornBytes: Int
+    }
+
+    /// Replays `bytes` (a whole journal file). Throws `JournalError` on damage or on
+    /// metadata that does not make sense; never traps.
+    public static func replay(bytes: [UInt8]) throws -> Replay {
+        let scan = JournalScan.scan(bytes)
+        let state = try PoolState.replay(scan)
+        return Replay(chunkSize: Int(state.chunkSize), volumes: state.volumeByName.keys.sorted(),
+                      snapshots: state.snapshotByName.keys.sorted(), frames: scan.frames.count,
+                      committedLength: scan.superblock.map { Int($0.committedLength) }, tornBytes: scan.tornTail?.bytes ?? 0)
+    }
+}
+
+/// Why a journal could not be replayed.
+public struct JournalError: Error, CustomStringConvertible, Equatable {
+    public let offset: Int?
+    public let message: String
+    public var description: String { offset.map { "journal offset \($0): \(message)" } ?? message }
+}
+
+extension PoolState {
+    /// The state a scanned journal describes. Throws on damage or inconsistent metadata.
+    static func replay(_ scan: JournalScan) throws -> PoolState {
+        if let c = scan.corruption { throw JournalError(offset: c.offset, message: c.reason) }
+        guard case .header? = scan.frames.first?.first else { throw JournalError(offset: scan.frameStart, message: "journal has no valid header") }
+        let state = PoolState()
+        do {
+            for frame in scan.frames { for op in frame { _ = try state.apply(op, live: false) } }
+        } catch let e as FormatError {
+            throw JournalError(offset: nil, message: e.message)
+        }
+        return state
     }
 }

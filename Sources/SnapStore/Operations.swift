@@ -35,7 +35,7 @@ extension Pool {
 
     func checkFreeName(_ name: String, what: String) throws {
         try Pool.validateName(name, what: what)
-        if state.volumeByName[name] != nil || state.snapshotByName[name] != nil {
+        if state.volumeByName[name] != nil || state.snapshotByName[name] != nil || pendingImports[name] != nil {
             throw BlockLabError.usage("\(what) '\(name)': a volume or snapshot with that name already exists in pool \(path)")
         }
     }
@@ -62,8 +62,13 @@ extension Pool {
     public func createVolume(name: String, size: UInt64) throws {
         try checkFreeName(name, what: "volume")
         guard size > 0, size % 512 == 0 else { throw BlockLabError.usage("volume \(name): --size must be a positive multiple of 512 bytes") }
-        guard state.chunkCount(size) < UInt64(UInt32.max) else { throw BlockLabError.usage("volume \(name): --size too large for chunk size \(chunkSize)") }
+        try checkVolumeSize(size, name: name)
         try commit(extra: [.createVolume(lineage: state.nextLineage, name: name, size: size, base: 0, fast: false, rateBytesPerSec: 0, createdMs: wallClockMs())])
+    }
+
+    func checkVolumeSize(_ size: UInt64, name: String) throws {
+        guard size > 0, size % 512 == 0 else { throw BlockLabError.usage("volume \(name): --size must be a positive multiple of 512 bytes") }
+        guard state.chunkCount(size) < UInt64(UInt32.max) else { throw BlockLabError.usage("volume \(name): --size too large for chunk size \(chunkSize)") }
     }
 
     public func deleteVolume(name: String) throws {

@@ -213,11 +213,34 @@ public final class PoolVolumeIO {
         guard offsetInRange(offset, buffer.count) else { throw BlockLabError.usage("\(name): write beyond end of volume") }
         var done = 0
         while done < buffer.count {
-            let p = try prepareWriteChunk(offset: offset + UInt64(done), length: buffer.count - done)
-            try performCopy(p)
-            try pwriteFully(buffer.baseAddress! + done, p.length, p.physicalOffset)
+            let o = offset + UInt64(done)
+            let c = UInt32(truncatingIfNeeded: o >> shift)
+            let before = map.get(c)
+            let p = try prepareWriteChunk(offset: o, length: buffer.count - done)
+            do {
+                try performCopy(p)
+                try pwriteFully(buffer.baseAddress! + done, p.length, p.physicalOffset)
+            } catch {
+                // A new chunk whose copy or write failed must not be mapped: it would expose
+                // zeros (or a partial copy) outside the range this write was given.
+                if map.get(c) != before { undoAllocation(c, previous: before) }
+                throw error
+            }
             done += p.length
         }
+    }
+
+    /// Reverts the allocation `prepareWriteChunk` just made for chunk `c` (the last pending
+    /// entry) and frees the new chunk.
+    private func undoAllocation(_ c: UInt32, previous: UInt64) {
+        guard let lin = lineage, let p = lin.openDelta[c], let last = lin.pendingEntries.last,
+              last == UInt64(c) << 32 | UInt64(p) else { return }
+        lin.pendingEntries.removeLast()
+        lin.pendingFresh.removeLast()
+        lin.openDelta[c] = nil
+        if previous == 0 { lin.mappedChunks -= 1 }
+        map.set(c, previous)
+        pool.release([p])
     }
 
     /// Performs a plan's copy-on-write copy with blocking pread/pwrite (for engines that
@@ -250,11 +273,7 @@ public final class PoolVolumeIO {
     }
 
     private func pwriteFully(_ src: UnsafeRawPointer, _ n: Int, _ off: UInt64) throws {
-        var done = 0
-        while done < n {
-            let r = pwrite(dataFD, src + done, n - done, off_t(off) + off_t(done))
-            if r < 0 { if errno == EINTR { continue }; throw pool.diskError("write data", errno) }
-            done += r
-        }
+        let e = pool.io.writeFully(dataFD, src, n, off_t(off))
+        if e != 0 { throw pool.diskError("write data", e) }
     }
 }

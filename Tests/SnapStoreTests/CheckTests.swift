@@ -47,22 +47,19 @@ import BlockLabCore
         let dir = try populated()
         defer { cleanup(dir) }
         let original = readFile(journal(dir))
-        let lastFrame = JournalScan.scan(original).frames.count
-        #expect(lastFrame > 5)
+        #expect(JournalScan.scan(original).frames.count > 5)
         var rng = Rng(s: 11)
-        // Flip bytes anywhere except inside the last frame (a damaged last frame is
-        // indistinguishable from a torn write; see the torn-tail test).
-        var lastStart = 0, pos = 0
-        var r = ByteReader(original, from: 0, to: original.count)
-        while pos < original.count { lastStart = pos; r.pos = pos + 4; pos += 12 + Int(try r.u32()) }
-        for _ in 0..<25 {
+        // Flip bytes anywhere in the frames, the last acknowledged frame included: the
+        // superblock's committed length tells damage from a torn, never-acknowledged write.
+        for round in 0..<25 {
             var bytes = original
-            let i = rng.below(lastStart)
+            let i = round == 0 ? original.count - 1 : Superblock.areaSize + rng.below(original.count - Superblock.areaSize)
             bytes[i] ^= UInt8(1 << rng.below(8))
             writeFile(journal(dir), bytes)
             let report = try Pool.check(path: "\(dir)/pool")
             #expect(!report.ok, "flip at \(i) not detected")
             #expect(throws: BlockLabError.self) { _ = try Pool(path: "\(dir)/pool") }
+            #expect(readFile(journal(dir)) == bytes, "a failed open changed the journal")
         }
         writeFile(journal(dir), original)
         #expect(try Pool.check(path: "\(dir)/pool").ok)
@@ -128,12 +125,19 @@ import BlockLabCore
     }
 
     @Test func shortCrashTest() throws {
-        let dir = tempDir("crash")
+        let dir = fastTempDir()
         defer { cleanup(dir) }
-        let report = try CrashTest.run(path: "\(dir)/pool", kills: 20, seed: 7, maxDelayMs: 60, spawn: CrashTest.forkSpawner)
+        let report = try CrashTest.run(path: "\(dir)/pool", kills: 20, seed: 7, maxDelayMs: 100, spawn: CrashTest.forkSpawner)
         #expect(report.kills == 20)
         #expect(report.snapshotsVerified > 0)
         #expect(report.snapshotsReported > 0)
+        #expect(report.importsVerified > 0 && report.volumeDeletesReported > 0, "\(report)")
+        do {
+            _ = try CrashTest.run(path: "\(dir)/pool2", kills: 0, seed: 7, spawn: CrashTest.forkSpawner)
+            Issue.record("--kills 0 ran")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2 && e.description.contains("--kills"))
+        }
     }
 }
 
