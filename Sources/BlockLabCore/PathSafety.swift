@@ -60,10 +60,13 @@ public enum PathSafety {
         }
     }
 
-    /// Pool directories hold `journal`, `data` and `lock`; the journal starts with the
-    /// frame magic 0x4A4C4231 (little-endian "1BLJ"). Reading the magic keeps an unrelated
-    /// directory that happens to have a file named `journal` from being taken for a pool.
+    /// Pool directories hold `journal`, `data` and `lock` (SnapStore's README). The journal
+    /// starts with a superblock slot (magic "BLSB") at offset 0 or 512, or, in the first
+    /// format, with a frame (magic "1BLJ"). A damaged journal still marks a pool when `data`
+    /// and `lock` stand beside it; an unrelated directory that merely has a file named
+    /// `journal` does not.
     public static let poolJournalMagic: [UInt8] = [0x31, 0x42, 0x4C, 0x4A]
+    public static let poolSuperblockMagic: [UInt8] = [0x42, 0x4C, 0x53, 0x42]
 
     public static func isPoolDirectory(_ dir: String) -> Bool {
         let fd = open(dir + "/journal", O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
@@ -71,9 +74,14 @@ public enum PathSafety {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
-        var head = [UInt8](repeating: 0, count: 4)
-        let n = head.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, 0) }
-        return n == 4 && head == poolJournalMagic
+        func head(at offset: Int) -> [UInt8] {
+            var bytes = [UInt8](repeating: 0, count: 4)
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 4, off_t(offset)) }
+            return n == 4 ? bytes : []
+        }
+        let first = head(at: 0)
+        if first == poolJournalMagic || first == poolSuperblockMagic || head(at: 512) == poolSuperblockMagic { return true }
+        return access(dir + "/data", F_OK) == 0 && access(dir + "/lock", F_OK) == 0
     }
 
     /// The pool directory a resolved path lies in (the path itself or any directory above
