@@ -70,7 +70,8 @@ if Context.environment["BLOCKLAB_FUZZ"] == "1" {
     package.targets.append(.target(name: "CFuzzDriver", path: "Sources/Fuzz/CFuzzDriver"))
     for (name, deps) in [("FuzzJobFile", ["BlockLabCore", "JobSpec", "Workload"]),
                          ("FuzzVolumeSpec", ["BlockLabCore", "VolumeModel"]),
-                         ("FuzzSeries", ["BlockLabCore", "VolumeModel"])] {
+                         ("FuzzSeries", ["BlockLabCore", "VolumeModel"]),
+                         ("FuzzJournal", ["BlockLabCore", "SnapStore"])] {
         package.targets.append(.executableTarget(name: name, dependencies: (deps + ["CFuzzDriver"]).map { .target(name: $0) },
                                                  path: "Sources/Fuzz/\(name)"))
         package.products.append(.executable(name: name, targets: [name]))

@@ -151,7 +151,7 @@ struct RunSession {
         if jobs.count > 1 {
             name = "\(stamp)-\(safe(file ?? first.name))-\(jobs.count)jobs"
         } else {
-            name = "\(stamp)-\(safe(first.name))-\(first.rw.rawValue)-\(bs)-qd\(first.iodepth)"
+            name = "\(stamp)-\(safe(first.name))-\(first.rw.rawValue)-\(bs)-qd\(first.effectiveDepth)"
         }
         if let v = first.volume { name += "-" + String(v.prefix { $0 != ":" }) }
         // O_EXCL-like naming: a name another run took meanwhile is never replaced.
@@ -170,10 +170,9 @@ func markHostBound(_ run: inout RunResult, emulation: EmulationPlan, notice: (St
     for i in run.jobs.indices {
         let r = run.jobs[i]
         guard let index = r.specIndex,
-              let why = emulation.hostBound(jobIndex: index, iops: r.read.iops + r.write.iops,
+              let why = emulation.hostBound(jobIndex: index, clones: r.jobCount, iops: r.read.iops + r.write.iops,
                                             bytesPerSec: r.read.bwBytesPerSec + r.write.bwBytesPerSec,
-                                            elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount)),
-                                            iodepth: r.iodepth * max(1, r.jobCount)) else { continue }
+                                            elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount))) else { continue }
         run.jobs[i].hostBound = why
         notice("warning: \(r.name): host-bound: \(why)")
     }

@@ -47,31 +47,26 @@ extension Runner {
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
                 adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil)
-            // A mapped target wraps the engine's backend; the loop sees one I/O either way.
-            func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
-                if let mapped = plan.mapped {
-                    let decorated = MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO)
-                    return try drive(JobLoop(name: spec.name, backend: decorated, arena: arena, config: config, clock: options.clock,
+            struct Drive: BackendConsumer {
+                let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
+                let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32
+                // A mapped target wraps the engine's backend; the loop sees one I/O either way.
+                func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
+                    if let mapped = plan.mapped {
+                        return try go(MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO))
+                    }
+                    return try go(backend)
+                }
+                func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
+                    try Runner.drive(JobLoop(name: plan.spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
                                              shaper: shaper, codec: codec, progress: progress, stop: options.stop), plan: plan, fd: fd)
                 }
-                return try drive(JobLoop(name: spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
-                                         shaper: shaper, codec: codec, progress: progress, stop: options.stop), plan: plan, fd: fd)
             }
-            let engineName: String
-            var result: JobResult
-            var series: [String]
-            var error: String?
-            if plan.engine == .psync {
-                engineName = "psync"
-                (result, series, error) = try go(PsyncBackend(fd: fd, sqesPerIO: plan.sqesPerIO))
-            } else {
-                engineName = "io_uring"
-                (result, series, error) = try go(UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena,
-                                                              wantFixedBuffers: spec.fixedbufs, wantRegisteredFile: spec.registerfiles,
-                                                              sqPoll: spec.sqthreadPoll, hipri: spec.hipri))
-            }
-            result.engine?.engine = engineName
-            if spec.ioengine != plan.engine { result.engine?.requested = spec.ioengine.rawValue }
+            var (result, series, error) = try Engines.driver(for: plan.engine).run(
+                plan, fd: fd, arena: arena,
+                Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd))
+            result.engine?.engine = plan.engine.name
+            if spec.ioengineRequested != plan.engine.name { result.engine?.requested = spec.ioengineRequested }
             return CloneOutcome(plan: plan, result: result, series: series, error: error)
         } catch {
             let message: String

@@ -130,7 +130,7 @@ enum Resources {
             }
             var bufferBytes: UInt64 = 0
             for plan in members {
-                if plan.engine == .ioUring {
+                if plan.engine == EngineCatalog.ioUring {
                     let (sqes, overflow) = plan.depth.multipliedReportingOverflow(by: plan.sqesPerIO)
                     if overflow || sqes + 1 > Ring.maxEntries {
                         let most = (Ring.maxEntries - 1) / plan.sqesPerIO

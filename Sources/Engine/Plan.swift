@@ -15,7 +15,7 @@ struct ClonePlan {
     var target: TargetInfo
     var region: Range<UInt64>
     var depth: Int
-    var engine: IOEngineKind
+    var engine: EngineTraits
     /// A mapped target (a thin volume or a read-only view of one) instead of a file or device.
     var mapped: MappedTarget?
 
@@ -39,20 +39,18 @@ enum Planner {
         var layouts = LayoutPlan()
         var group = 0
         var jobNumber = 0
-        var saidLibaio = false
+        var said: Set<String> = []
         for (index, spec) in jobs.enumerated() {
             if spec.stonewall && index > 0 { group += 1 }
             try validate(spec)
-            var engine = spec.ioengine
-            if engine == .libaio {
-                if !saidLibaio { notice("note: ioengine=libaio runs on io_uring with the same queue semantics") }
-                saidLibaio = true
-                engine = .ioUring
+            let engine = spec.ioengine
+            if spec.ioengineRequested != engine.name && !said.contains(spec.ioengineRequested) {
+                notice("note: ioengine=\(spec.ioengineRequested) runs on \(engine.name): \(engine.summary)")
+                said.insert(spec.ioengineRequested)
             }
-            var depth = spec.iodepth
-            if engine == .psync && depth > 1 {
-                notice("note: \(spec.name): ioengine=psync runs at queue depth 1 (iodepth=\(depth) ignored)")
-                depth = 1
+            let depth = spec.effectiveDepth
+            if depth < spec.iodepth {
+                notice("note: \(spec.name): ioengine=\(engine.name) runs at queue depth \(depth) (iodepth=\(spec.iodepth) asked)")
             }
             let mapped = mappedTarget
             if let mapped {

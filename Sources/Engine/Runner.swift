@@ -38,7 +38,7 @@ public struct RunPlan {
         clones.map { plan in
             let region = "\(Units.formatBytes(plan.region.lowerBound))+\(Units.formatBytes(UInt64(plan.region.count)))"
             return "\(plan.spec.name).\(plan.clone): \(plan.target.kind.rawValue) \(plan.target.path) region \(region), "
-                + "\(plan.engine.rawValue) depth \(plan.depth)"
+                + "\(plan.engine.name) depth \(plan.depth)"
         }
     }
 }
@@ -62,7 +62,7 @@ public enum Runner {
         if layOut { _ = bl_install_stop_signals() }
         let allowed = CPUPlacement.allowedCPUs()
         for job in jobs { try CPUPlacement.check(job, allowed: allowed) } // before any file is laid out
-        if jobs.contains(where: { $0.ioengine != .psync }) { try probeIOUring() }
+        for traits in Set(jobs.map(\.ioengine.name)).sorted().compactMap(EngineCatalog.find) { try Engines.driver(for: traits).probe() }
         let clones = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
                                          layOut: layOut, stop: options.stop, notice: options.onNotice)
         return RunPlan(jobs: jobs, clones: clones)
@@ -105,16 +105,6 @@ public enum Runner {
         run.extras = [("interrupted", .bool(interrupted))]
         return RunOutput(result: run, series: outcomes.flatMap(\.series), errors: outcomes.compactMap(\.error),
                          interrupted: interrupted)
-    }
-
-    /// Creates and drops a tiny ring so a blocked io_uring fails with a clear message
-    /// before any thread starts.
-    static func probeIOUring() throws {
-        do {
-            _ = try Ring(entries: 2, sqPoll: false, ioPoll: false)
-        } catch let error as EngineSetupError {
-            throw BlockLabError.usage(error.description)
-        }
     }
 
     struct CloneOutcome {

@@ -50,7 +50,8 @@ extension JobSpec {
         if let blockAlign { bs.append("aligned to \(Units.formatBytes(UInt64(blockAlign)))") }
         add("block size", bs.joined(separator: ", "))
 
-        var queue = [ioengine == .libaio ? "libaio (run on io_uring)" : ioengine.rawValue, "iodepth \(iodepth)"]
+        var queue = [ioengineRequested == ioengine.name ? ioengine.name : "\(ioengineRequested) (run on \(ioengine.name))",
+                     effectiveDepth == iodepth ? "iodepth \(iodepth)" : "iodepth \(effectiveDepth) (\(iodepth) asked; \(ioengine.name) keeps \(effectiveDepth))"]
         if let b = iodepthBatchSubmit { queue.append("batch submit \(b)") }
         if iodepthBatchCompleteMin != nil || iodepthBatchCompleteMax != nil {
             queue.append("batch complete \(iodepthBatchCompleteMin ?? 1)-\(iodepthBatchCompleteMax.map(String.init) ?? "any")")
@@ -65,13 +66,13 @@ extension JobSpec {
         }
         add("queue", queue.joined(separator: ", "))
 
-        var uring: [String] = []
-        if ioengine != .psync {
-            uring.append(fixedbufs ? "fixedbufs" : "no fixedbufs")
-            uring.append(registerfiles ? "registerfiles" : "no registerfiles")
-            if sqthreadPoll { uring.append("sqthread_poll") }
-            if hipri { uring.append("hipri") }
-            add("io_uring", uring.joined(separator: ", "))
+        if ioengine.options.contains("fixedbufs") {
+            var own: [String] = []
+            own.append(fixedbufs ? "fixedbufs" : "no fixedbufs")
+            own.append(registerfiles ? "registerfiles" : "no registerfiles")
+            if sqthreadPoll { own.append("sqthread_poll") }
+            if hipri { own.append("hipri") }
+            add(ioengine.name, own.joined(separator: ", "))
         }
 
         var sync: [String] = []

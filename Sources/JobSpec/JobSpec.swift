@@ -9,15 +9,6 @@ public enum RWMode: String, Sendable, CaseIterable {
     public var writes: Bool { self == .write || self == .randwrite || self == .readwrite || self == .randrw }
 }
 
-public enum IOEngineKind: String, Sendable {
-    /// io_uring, BlockLab's engine.
-    case ioUring = "io_uring"
-    /// Accepted for fio job files; runs on io_uring with the same queue semantics.
-    case libaio
-    /// pread/pwrite at queue depth 1: the fallback where io_uring is unavailable.
-    case psync
-}
-
 /// fio's `cpus_allowed_policy`.
 public enum CPUPolicy: String, Sendable, CaseIterable {
     /// Every thread of the job may run on any CPU of the set.
@@ -135,12 +126,16 @@ public struct JobSpec: Sendable {
     public var randseed: UInt64 = 0x4_6c_69_6f // fio's default seed ("fio")
 
     // Queue
+    /// The queue depth the job runs at: its iodepth, within what its engine keeps.
+    public var effectiveDepth: Int { ioengine.maxDepth.map { min($0, iodepth) } ?? iodepth }
     public var iodepth: Int = 1
     public var iodepthBatchSubmit: Int?
     public var iodepthBatchCompleteMin: Int?
     public var iodepthBatchCompleteMax: Int?
     public var numjobs: Int = 1
-    public var ioengine: IOEngineKind = .ioUring
+    /// The engine that runs the job, and the name the job gave (`libaio` runs on io_uring).
+    public var ioengine: EngineTraits = EngineCatalog.ioUring
+    public var ioengineRequested = "io_uring"
     public var direct = false
     public var invalidate = true
     public var fixedbufs = true

@@ -126,7 +126,9 @@ enum Options {
         case "numjobs": s.numjobs = try Value.int(opt, min: 1, max: Limits.numjobs)
         case "direct": s.direct = try Value.bool(opt)
         case "buffered": s.direct = !(try Value.bool(opt))
-        case "ioengine": s.ioengine = try Value.engine(opt)
+        case "ioengine":
+            s.ioengine = try Value.engine(opt)
+            s.ioengineRequested = opt.value?.lowercased() ?? s.ioengine.name
         case "invalidate": s.invalidate = try Value.bool(opt)
         case "fsync": s.fsync = try Value.int(opt, min: 0, max: Limits.count)
         case "fdatasync": s.fdatasync = try Value.int(opt, min: 0, max: Limits.count)

@@ -179,10 +179,10 @@ enum Value {
         }
     }
 
-    static func engine(_ opt: RawOption) throws -> IOEngineKind {
+    static func engine(_ opt: RawOption) throws -> EngineTraits {
         let v = try required(opt)
-        guard let e = IOEngineKind(rawValue: v.lowercased()) else {
-            throw fail(opt, "unsupported ioengine '\(v)'; BlockLab supports io_uring, libaio (run on io_uring) and psync")
+        guard let e = EngineCatalog.find(v) else {
+            throw fail(opt, "unsupported ioengine '\(v)'; BlockLab supports \(EngineCatalog.names)")
         }
         return e
     }

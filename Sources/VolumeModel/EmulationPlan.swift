@@ -35,6 +35,8 @@ public final class EmulationPlan {
     private var instanceThreads: [String: Int] = [:]
     /// "origin: job 'name'" per job, for messages.
     private var jobLabels: [String]
+    /// Per job, the I/Os one clone keeps in flight (iodepth within what its engine keeps).
+    private var queueDepths: [Int]
     /// How many distinct volume specs were parsed and resolved (each exactly once).
     public private(set) var resolutions = 0
     /// The shapers made by `shapers(...)`, per volume, kept for judging host-bound.
@@ -47,6 +49,7 @@ public final class EmulationPlan {
     public init(jobs: [JobSpec], store: ProfileStore) throws {
         volumeOfJob = Array(repeating: nil, count: jobs.count)
         jobLabels = jobs.map { "\($0.origin): job '\($0.name)'" }
+        queueDepths = jobs.map(\.effectiveDepth)
         var resolvedByText: [String: (VolumeSpec, ResolvedVolume)] = [:]
         var byTarget: [String: Int] = [:]
         for (index, job) in jobs.enumerated() {
@@ -124,6 +127,7 @@ public final class EmulationPlan {
                           largestIO: jobs.map { UInt64($0.maxBlockSize) }.max() ?? 0)]
         volumeOfJob = jobs.map { _ in 0 }
         jobLabels = jobs.map { "\($0.origin): job '\($0.name)'" }
+        queueDepths = jobs.map(\.effectiveDepth)
         if let instance { instanceProfiles[instance] = try store.instance(named: instance) }
         self.replaysSeries = replaysSeries
     }
@@ -148,9 +152,11 @@ public final class EmulationPlan {
     static func sharing(threads: Int?) -> Sharing { threads == 1 ? .exclusive : .shared }
 
     /// Why a job never reached its emulated envelope, or nil. `jobIndex` is the job's index
-    /// in the jobs the plan was made from.
-    public func hostBound(jobIndex: Int, iops: Double, bytesPerSec: Double, elapsedNs: UInt64, iodepth: Int) -> String? {
+    /// in the jobs the plan was made from, `clones` how many of its clones the figures sum
+    /// (a reporting group's); the queue depth is known from the plan.
+    public func hostBound(jobIndex: Int, clones: Int = 1, iops: Double, bytesPerSec: Double, elapsedNs: UInt64) -> String? {
         guard jobIndex < volumeOfJob.count, let v = volumeOfJob[jobIndex], v < shapers.count else { return nil }
-        return shapers[v].hostBound(observedIOPS: iops, observedBytesPerSec: bytesPerSec, elapsedNs: elapsedNs, iodepth: iodepth)
+        return shapers[v].hostBound(observedIOPS: iops, observedBytesPerSec: bytesPerSec, elapsedNs: elapsedNs,
+                                    iodepth: queueDepths[jobIndex] * max(1, clones))
     }
 }

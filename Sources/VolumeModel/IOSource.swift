@@ -16,12 +16,8 @@ extension SimStream {
     /// its own planner (seed salted with its clone number), queue and rate limits. Simulate
     /// plays the whole runtime, as if time_based were set.
     public static func clones(of job: JobSpec, region: Range<UInt64>) throws -> [SimStream] {
-        guard job.iodepth >= 1, job.numjobs >= 1 else {
-            throw BlockLabError.usage("\(job.origin): job '\(job.name)': iodepth and numjobs must be at least 1")
-        }
-        // psync runs at depth 1 in the engine.
-        let depth = job.ioengine == .psync ? 1 : job.iodepth
-        return try (0..<job.numjobs).map { clone in
+        let depth = job.effectiveDepth
+        return try (0..<max(1, job.numjobs)).map { clone in
             SimStream(source: try IOPlanner(spec: job, region: region, timeBased: true, seedSalt: UInt64(clone)),
                       iodepth: depth,
                       rateIOs: [job.rateIOPS[0] ?? 0, job.rateIOPS[1] ?? 0],

@@ -130,7 +130,7 @@ enum Corpus {
         job("rwmixread/rwmixwrite disagree", "rwmixread=70\nrwmixwrite=40\n", ["rwmixwrite", "rwmixread"]),
         job("bsrange reversed", "bsrange=8k-4k\n", ["bsrange", "8k"]),
         job("bssplit short of 100", "bssplit=4k/60:64k/30\n", ["bssplit", "90"]),
-        job("ioengine=sync", "ioengine=sync\n", ["ioengine", "sync"]),
+        job("ioengine=rdma", "ioengine=rdma\n", ["ioengine", "rdma"]),
         job("rw unknown", "rw=sideways\n", ["@rw", "sideways"]),
         job("rw=randtrim", "rw=randtrim\n", ["@rw", "randtrim"]),
         job("filename list", "filename=/a:/b\n", ["filename", "/a:/b"]),

@@ -80,7 +80,7 @@ import Testing
     @Test func psyncEngineRunsTheSameWork() throws {
         let s = Scratch()
         var spec = job("p", file: s.file("p.dat"), rw: .randwrite, bs: 4096, size: 4 << 20, depth: 8)
-        spec.ioengine = .psync
+        spec.ioengine = EngineCatalog.psync
         let out = try Runner.run([spec], options: quietOptions())
         #expect(out.result.jobs[0].write.ios == 1024)
         #expect(out.result.jobs[0].engine?.engine == "psync")

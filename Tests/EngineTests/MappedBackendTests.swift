@@ -49,8 +49,8 @@ extension EngineRunTests {
         return (s, data)
     }
 
-    @Test(arguments: [IOEngineKind.ioUring, .psync])
-    func aPartialFirstWriteToASharedChunkCopiesItFirst(engine: IOEngineKind) throws {
+    @Test(arguments: [EngineCatalog.ioUring, EngineCatalog.psync])
+    func aPartialFirstWriteToASharedChunkCopiesItFirst(engine: EngineTraits) throws {
         let (s, data) = try mappedScratch()
         let target = FakeMappedTarget(dataPath: data)
         var options = quietOptions()
@@ -98,5 +98,31 @@ extension EngineRunTests {
         #expect(target.commits >= 4, "fsync=2 over 8 writes commits at least 4 times: \(target.commits)")
         #expect(out.result.jobs[0].mapped?.cowCopies == 1)
         _ = s
+    }
+}
+
+/// The engine table: every engine in JobSpec's catalog has a driver, fio's aliases run on
+/// their engine, and the depth an engine keeps is the depth a job runs at.
+@Suite struct EngineTableTests {
+    @Test func everyCatalogEngineHasADriverAndAliasesResolve() throws {
+        for traits in EngineCatalog.all { #expect(try Engines.driver(for: traits).traits == traits) }
+        #expect(EngineCatalog.find("LIBAIO") == EngineCatalog.ioUring)
+        #expect(EngineCatalog.find("sync") == EngineCatalog.psync && EngineCatalog.find("pvsync") == EngineCatalog.psync)
+        #expect(EngineCatalog.find("rdma") == nil)
+    }
+
+    @Test func theEnginesDepthIsTheDepthAJobRunsAt() throws {
+        let s = Scratch()
+        var spec = job("p", file: s.file("p.dat"), rw: .randread, bs: 4096, size: 1 << 20, depth: 32)
+        spec.ioengine = EngineCatalog.psync
+        spec.ioengineRequested = "sync"
+        #expect(spec.effectiveDepth == 1)
+        var notes: [String] = []
+        var options = quietOptions()
+        options.onNotice = { notes.append($0) }
+        let out = try Runner.run([spec], options: options)
+        let r = try #require(out.result.jobs.first)
+        #expect(r.iodepth == 1 && r.engine?.engine == "psync" && r.engine?.requested == "sync")
+        #expect(notes.contains { $0.contains("ioengine=sync runs on psync") } && notes.contains { $0.contains("queue depth 1") })
     }
 }

@@ -158,7 +158,7 @@ import Testing
         #expect(j.randomDistribution == .zoned([.init(accessPercent: 60, sizePercent: 10),
                                                 .init(accessPercent: 30, sizePercent: 20),
                                                 .init(accessPercent: 10, sizePercent: 70)]))
-        #expect(j.ioengine == .psync)
+        #expect(j.ioengine == EngineCatalog.psync)
         #expect(j.iodepthBatchSubmit == 8 && j.iodepthBatchCompleteMin == 2)
         #expect(j.ioSize == 2 << 20 && j.stonewall)
         #expect(j.volume == "gp3:size=500g,iops=6000" && j.instance == "m5.large")
@@ -210,7 +210,7 @@ import Testing
     @Test func exampleProfilesParse() throws {
         let env = ["BLOCKLAB_TARGET": "/dev/nvme1n1"]
         let r = try JobParser.parseFile(at: profilesJobs + "/randread-4k.fio", environment: env)
-        #expect(r.count == 1 && r[0].ioengine == .libaio && r[0].timeBased && r[0].numjobs == 4)
+        #expect(r.count == 1 && r[0].ioengineRequested == "libaio" && r[0].ioengine == EngineCatalog.ioUring && r[0].timeBased && r[0].numjobs == 4)
         #expect(r[0].filename == "/dev/nvme1n1")
         let m = try JobParser.parseFile(at: profilesJobs + "/mixed-70-30.fio", environment: env)
         #expect(m.map(\.name) == ["oltp", "log-writer"])

@@ -23,7 +23,7 @@ import Testing
         ("[j]\nsize=1m\nbssplit=4k/60:64k/30\n", "t.fio:3: option bssplit: percentages add up to 90, not 100"),
         ("[j]\nsize=1m\nbssplit=4k/80:8k/30:16k\n", "t.fio:3: option bssplit: percentages add up to 110, more than 100"),
         ("[j]\nsize=1m\nbssplit=4k/x\n", "t.fio:3: option bssplit: percent must be a whole number"),
-        ("[j]\nsize=1m\nioengine=sync\n", "t.fio:3: option ioengine: unsupported ioengine 'sync'; BlockLab supports io_uring, libaio"),
+        ("[j]\nsize=1m\nioengine=windowsaio\n", "t.fio:3: option ioengine: unsupported ioengine 'windowsaio'; BlockLab supports io_uring (also libaio), psync (also sync, pvsync)"),
         ("[j]\nsize=1m\nrw=randread:8\n", "t.fio:3: option rw: the ':N' suffix ('randread:8') is not supported"),
         ("[j]\nsize=1m\nrw=randtrim\n", "t.fio:3: option rw: 'randtrim' is not supported"),
         ("[j]\nsize=1m\nrw=sideways\n", "t.fio:3: option rw: unknown mode 'sideways'"),

@@ -1,0 +1,154 @@
+import BlockLabCore
+import CSupport
+import CURing
+import Glibc
+import JobSpec
+
+/// The io_uring engine's entry in the table (libaio runs here too).
+enum UringDriver: EngineDriver {
+    static let traits = EngineCatalog.ioUring
+
+    /// Creates and drops a tiny ring so a blocked io_uring fails with a clear message
+    /// before any file is laid out or thread started.
+    static func probe() throws {
+        do {
+            _ = try Ring(entries: 2, sqPoll: false, ioPoll: false)
+        } catch let error as EngineSetupError {
+            throw BlockLabError.usage(error.description)
+        }
+    }
+
+    static func run<C: BackendConsumer>(_ plan: ClonePlan, fd: Int32, arena: BufferArena, _ consumer: C) throws -> C.Output {
+        let spec = plan.spec
+        return try consumer.run(UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena,
+                                             wantFixedBuffers: spec.fixedbufs, wantRegisteredFile: spec.registerfiles,
+                                             sqPoll: spec.sqthreadPoll, hipri: spec.hipri))
+    }
+}
+
+/// io_uring: fixed buffers and a registered file when the kernel allows them.
+final class UringBackend: IOBackend {
+    let ring: Ring
+    let fd: Int32
+    private let fixedBuffers: Bool
+    private let fixedFile: Bool
+    private let cqes: UnsafeMutablePointer<UnsafeMutablePointer<io_uring_cqe>?>
+    private let cqeCapacity: Int
+    private(set) var enterCalls: UInt64 = 0
+    private(set) var submitOnly: (ios: UInt64, inline: UInt64) = (0, 0)
+    private let probe: [(String, Bool)]
+
+    /// - sqesPerIO: most SQEs one I/O can need (1, or more on a mapped target where an I/O
+    ///   spans chunks and each chunk may need a copy first).
+    init(fd: Int32, depth: Int, sqesPerIO: Int, arena: BufferArena, wantFixedBuffers: Bool, wantRegisteredFile: Bool,
+         sqPoll: Bool, hipri: Bool) throws {
+        // One extra entry for an fsync riding along with a full queue.
+        var entries: UInt32 = 1
+        while entries < UInt32(depth * sqesPerIO + 1) { entries <<= 1 }
+        ring = try Ring(entries: entries, sqPoll: sqPoll, ioPoll: hipri)
+        self.fd = fd
+        probe = ring.probe()
+        let missing = Ring.requiredOpcodesMissing(probe)
+        if !missing.isEmpty { throw EngineSetupError.ring(errno: ENOSYS) }
+        fixedBuffers = wantFixedBuffers && ring.registerBuffers(arena.iovecs, count: arena.count)
+        fixedFile = wantRegisteredFile && ring.registerFile(fd)
+        cqeCapacity = Int(entries) * 2
+        cqes = .allocate(capacity: cqeCapacity)
+    }
+
+    deinit { cqes.deallocate() }
+
+    var features: [(String, JSONValue)] {
+        [("fixed_buffers", .bool(fixedBuffers)), ("registered_file", .bool(fixedFile)),
+         ("sqpoll", .bool(ring.sqPoll)),
+         ("opcodes", .object(probe.map { ($0.0, .bool($0.1)) }))]
+    }
+
+    @inline(__always)
+    func prepare(tag: Int32, direction: IODirection, offset: UInt64, length: UInt32, buffer: UnsafeMutableRawPointer) {
+        // The ring has more entries than slots, so an SQE is always free here.
+        let sqe = io_uring_get_sqe(ring.ring)!
+        let target = fixedFile ? Int32(0) : fd
+        if direction == .read {
+            if fixedBuffers {
+                io_uring_prep_read_fixed(sqe, target, buffer, length, offset, tag)
+            } else {
+                io_uring_prep_read(sqe, target, buffer, length, offset)
+            }
+        } else {
+            if fixedBuffers {
+                io_uring_prep_write_fixed(sqe, target, buffer, length, offset, tag)
+            } else {
+                io_uring_prep_write(sqe, target, buffer, length, offset)
+            }
+        }
+        if fixedFile { sqe.pointee.flags |= Ring.sqeFixedFile }
+        sqe.pointee.user_data = UInt64(UInt32(bitPattern: tag))
+    }
+
+    static let sqeIOLink: UInt8 = 1 << 2
+
+    func prepareCopy(tag: Int32, from: UInt64, to: UInt64, length: UInt32, scratch: UnsafeMutableRawPointer) {
+        let target = fixedFile ? Int32(0) : fd
+        let flags = UringBackend.sqeIOLink | (fixedFile ? Ring.sqeFixedFile : 0)
+        let r = io_uring_get_sqe(ring.ring)!
+        io_uring_prep_read(r, target, scratch, length, from)
+        r.pointee.flags |= flags
+        r.pointee.user_data = UInt64(UInt32(bitPattern: tag))
+        let w = io_uring_get_sqe(ring.ring)!
+        io_uring_prep_write(w, target, scratch, length, to)
+        w.pointee.flags |= flags
+        w.pointee.user_data = UInt64(UInt32(bitPattern: tag))
+    }
+
+    func prepareSync(datasync: Bool) {
+        guard let sqe = io_uring_get_sqe(ring.ring) else { return }
+        io_uring_prep_fsync(sqe, fixedFile ? 0 : fd, datasync ? UInt32(IORING_FSYNC_DATASYNC) : 0)
+        if fixedFile { sqe.pointee.flags |= Ring.sqeFixedFile }
+        sqe.pointee.user_data = UInt64(UInt32(bitPattern: syncTag))
+    }
+
+    @inline(__always)
+    func submitAndReap(submit: Bool, minComplete: Int, deadline: UInt64, now: UInt64,
+                       out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int {
+        // Completions that are already there need no syscall at all.
+        let ready = Int(io_uring_cq_ready(ring.ring))
+        let queued = io_uring_sq_ready(ring.ring)
+        let hasQueued = queued > 0
+        if (submit && hasQueued) || ready < minComplete {
+            let wait = UInt32(Swift.max(0, minComplete - ready))
+            var rc: Int32
+            enterCalls &+= 1
+            if deadline > now && wait > 0 {
+                var ts = __kernel_timespec(tv_sec: Int64((deadline - now) / NS.perSecond), tv_nsec: Int64((deadline - now) % NS.perSecond))
+                var cqe: UnsafeMutablePointer<io_uring_cqe>?
+                if submit {
+                    rc = io_uring_submit_and_wait_timeout(ring.ring, &cqe, wait, &ts, nil)
+                } else {
+                    rc = io_uring_wait_cqes(ring.ring, &cqe, wait, &ts, nil)
+                }
+            } else if submit {
+                rc = io_uring_submit_and_wait(ring.ring, wait)
+            } else {
+                var cqe: UnsafeMutablePointer<io_uring_cqe>?
+                rc = io_uring_wait_cqe_nr(ring.ring, &cqe, wait)
+            }
+            if rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY {
+                throw SystemError("io_uring_enter", errno: -rc)
+            }
+            if wait == 0 && hasQueued {
+                // No wait: what is in the queue now beyond what was there completed inline.
+                // (Deferred task running posts no asynchronous completion without a wait.)
+                submitOnly.ios &+= UInt64(queued)
+                submitOnly.inline &+= UInt64(Swift.max(0, Int(io_uring_cq_ready(ring.ring)) - ready))
+            }
+        }
+        let n = Int(io_uring_peek_batch_cqe(ring.ring, cqes, UInt32(Swift.min(max, cqeCapacity))))
+        for i in 0..<n {
+            let c = cqes[i]!.pointee
+            out[i] = Completion(tag: Int32(bitPattern: UInt32(truncatingIfNeeded: c.user_data)), result: c.res)
+        }
+        io_uring_cq_advance(ring.ring, UInt32(n))
+        return n
+    }
+}
