@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
-// BlockLab: block-storage performance lab. One module per concern; data flows
-// JobSpec -> Workload -> Engine (+ IOShaper from VolumeModel) -> Metrics -> CLI/Reporter.
+// BlockLab: block-storage performance lab. One module per concern; data flows one way:
+// job spec -> plan (targets, engine table, shapers from VolumeModel's emulation plan) ->
+// engine -> samples -> result model (Metrics) -> reports. See ARCHITECTURE.md.
 import PackageDescription
 
 let package = Package(
@@ -34,6 +35,9 @@ let package = Package(
         // Token buckets, GCRA, credit buckets, bucket tables over a lock-free multi-word cell
         // (know nothing of EBS or io_uring).
         .target(name: "Throttle", dependencies: ["BlockLabCore"]),
+        // Reference buckets (token, dual, credit) over the same GCRA: the oracles the tests
+        // and benchmarks hold Throttle's bucket tables against; the product does not use them.
+        .target(name: "ThrottleReference", dependencies: ["BlockLabCore", "Throttle"]),
         // EBS volume/instance models, I/O accounting, latency models, virtual-clock simulator.
         .target(name: "VolumeModel", dependencies: ["BlockLabCore", "CSupport", "Throttle", "JobSpec", "Workload", "Yams"]),
         // Copy-on-write block store: thin volumes, snapshots, restore, checker.
@@ -46,7 +50,7 @@ let package = Package(
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
         // `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
-        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "VolumeModel", "SnapStore", "Metrics"]),
+        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "SnapStore", "Metrics"]),
 
         .testTarget(name: "CoreTests", dependencies: ["BlockLabCore"]),
         .testTarget(name: "JobSpecTests", dependencies: ["JobSpec"]),
@@ -54,7 +58,7 @@ let package = Package(
         .testTarget(name: "VerifyTests", dependencies: ["Verify"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "VolumeModel"]),
-        .testTarget(name: "ThrottleTests", dependencies: ["Throttle"]),
+        .testTarget(name: "ThrottleTests", dependencies: ["Throttle", "ThrottleReference"]),
         .testTarget(name: "VolumeModelTests", dependencies: ["VolumeModel"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["SnapStore"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCLI"]),

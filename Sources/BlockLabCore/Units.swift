@@ -148,3 +148,12 @@ extension String {
         return String(sub)
     }
 }
+
+/// a × b / c, exact in 128 bits (rate schedules: no drift over long runs), saturating at
+/// UInt64.max instead of trapping when the quotient does not fit. c must be more than 0.
+@inline(__always)
+public func mulDiv(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
+    let full = a.multipliedFullWidth(by: b)
+    guard full.high < c else { return .max }
+    return c.dividingFullWidth(full).quotient
+}

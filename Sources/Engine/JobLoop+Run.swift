@@ -49,8 +49,8 @@ extension JobLoop {
                     let d = dir.rawValue
                     if rated && (cfg.rateIOPS[d] > 0 || cfg.rateBytes[d] > 0) {
                         due = rateStart + max(
-                            cfg.rateIOPS[d] > 0 ? scaled(rateDone[d], NS.perSecond, cfg.rateIOPS[d]) : 0,
-                            cfg.rateBytes[d] > 0 ? scaled(rateBytesDone[d], NS.perSecond, cfg.rateBytes[d]) : 0)
+                            cfg.rateIOPS[d] > 0 ? mulDiv(rateDone[d], NS.perSecond, cfg.rateIOPS[d]) : 0,
+                            cfg.rateBytes[d] > 0 ? mulDiv(rateBytesDone[d], NS.perSecond, cfg.rateBytes[d]) : 0)
                         if due > now { deferred = io; wake = due; break }
                         rateDone[d] += 1
                         rateBytesDone[d] += UInt64(io.length)
@@ -128,7 +128,7 @@ extension JobLoop {
     /// returned, the target completes inline (page cache) and batching saves syscalls;
     /// otherwise completions come from a device and each freed slot is resubmitted at once.
     /// Hysteresis (over 3/4 to switch to batches, under 1/4 to switch back). Direct reads on
-    /// this VM's disk have short spells (a few ms in some runs) where 62 of 64 complete
+    /// the benchmark machine's disk have short spells (a few ms in some runs) where 62 of 64 complete
     /// inside the submit call, the host serving the request before the syscall returns;
     /// batching is then right, and the next window switches back.
     @inline(__always)
@@ -154,13 +154,6 @@ extension JobLoop {
 
     /// Sleeps until `t` (timer slack is 1 ns on job threads, see runClone).
     func sleepUntil(_ t: UInt64) { _ = bl_sleep_until_ns(t) }
-
-    /// a × b / c without overflow (rate schedules: exact, no drift over long runs).
-    @inline(__always)
-    func scaled(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
-        let full = a.multipliedFullWidth(by: b)
-        return c.dividingFullWidth(full).quotient
-    }
 
     /// Submits what is prepared without waiting, so the device starts on it while we go on
     /// refilling the queue.

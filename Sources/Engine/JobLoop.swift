@@ -62,7 +62,7 @@ enum LoopMode { case normal, verifyReplay }
 /// where I/Os complete asynchronously (a device), one completion is reaped and its slot
 /// resubmitted at once, as fio does, so the device never idles between bunches; where
 /// they complete inline during submission (page cache), batches of 4 and reaping
-/// everything save syscalls. Measured on both benchmarks (BENCHMARKS.md): on this VM's
+/// everything save syscalls. Measured on both benchmarks (BENCHMARKS.md): on the benchmark machine's
 /// disk, batches of 2 to 8 cost 2-7 % of IOPS against fio; on the page cache, submitting one at a
 /// time would cost a syscall per I/O.
 final class JobLoop<B: IOBackend> {

@@ -32,7 +32,7 @@ struct ClonePlan {
 /// target (paths resolved, kernel filesystems and snapshot stores refused, devices guarded, regions,
 /// alignment, resource limits), check free space for all files to lay out together, and
 /// only then lay them out (undone if anything fails or Ctrl-C arrives).
-enum Planner {
+enum ClonePlanner {
     static func resolve(_ jobs: [JobSpec], allowDestructive: Bool, mappedTarget: MappedTarget? = nil,
                         layOut: Bool = true, stop: StopToken = StopToken(), notice: (String) -> Void) throws -> [ClonePlan] {
         var plans: [ClonePlan] = []

@@ -32,7 +32,7 @@ final class Ring {
         if ioPoll { base |= Ring.setupIOPoll }
         // Single issuer + deferred task running, as fio 3.33 sets up its rings: completions
         // are processed only when we wait for them, in one batch on our own thread, with no
-        // interruption in between (on this VM's disk about 4 % more IOPS than cooperative
+        // interruption in between (on the benchmark machine's disk about 4 % more IOPS than cooperative
         // task running alone, in one 12-round A/B against fio). Older kernels get the next best.
         let attempts: [UInt32] = sqPoll
             ? [base]

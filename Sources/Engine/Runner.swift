@@ -63,7 +63,7 @@ public enum Runner {
         let allowed = CPUPlacement.allowedCPUs()
         for job in jobs { try CPUPlacement.check(job, allowed: allowed) } // before any file is laid out
         for traits in Set(jobs.map(\.ioengine.name)).sorted().compactMap(EngineCatalog.find) { try Engines.driver(for: traits).probe() }
-        let clones = try Planner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
+        let clones = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
                                          layOut: layOut, stop: options.stop, notice: options.onNotice)
         return RunPlan(jobs: jobs, clones: clones)
     }

@@ -4,7 +4,7 @@ import Glibc
 import BlockLabCore
 
 /// Benchmark hooks for `make bench`. Each returns printable lines; a line containing
-/// "FAIL" means a target from issue 4 was missed.
+/// "FAIL" means a target (pool volume at least 80 % of a plain file, ...) was missed.
 public enum SnapStoreBench {
     static func tempDir(_ base: String) -> String {
         var t = Array("\(base)/blocklab-bench-XXXXXX".utf8CString)

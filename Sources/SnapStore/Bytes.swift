@@ -49,23 +49,3 @@ struct ByteReader {
         return s
     }
 }
-
-enum CRC32C {
-    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
-        var c = UInt32(i)
-        for _ in 0..<8 { c = (c & 1) != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
-        return c
-    }
-
-    static func checksum(_ bytes: [UInt8], from: Int, to: Int) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            bytes.withUnsafeBufferPointer { b in
-                for i in from..<to { crc = t[Int((crc ^ UInt32(b[i])) & 0xFF)] ^ (crc >> 8) }
-            }
-        }
-        return ~crc
-    }
-
-    static func checksum(_ bytes: [UInt8]) -> UInt32 { checksum(bytes, from: 0, to: bytes.count) }
-}

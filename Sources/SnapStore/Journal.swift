@@ -6,6 +6,8 @@
 // reported, never dropped. State is rebuilt by replaying every frame through the same
 // `apply` code the live operations use.
 
+import BlockLabCore
+
 /// One metadata operation. `map` entries are packed as logical << 32 | physical.
 enum Op: Equatable {
     case header(chunkSize: UInt32)

@@ -1,5 +1,5 @@
 /// Bucket groups that one request passes, booked at one common go-time, over state words
-/// held by the caller (a `SnapshotCell`'s copy), in one flat loop with no atomics, so a
+/// held by the caller (a `MultiWordCell`'s copy), in one flat loop with no atomics, so a
 /// caller can make the whole booking one atomic update.
 ///
 /// Each limit is a GCRA bucket charged the request's operations or its bytes, with its own

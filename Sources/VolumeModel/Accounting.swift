@@ -10,7 +10,7 @@ import Throttle
 /// state is two words, the end offset of the last I/O and the bytes in the open operation,
 /// with the running count of EBS operations in the same word (bits 21..., beside the open
 /// bytes, which need at most 21 bits), so counting them costs nothing extra. That count wraps
-/// after 2^43 operations (100 days at 1 M IOPS). The words live in a `SnapshotCell`: the
+/// after 2^43 operations (100 days at 1 M IOPS). The words live in a `MultiWordCell`: the
 /// volume's, where they change together with its buckets (see `VolumeShaper`), or one of
 /// their own when the rule is used alone.
 public final class EBSAccounting: @unchecked Sendable {
@@ -19,7 +19,7 @@ public final class EBSAccounting: @unchecked Sendable {
     static let bytesBits: UInt64 = 21
     static let bytesMask: UInt64 = (1 << bytesBits) - 1
     /// The state's two words in `cell`, from `word`.
-    let cell: SnapshotCell
+    let cell: MultiWordCell
     let word: Int
     /// Raw I/Os, raw bytes, charged bytes, and the time I/Os waited in the throttle
     /// (per-thread stripes: no locked add per I/O).
@@ -29,12 +29,12 @@ public final class EBSAccounting: @unchecked Sendable {
 
     /// Alone, with a cell of its own (`sharing` as for a volume).
     public convenience init(opSize: UInt64, chargeFullOps: Bool, sharing: Sharing = .shared) {
-        self.init(opSize: opSize, chargeFullOps: chargeFullOps, cell: SnapshotCell(initial: Self.initialWords, slots: ThreadSlot.slots,
+        self.init(opSize: opSize, chargeFullOps: chargeFullOps, cell: MultiWordCell(initial: Self.initialWords, slots: ThreadSlot.slots,
                                                                                   exclusive: sharing == .exclusive), word: 0)
     }
 
     /// With its state at `word`, `word + 1` of `cell` (initialised to `initialWords`).
-    init(opSize: UInt64, chargeFullOps: Bool, cell: SnapshotCell, word: Int) {
+    init(opSize: UInt64, chargeFullOps: Bool, cell: MultiWordCell, word: Int) {
         precondition(opSize > 0 && opSize <= Self.bytesMask)
         self.opSize = opSize
         self.chargeFullOps = chargeFullOps

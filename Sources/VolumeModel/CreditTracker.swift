@@ -4,13 +4,13 @@ import Throttle
 /// A credit bucket as the results see it: its limits, its balance (`BurstBalance` %, as
 /// CloudWatch shows it), and when it ran empty and when it was full again.
 ///
-/// The bucket itself is a group of a `BucketTable` whose state lives in a `SnapshotCell`
+/// The bucket itself is a group of a `BucketTable` whose state lives in a `MultiWordCell`
 /// (set once by `bind`, before any admit). Episodes are recorded without locks: the
 /// transitions alternate and each is claimed by one compare-exchange on `emptySince`, so
 /// only one thread writes each episode slot; they go into a buffer allocated once.
 public final class CreditTracker: @unchecked Sendable {
     public let name: String
-    private(set) var cell: SnapshotCell!
+    private(set) var cell: MultiWordCell!
     private(set) var table: BucketTable!
     private(set) var group = 0
     private let emptySince = Atomic<UInt64>(.max)
@@ -27,7 +27,7 @@ public final class CreditTracker: @unchecked Sendable {
     deinit { episodes.deallocate() }
 
     /// Where the bucket's state lives: group `group` of `table`, over `cell`'s words.
-    func bind(cell: SnapshotCell, table: BucketTable, group: Int, epoch: UInt64) {
+    func bind(cell: MultiWordCell, table: BucketTable, group: Int, epoch: UInt64) {
         precondition(self.cell == nil, "a credit bucket lives in one place")
         self.cell = cell
         self.table = table

@@ -11,7 +11,7 @@ import Throttle
 /// would only cost time on every admit. `unbooked` names them for the result.
 ///
 /// The instance's state and that of every volume attached to it are words of one
-/// `SnapshotCell` (the instance's limits first, then `wordsPerVolume` per volume), so an
+/// `MultiWordCell` (the instance's limits first, then `wordsPerVolume` per volume), so an
 /// I/O on any of the volumes books its volume and the instance in one atomic update, and
 /// volumes racing for the instance are served in one order by every limit.
 public final class InstanceLimits: @unchecked Sendable {
@@ -25,7 +25,7 @@ public final class InstanceLimits: @unchecked Sendable {
     public let credits: CreditTracker?
     /// The booked limits as bucket groups (peak, then credits), at words 0..<`instanceWords`.
     let groups: [[BucketTable.Limit]]
-    let cell: SnapshotCell
+    let cell: MultiWordCell
     /// Volumes this instance has room for, and how many have taken their room.
     let capacity: Int
     private let registered = Atomic<Int>(0)
@@ -84,7 +84,7 @@ public final class InstanceLimits: @unchecked Sendable {
         instanceWords = initial.count
         capacity = max(1, volumes ?? attached?.count ?? 8)
         // A volume's words are set when it registers (see `register`).
-        cell = SnapshotCell(initial: initial + [UInt64](repeating: 0, count: capacity * Self.wordsPerVolume), slots: ThreadSlot.slots,
+        cell = MultiWordCell(initial: initial + [UInt64](repeating: 0, count: capacity * Self.wordsPerVolume), slots: ThreadSlot.slots,
                             exclusive: sharing == .exclusive)
         if let i = creditGroup {
             let c = CreditTracker(name: "instance")

@@ -91,8 +91,8 @@ public struct Simulator {
             let d = io.direction.rawValue
             var t = slots.min
             let s = stream
-            if s.rateIOs[d] > 0 { t = max(t, start + scaled(ios[d], s.ratePeriodNs, s.rateIOs[d])) }
-            if s.rateBytes[d] > 0 { t = max(t, start + scaled(bytes[d], s.ratePeriodNs, s.rateBytes[d])) }
+            if s.rateIOs[d] > 0 { t = max(t, start &+ mulDiv(ios[d], s.ratePeriodNs, s.rateIOs[d])) }
+            if s.rateBytes[d] > 0 { t = max(t, start &+ mulDiv(bytes[d], s.ratePeriodNs, s.rateBytes[d])) }
             return t
         }
     }
@@ -157,9 +157,3 @@ public struct Simulator {
     }
 }
 
-/// a × b / c, exact (the engine's rate schedule: no drift over long runs).
-@inline(__always)
-func scaled(_ a: UInt64, _ b: UInt64, _ c: UInt64) -> UInt64 {
-    let q = c.dividingFullWidth(a.multipliedFullWidth(by: b))
-    return q.quotient
-}

@@ -9,7 +9,7 @@ import Throttle
 /// here is device latency: the engine measures from when the I/O was due, so returning the
 /// go-time is enough.
 ///
-/// The accounting state and every bucket's state are words of one `SnapshotCell` (the
+/// The accounting state and every bucket's state are words of one `MultiWordCell` (the
 /// volume's own, or its instance's, shared with the other volumes there), so an admit is
 /// one atomic update of all of them: one locked instruction however many limits apply,
 /// none when one job thread uses the cell (`.exclusive`, and in the simulator); no lock,
@@ -23,7 +23,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public let sharing: Sharing
     /// The volume's own credit bucket (gp2 I/O credits, st1/sc1 throughput credits).
     public let credits: CreditTracker?
-    private let cell: SnapshotCell
+    private let cell: MultiWordCell
     /// This volume's limits, then the instance's, over `cell`'s words.
     private let table: BucketTable
     /// Credit groups to watch: (group in `table`, tracker) for the volume's and the instance's.
@@ -72,7 +72,7 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
             cell = i.cell
             cell.set(initial.enumerated().map { (base + $0.offset, $0.element) }, slot: i.cell.exclusive ? 0 : ThreadSlot.current)
         } else {
-            cell = SnapshotCell(initial: initial, slots: ThreadSlot.slots, exclusive: sharing == .exclusive)
+            cell = MultiWordCell(initial: initial, slots: ThreadSlot.slots, exclusive: sharing == .exclusive)
         }
         table = BucketTable(groups: groups)
         accounting = EBSAccounting(opSize: v.profile.opSize, chargeFullOps: v.profile.smallRandomCostsFullOp, cell: cell, word: base)

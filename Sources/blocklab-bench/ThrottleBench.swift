@@ -2,9 +2,10 @@ import BlockLabCore
 import Dispatch
 import Foundation
 import Throttle
+import ThrottleReference
 import VolumeModel
 
-/// Microbenchmarks for the admission path (issue 3 asks for at most 100 ns per admitted
+/// Microbenchmarks for the admission path (the target is at most 100 ns per admitted
 /// I/O). Each figure is CPU time (the thread's, or the process's for the two-thread case)
 /// over `iterations` admits divided by the count, so time the thread spends descheduled by
 /// other processes is not counted; `now` advances synthetically so the clock read is not

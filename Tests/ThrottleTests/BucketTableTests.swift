@@ -3,6 +3,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import Throttle
+import ThrottleReference
 
 private let S: UInt64 = 1_000_000_000
 
@@ -101,7 +102,7 @@ func tableMatchesIndependentBucketsExactly(seed: Int) {
     // Nine words that must always be equal; twelve OS threads add 1 to each, 30,000 times,
     // while this thread takes snapshots. Only two slots own blocks (slots: 2): the other
     // ten threads use the overflow pool, which must be left with at most the current block.
-    let cell = SnapshotCell(initial: [UInt64](repeating: 0, count: 9), slots: 2, exclusive: false)
+    let cell = MultiWordCell(initial: [UInt64](repeating: 0, count: 9), slots: 2, exclusive: false)
     let threads = 12, per = 30_000
     let torn = Atomic<Int>(0)
     let done = DispatchGroup()
@@ -135,7 +136,7 @@ func tableMatchesIndependentBucketsExactly(seed: Int) {
 }
 
 @Test func exclusiveCellUpdatesInPlace() {
-    let cell = SnapshotCell(initial: [1, 2, 3], exclusive: true)
+    let cell = MultiWordCell(initial: [1, 2, 3], exclusive: true)
     var buf = [UInt64](repeating: 0, count: 3), claimed = -1
     let token = buf.withUnsafeMutableBufferPointer { cell.read(into: $0.baseAddress!) }
     #expect(buf == [1, 2, 3])

@@ -1,5 +1,6 @@
 import Testing
 @testable import Throttle
+import ThrottleReference
 
 private let S: UInt64 = 1_000_000_000
 

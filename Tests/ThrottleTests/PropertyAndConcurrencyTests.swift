@@ -2,6 +2,7 @@ import BlockLabCore
 import Dispatch
 import Testing
 @testable import Throttle
+import ThrottleReference
 
 private let S: UInt64 = 1_000_000_000
 

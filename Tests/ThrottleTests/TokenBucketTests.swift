@@ -1,6 +1,7 @@
 import Testing
 import BlockLabCore
 @testable import Throttle
+import ThrottleReference
 
 private let S: UInt64 = 1_000_000_000
 

@@ -1,4 +1,5 @@
 import BlockLabCore
+import Throttle
 import Synchronization
 
 /// A thread-safe single-dimension token bucket (GCRA): one `Atomic<UInt64>` holds `k`, the

@@ -1,4 +1,5 @@
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as fio's verify=crc32c and iSCSI.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), as fio's verify=crc32c and iSCSI;
+/// also the snapshot pool's journal checksum.
 /// Written by hand because swift-crypto offers no CRC. Slicing-by-8: eight 256-entry tables
 /// let the loop consume 8 bytes per step with table lookups only.
 public enum CRC32C {
@@ -44,5 +45,11 @@ public enum CRC32C {
 
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { $0.isEmpty ? 0 : checksum($0.baseAddress!, count: $0.count) }
+    }
+
+    /// The CRC of `bytes[from..<to]` (a range inside the array).
+    public static func checksum(_ bytes: [UInt8], from: Int, to: Int) -> UInt32 {
+        precondition(0 <= from && from <= to && to <= bytes.count, "CRC32C range outside the bytes")
+        return bytes.withUnsafeBytes { from == to ? 0 : checksum($0.baseAddress! + from, count: to - from) }
     }
 }

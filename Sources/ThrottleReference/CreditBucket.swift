@@ -1,4 +1,5 @@
 import BlockLabCore
+import Throttle
 
 /// A burst-credit bucket: credits are earned at the baseline rate and one credit is spent
 /// per token of work, while a separate peak limiter caps the spending rate at the burst

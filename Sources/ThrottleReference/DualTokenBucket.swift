@@ -1,4 +1,5 @@
 import BlockLabCore
+import Throttle
 import Synchronization
 
 /// Two token buckets (operations and bytes), each with its own rate and burst, admitted
@@ -11,7 +12,7 @@ import Synchronization
 /// bucket's go-time is monotone in arrival time, re-scheduling at G is conformant in both.
 ///
 /// A dimension with no limit is nil. (An emulated volume books several such groups in one
-/// atomic step instead: `BucketTable` over a `SnapshotCell`.)
+/// atomic step instead: `BucketTable` over a `MultiWordCell`.)
 ///
 /// Where the state lives, chosen once: a bucket only one thread ever admits to
 /// (`.exclusive`) keeps it in two plain 64-bit words; a shared bucket with one limited
@@ -161,13 +162,4 @@ public final class DualTokenBucket: @unchecked Sendable {
         let b = bytes.map { $0.fullAt(k: UInt64(w.second)) } ?? 0
         return epoch + max(o, b)
     }
-}
-
-/// Whether a bucket (or a volume's counters) may be used by several threads at once.
-public enum Sharing: Sendable, Equatable {
-    /// Any number of threads: every update is a compare-exchange.
-    case shared
-    /// One thread at a time, with a happens-before between successive users (a thread
-    /// start or join): updates are plain stores.
-    case exclusive
 }

@@ -25,7 +25,7 @@ import Synchronization
 /// place with plain stores, no version, no exchange.
 ///
 /// Written by hand: the packages this project uses offer atomics, not multi-word snapshots.
-public final class SnapshotCell: @unchecked Sendable {
+public final class MultiWordCell: @unchecked Sendable {
     /// Words in the state.
     public let count: Int
     public let exclusive: Bool
