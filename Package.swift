@@ -43,14 +43,18 @@ let package = Package(
         // Copy-on-write block store: thin volumes, snapshots, restore, checker.
         .target(name: "SnapStore", dependencies: ["BlockLabCore", "CSupport", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"]),
+        // The pool's crash test (`pool crash-test`, `make crash-test`) and benchmark hooks
+        // (`make bench`): harnesses over SnapStore, kept out of the library.
+        .target(name: "SnapStoreHarness", dependencies: ["BlockLabCore", "CSupport", "SnapStore",
+                                                         .product(name: "Crypto", package: "swift-crypto")]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
-            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore",
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
         // `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
-        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "SnapStore", "Metrics"]),
+        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "SnapStore", "SnapStoreHarness", "Metrics"]),
 
         .testTarget(name: "CoreTests", dependencies: ["BlockLabCore"]),
         .testTarget(name: "JobSpecTests", dependencies: ["JobSpec"]),
@@ -60,7 +64,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "VolumeModel"]),
         .testTarget(name: "ThrottleTests", dependencies: ["Throttle", "ThrottleReference"]),
         .testTarget(name: "VolumeModelTests", dependencies: ["VolumeModel"]),
-        .testTarget(name: "SnapStoreTests", dependencies: ["SnapStore"]),
+        .testTarget(name: "SnapStoreTests", dependencies: ["SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCLI"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BlockLabCore
 import SnapStore
+import SnapStoreHarness
 import Foundation
 
 struct PoolCommand: ParsableCommand {

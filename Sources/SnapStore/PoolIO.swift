@@ -32,7 +32,7 @@ public struct PoolIO: Sendable {
 
     /// Writes all of `count` bytes at `offset`, retrying short writes and EINTR. Returns 0,
     /// or the errno of the failure (a write that makes no progress counts as EIO).
-    func writeFully(_ fd: Int32, _ src: UnsafeRawPointer, _ count: Int, _ offset: off_t) -> Int32 {
+    public func writeFully(_ fd: Int32, _ src: UnsafeRawPointer, _ count: Int, _ offset: off_t) -> Int32 {
         var done = 0
         while done < count {
             let n = pwrite(fd, src + done, count - done, offset + off_t(done))

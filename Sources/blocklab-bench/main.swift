@@ -2,6 +2,7 @@
 // are noisy, so every figure is a ratio measured in the same run.
 import Foundation
 import SnapStore
+import SnapStoreHarness
 
 let args = CommandLine.arguments
 let binDir = URL(fileURLWithPath: args[0]).deletingLastPathComponent().path

@@ -2,6 +2,7 @@ import BlockLabCore
 import Foundation
 import Glibc
 import SnapStore
+import SnapStoreHarness
 import Testing
 @testable import BlockLabCLI
 

@@ -2,6 +2,7 @@ import Glibc
 import Testing
 import BlockLabCore
 @testable import SnapStore
+import SnapStoreHarness
 
 @Suite struct CheckTests {
     func populated() throws -> String {

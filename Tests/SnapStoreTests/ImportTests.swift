@@ -2,6 +2,7 @@ import Glibc
 import Testing
 import BlockLabCore
 @testable import SnapStore
+import SnapStoreHarness
 
 /// `volume import` is atomic: the volume exists only once complete.
 @Suite struct ImportTests {

@@ -2,6 +2,7 @@ import Glibc
 import Testing
 import BlockLabCore
 @testable import SnapStore
+import SnapStoreHarness
 
 func readFile(_ path: String) -> [UInt8] {
     let fd = open(path, O_RDONLY)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BlockLabCore
+import SnapStore
 import Crypto
 
 /// Crash test: a child process imports images, deletes volumes and snapshots, restores and
@@ -217,7 +218,7 @@ public enum CrashTest {
     }
 
     /// In a forked child: closes every descriptor above stderr except `keep`.
-    static func closeInheritedDescriptors(keep: Int32) {
+    public static func closeInheritedDescriptors(keep: Int32) {
         var open: [Int32] = []
         if let d = opendir("/proc/self/fd") {
             while let e = readdir(d) {

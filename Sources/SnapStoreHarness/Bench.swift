@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import BlockLabCore
+import SnapStore
 
 /// Benchmark hooks for `make bench`. Each returns printable lines; a line containing
 /// "FAIL" means a target (pool volume at least 80 % of a plain file, ...) was missed.
