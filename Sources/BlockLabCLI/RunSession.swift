@@ -57,9 +57,11 @@ struct RunSession {
                 ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)))
             : nil
         if seriesPath != nil { options.seriesIntervalNs = NS.perSecond }
+        var poolVolume: PoolVolumeIO?
         if let target {
             guard target.hasPrefix("pool:") else { throw BlockLabError.usage("--target: '\(Text.escaped(target))' is not pool:PATH/VOLUME") }
-            options.mappedTarget = try PoolTarget.open(String(target.dropFirst(5)))
+            poolVolume = try PoolTarget.open(String(target.dropFirst(5)))
+            options.mappedTarget = poolVolume
         }
         if dryRun {
             let plan = try Runner.prepare(jobs, options: options, layOut: false)
@@ -84,6 +86,8 @@ struct RunSession {
         let plan = try Runner.prepare(jobs, options: options)
         let shapers = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock) ?? []
         let ran = try Runner.run(plan, shapers: shapers, options: options)
+        // What an interrupted run left pending is committed here, and a failure is reported.
+        try poolVolume?.pool.close()
         if status.enabled { stderr(StatusLine.clear) }
         var run = ran.result
         run.globalOptions = jobs[0].globalOptions

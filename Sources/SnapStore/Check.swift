@@ -82,7 +82,7 @@ extension Pool {
             report.errors.append(e.description)
             return report
         }
-        defer { pool.close() }
+        defer { try? pool.close() }
         report.repairs = pool.recovery
         pool.verify(into: &report)
         let (errors, verified) = pool.verifyChecksums()

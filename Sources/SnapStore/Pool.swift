@@ -233,16 +233,19 @@ public final class Pool {
         superblockSeq = 1
     }
 
-    deinit { close() }
+    /// A pool dropped without `close()` still commits what is pending, but cannot report a
+    /// failure from here: callers that wrote call `close()` and handle its error.
+    deinit { try? close() }
 
     /// Releases the files without committing, as a crash would (tests only).
     func closedWithoutCommitForTesting() { releaseFiles() }
 
-    /// Commits pending work and releases the pool. Safe to call twice.
-    public func close() {
+    /// Commits pending work and releases the pool, also when the commit fails (its error is
+    /// thrown after the files are released). Safe to call twice.
+    public func close() throws {
         guard !closed else { return }
-        if !readOnly { try? commit() }
-        releaseFiles()
+        defer { releaseFiles() }
+        if !readOnly { try commit() }
     }
 
     /// Closes the files once, whatever called first.

@@ -21,7 +21,7 @@ public enum SnapStoreBench {
         defer { _ = system("rm -rf '\(dir)'") }
         try Pool.create(path: "\(dir)/pool")
         let pool = try Pool(path: "\(dir)/pool")
-        defer { pool.close() }
+        defer { try? pool.close() }
         var results: [(String, UInt64)] = []
         var seedData = [UInt8](repeating: 0xA5, count: 4096)
         for (name, size) in [("gib", Units.GiB), ("tib", Units.TiB)] {
@@ -54,7 +54,7 @@ public enum SnapStoreBench {
         defer { _ = system("rm -rf '\(dir)'") }
         try Pool.create(path: "\(dir)/pool")
         let pool = try Pool(path: "\(dir)/pool")
-        defer { pool.close() }
+        defer { try? pool.close() }
         let size = 100 * Units.GiB
         try pool.createVolume(name: "v", size: size)
         let io = try pool.openVolume("v")
@@ -99,7 +99,7 @@ public enum SnapStoreBench {
         // Pool volume.
         try Pool.create(path: "\(dir)/pool")
         let pool = try Pool(path: "\(dir)/pool")
-        defer { pool.close() }
+        defer { try? pool.close() }
         try pool.createVolume(name: "v", size: size)
         let io = try pool.openVolume("v")
         for i in 0..<sizeMiB { try io.write(offset: UInt64(i) << 20, bytes: big) }
@@ -138,7 +138,7 @@ public enum SnapStoreBench {
         defer { _ = system("rm -rf '\(dir)'") }
         try Pool.create(path: "\(dir)/pool")
         let pool = try Pool(path: "\(dir)/pool")
-        defer { pool.close() }
+        defer { try? pool.close() }
         let size = 64 * Units.MiB
         try pool.createVolume(name: "v", size: size)
         let io = try pool.openVolume("v")

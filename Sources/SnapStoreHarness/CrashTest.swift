@@ -152,7 +152,7 @@ public enum CrashTest {
                 say("deleted \(name)")
             }
         }
-        pool.close()
+        try pool.close()
     }
 
     // MARK: - Parent
@@ -350,7 +350,7 @@ public enum CrashTest {
             let check = try Pool.check(path: path)
             guard check.ok else { throw BlockLabError.runtime("crash test round \(round): pool check failed: \(check.errors.joined(separator: "; "))") }
             let pool = try Pool(path: path, readOnly: true)
-            defer { pool.close() }
+            defer { try? pool.close() }
             let present = Set(pool.snapshots().map(\.name))
             for name in mustExist where !present.contains(name) {
                 throw BlockLabError.runtime("crash test round \(round): snapshot \(name) was reported complete but is missing")

@@ -22,7 +22,7 @@ import Testing
         let io = try pool.openVolume("b")
         try io.write(offset: 0, bytes: [UInt8](repeating: 0xAB, count: 65536))
         try pool.commit()
-        pool.close()
+        try pool.close()
         return path
     }
 
@@ -45,7 +45,7 @@ import Testing
         #expect(report.ok, "\(report.errors)")
         let pool = try Pool(path: p, readOnly: true)
         #expect(try pool.openVolume("b").read(offset: 0, count: 4) == [0xAB, 0xAB, 0xAB, 0xAB])
-        pool.close()
+        try pool.close()
         // /dev/null is written in place and stays a character device.
         var ok = try VolumeExport.parse(["\(p)/b", "/dev/null"])
         try ok.run()

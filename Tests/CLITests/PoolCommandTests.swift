@@ -35,7 +35,7 @@ import Testing
         let holder = try Pool(path: dir + "/pool")
         let m = try usageMessage(["pool", "check", dir + "/pool"])
         #expect(m?.contains("in use by another process") == true, "\(m ?? "no usage error")")
-        holder.close()
+        try holder.close()
         #expect(try usageMessage(["pool", "check", dir + "/pool"]) == nil)
     }
 }

@@ -28,7 +28,7 @@ import Testing
 
     func withPool(_ body: (Pool) throws -> Void) throws {
         let p = try Pool(path: pool)
-        defer { p.close() }
+        defer { try? p.close() }
         try body(p)
     }
 

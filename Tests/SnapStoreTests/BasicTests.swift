@@ -24,7 +24,7 @@ import BlockLabCore
         try pool.openVolume("v").write(offset: 12_345, bytes: data)
         try pool.createSnapshot(volume: "v", name: "s1")
         try pool.openVolume("v").write(offset: 0, bytes: [9, 9])
-        pool.close()
+        try pool.close()
         let again = try Pool(path: "\(dir)/pool")
         let io = try again.openVolume("v")
         #expect(try io.read(offset: 12_345, count: data.count) == data)

@@ -14,7 +14,7 @@ import SnapStoreHarness
             try pool.createSnapshot(volume: "v", name: "s\(i)")
         }
         try pool.deleteSnapshot(name: "s2")
-        pool.close()
+        try pool.close()
         return dir
     }
 
@@ -108,13 +108,13 @@ import SnapStoreHarness
         let pool = try Pool(path: "\(dir)/pool")
         try pool.deleteSnapshot(name: "s5")
         try pool.openVolume("v").write(offset: UInt64(5 * 70_000), bytes: [1, 2, 3])
-        pool.close()
+        try pool.close()
         #expect(try Pool.check(path: "\(dir)/pool").ok)
         // Flip one byte of a snapshot's chunk in the data file.
         let p = try Pool(path: "\(dir)/pool", readOnly: true)
         let victim = p.state.snapshots.values.first { $0.name == "s1" }!.delta.values.first!
         let cs = p.chunkSize
-        p.close()
+        try p.close()
         let fd = open("\(dir)/pool/data", O_RDWR)
         var b: UInt8 = 0
         pread(fd, &b, 1, off_t(victim) * off_t(cs) + 100)
@@ -150,7 +150,7 @@ import SnapStoreHarness
         defer { cleanup(dir) }
         try pool.createVolume(name: "keep", size: 1 << 20)
         try pool.openVolume("keep").write(offset: 0, bytes: [1, 2, 3])
-        pool.close()
+        try pool.close()
         var rng = Rng(s: 4)
         let image = rng.bytes(4 << 20)
         let fd = open("\(dir)/img", O_WRONLY | O_CREAT, 0o644)

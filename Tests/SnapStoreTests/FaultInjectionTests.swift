@@ -160,7 +160,7 @@ func fastTempDir() -> String {
                 break
             }
         }
-        if faults.crash { pool.closedWithoutCommitForTesting() } else { pool.close() }
+        if faults.crash { pool.closedWithoutCommitForTesting() } else { try pool.close() }
         outcome.calls = faults.calls
         let where_ = "\(label): step \(outcome.failedStep.map { "\($0) \(script[$0])" } ?? "none") failed (\(outcome.error ?? "-"))"
 
@@ -173,7 +173,7 @@ func fastTempDir() -> String {
             try again.importImage(from: imagePath, to: v)
             #expect(try { try readAll(again, v) == image }(), "\(where_): retried import")
         }
-        again.close()
+        try again.close()
         let after = try Pool.check(path: path)
         #expect(after.ok && after.warnings.isEmpty, "\(where_): after recovery: \(after.errors) \(after.warnings)")
         return outcome
@@ -237,12 +237,12 @@ func fastTempDir() -> String {
         try setup.createVolume(name: "v", size: 1 << 20)
         try setup.openVolume("v").write(offset: 0, bytes: [UInt8](repeating: 7, count: 16 * 1024))
         try setup.createSnapshot(volume: "v", name: "s")
-        setup.close()
+        try setup.close()
         // Call 1 is the copy of the shared chunk into the new one.
         let faults = Faults(failAt: 1, kind: .eio)
         let pool = try Pool(path: "\(dir)/pool", io: faults.io)
         #expect(throws: (any Error).self) { try pool.openVolume("v").write(offset: 100, bytes: [1, 2, 3]) }
-        pool.close()
+        try pool.close()
         let again = try Pool(path: "\(dir)/pool")
         #expect(try readAll(again, "v")[0..<16_384].allSatisfy { $0 == 7 })
         #expect(again.volumes()[0].mappedBytes == 16 * 1024)

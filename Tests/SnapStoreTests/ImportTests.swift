@@ -31,7 +31,7 @@ import SnapStoreHarness
         let p = try Pool(path: "\(dir)/pool")
         try p.createVolume(name: "keep", size: 1 << 20)
         try p.openVolume("keep").write(offset: 0, bytes: [1, 2, 3])
-        p.close()
+        try p.close()
     }
 
     /// Kills an importing child process at every write call of the import in turn: the pool
@@ -45,7 +45,7 @@ import SnapStoreHarness
         let counter = Killer(killAt: 0)
         let p = try Pool(path: "\(dir)/pool", io: counter.io)
         try p.importImage(from: "\(dir)/image", to: "big")
-        p.close()
+        try p.close()
         let total = counter.calls
         #expect(total > 50)
         var absent = 0, whole = 0
@@ -75,7 +75,7 @@ import SnapStoreHarness
                 #expect(try { try readAll(pool, "big") == image }())
             }
             #expect(try pool.openVolume("keep").read(offset: 0, count: 3) == [1, 2, 3])
-            pool.close()
+            try pool.close()
             let after = try Pool.check(path: "\(dir)/pool")
             #expect(after.ok && after.warnings.isEmpty, "call \(n): \(after.warnings)")
         }

@@ -33,7 +33,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         }
         // The last frame is the checksums record: losing it silently is what must not happen.
         #expect(try pool.sealChecksums() > 0)
-        pool.close()
+        try pool.close()
         return dir
     }
 
@@ -60,7 +60,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
     @Test func freshPoolJournalHasSuperblock() throws {
         let (dir, pool) = try makePool()
         defer { cleanup(dir) }
-        pool.close()
+        try pool.close()
         let bytes = readFile(journal(dir))
         let scan = JournalScan.scan(bytes)
         #expect(!scan.legacy && scan.corruption == nil && scan.tornTail == nil && scan.badSlots.isEmpty)
@@ -130,7 +130,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         let pool = try Pool(path: "\(dir)/pool")
         #expect(pool.recovery.contains { $0.contains("torn") })
         #expect(!pool.hasSnapshot("ghost") && pool.hasSnapshot("s3"))
-        pool.close()
+        try pool.close()
         #expect(readFile(journal(dir)) == bytes)
     }
 
@@ -145,7 +145,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         #expect(try Pool.check(path: "\(dir)/pool").ok)
         let pool = try Pool(path: "\(dir)/pool")
         #expect(pool.hasSnapshot("late"))
-        pool.close()
+        try pool.close()
         let after = readFile(journal(dir))
         #expect(JournalScan.scan(after).superblock?.committedLength == UInt64(after.count))
         // Now it is acknowledged: damaging it is damage.
@@ -167,7 +167,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         #expect(r.ok && r.warnings.contains { $0.contains("slot") }, "\(r.errors) \(r.warnings)")
         let pool = try Pool(path: "\(dir)/pool")
         #expect(pool.hasSnapshot("s3"))
-        pool.close()
+        try pool.close()
         let after = try Pool.check(path: "\(dir)/pool")
         #expect(after.ok && after.warnings.isEmpty, "\(after.warnings)")
         // Both slots damaged: no commit record, so nothing can be trusted.
@@ -182,7 +182,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         defer { cleanup(dir) }
         let want = try { () throws -> [UInt8] in
             let p = try Pool(path: "\(dir)/pool", readOnly: true)
-            defer { p.close() }
+            defer { try? p.close() }
             return try readAll(p, "s2")
         }()
         let bytes = readFile(journal(dir))
@@ -194,11 +194,11 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         #expect(r.ok && r.warnings.contains { $0.contains("old format") }, "\(r.errors) \(r.warnings)")
         let ro = try Pool(path: "\(dir)/pool", readOnly: true)
         #expect(try readAll(ro, "s2") == want)
-        ro.close()
+        try ro.close()
         let pool = try Pool(path: "\(dir)/pool")
         #expect(pool.recovery.contains { $0.contains("upgraded") }, "\(pool.recovery)")
         #expect(try readAll(pool, "s2") == want && pool.hasSnapshot("s0"))
-        pool.close()
+        try pool.close()
         let upgraded = readFile(journal(dir))
         #expect(Array(upgraded[Superblock.areaSize...]) == Array(bytes[Superblock.areaSize...]))
         #expect(JournalScan.scan(upgraded).superblock?.committedLength == UInt64(upgraded.count))
@@ -216,7 +216,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         #expect(try pool.compact())
         #expect(pool.journalLength < before)
         try pool.createSnapshot(volume: "v", name: "after")
-        pool.close()
+        try pool.close()
         let bytes = readFile(journal(dir))
         #expect(JournalScan.scan(bytes).superblock?.committedLength == UInt64(bytes.count))
         let r = try Pool.check(path: "\(dir)/pool")
@@ -236,19 +236,19 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         } catch let e as BlockLabError {
             #expect(e.exitCode == 2 && e.description.contains("in use by another process"), "\(e)")
         }
-        pool.close()
+        try pool.close()
         // A reader shares the lock with a check, but not with a repair.
         let reader = try Pool(path: "\(dir)/pool", readOnly: true)
         #expect(try Pool.check(path: "\(dir)/pool").ok)
         #expect(throws: BlockLabError.self) { _ = try Pool.check(path: "\(dir)/pool", repair: true) }
-        reader.close()
+        try reader.close()
         #expect(try Pool.check(path: "\(dir)/pool", repair: true).ok)
     }
 
     @Test func checkWaitsForAnotherProcess() throws {
         let (dir, pool) = try makePool()
         defer { cleanup(dir) }
-        pool.close()
+        try pool.close()
         var fds: [Int32] = [0, 0]
         #expect(pipe(&fds) == 0)
         let pid = fork()
@@ -259,7 +259,7 @@ func writeFile(_ path: String, _ b: [UInt8]) {
             var one: UInt8 = 1
             _ = write(fds[1], &one, 1)
             usleep(300_000)
-            p.close()
+            try p.close()
             _exit(0)
         }
         close(fds[1])

@@ -53,7 +53,7 @@ import BlockLabCore
                 try pool.deleteVolume(name: name)
                 volumes[name] = nil
             } else {
-                pool.close() // replay the journal
+                try pool.close() // replay the journal
                 pool = try Pool(path: "\(dir)/pool", clock: clock)
                 if rng.below(2) == 0 { _ = try pool.compact() } // checkpoint the journal
                 try check("after reopen at step \(step)")
@@ -66,7 +66,7 @@ import BlockLabCore
                 #expect(Set(bruteDiff(snaps[a.name]!, snaps[b.name]!)).isSubset(of: Set(try pool.diff(a.name, b.name))))
             }
         }
-        pool.close()
+        try pool.close()
         let report = try Pool.check(path: "\(dir)/pool")
         #expect(report.ok, "\(report.errors)")
         #expect(report.warnings.isEmpty, "\(report.warnings)")
@@ -100,7 +100,7 @@ import BlockLabCore
         try pool.createSnapshot(volume: "r", name: "s2") // the hidden one's name, reused
         try pool.deleteVolume(name: "v")      // lineage lives on in its snapshots
         try pool.commit()
-        pool.close()
+        try pool.close()
         _ = try Pool.check(path: "\(dir)/pool", repair: true) // records checksums
         pool = try Pool(path: "\(dir)/pool", clock: clock)
         let names = pool.snapshots().map(\.name) + pool.volumes().map(\.name)
@@ -111,7 +111,7 @@ import BlockLabCore
         pool.state.lineages.values.forEach { $0.map = nil }
         #expect(try pool.compact())
         #expect(pool.state.fingerprint() == print0)
-        pool.close()
+        try pool.close()
         pool = try Pool(path: "\(dir)/pool", clock: clock)
         #expect(pool.state.fingerprint() == print0)
         for n in names { #expect(try readAll(pool, n) == before[n]!, "\(n)") }
@@ -120,7 +120,7 @@ import BlockLabCore
         try io.write(offset: 0, bytes: [1, 2, 3])
         try pool.createSnapshot(volume: "r", name: "after")
         #expect(try readAll(pool, "after")[0..<3] == [1, 2, 3])
-        pool.close()
+        try pool.close()
         let report = try Pool.check(path: "\(dir)/pool")
         #expect(report.ok && report.warnings.isEmpty && report.checksumsVerified > 0, "\(report.errors) \(report.warnings)")
     }

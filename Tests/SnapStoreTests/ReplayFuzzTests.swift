@@ -19,7 +19,7 @@ import BlockLabCore
         _ = try pool.initializeVolume("r")
         try pool.deleteSnapshot(name: "s1")
         _ = try pool.sealChecksums()
-        pool.close()
+        try pool.close()
         let real = readFile("\(dir)/pool/journal")
 
         let header = Frame.encode([.header(chunkSize: 16_384)])

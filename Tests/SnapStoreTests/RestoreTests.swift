@@ -34,7 +34,7 @@ import BlockLabCore
         try io.write(offset: 10, bytes: [1, 2, 3])
         #expect(try readAll(pool, "s") == want)
         // Loaded state persists.
-        pool.close()
+        try pool.close()
         let again = try Pool(path: "\(dir)/pool", clock: clock)
         let io2 = try again.openVolume("r")
         #expect(io2.unloadedChunks == 0)
@@ -74,7 +74,7 @@ import BlockLabCore
         // Everything is gone; every chunk was freed.
         #expect(pool.state.referenceCounts().isEmpty)
         #expect(pool.state.lineages.isEmpty)
-        pool.close()
+        try pool.close()
         #expect(try Pool.check(path: "\(dir)/pool").ok)
     }
 }

@@ -37,7 +37,7 @@ import BlockLabCore
         // Everything but the volume's own data is freed, and the space is reusable.
         let v = pool.volumes()[0]
         #expect(pool.state.referenceCounts().count == Int(v.mappedBytes) / pool.chunkSize)
-        pool.close()
+        try pool.close()
         let report = try Pool.check(path: "\(dir)/pool")
         #expect(report.ok, "\(report.errors)")
         #expect(report.warnings.isEmpty, "\(report.warnings)")
