@@ -20,6 +20,9 @@ struct PoolCreate: ParsableCommand {
     func run() throws {
         let cs = try Units.parseSize(chunkSize, what: "--chunk-size")
         guard cs <= UInt64(Int32.max) else { throw BlockLabError.usage("--chunk-size \(chunkSize): too large") }
+        // Never on a kernel filesystem (mkdir in cgroup or configfs creates kernel objects)
+        // nor inside another pool.
+        _ = try PathSafety.check(path, what: "pool create")
         try Pool.create(path: path, chunkSize: Int(cs))
         print("created pool \(path) (chunk size \(Units.formatBytes(cs)))")
     }
@@ -56,6 +59,8 @@ struct PoolCrashTest: ParsableCommand {
 
     func run() throws {
         guard kills > 0 else { throw BlockLabError.usage("--kills \(kills): must be a positive number of kills") }
+        guard maxDelayMs <= 3_600_000 else { throw BlockLabError.usage("--max-delay-ms \(maxDelayMs): at most 3600000 (an hour)") }
+        _ = try PathSafety.check(path, what: "pool crash-test")
         let exe = "/proc/self/exe"
         let spawn = CrashTest.execSpawner(executable: exe, arguments: ["pool", "crash-child"])
         let r = try CrashTest.run(path: path, kills: kills, seed: seed, maxDelayMs: maxDelayMs, spawn: spawn) { print($0) }

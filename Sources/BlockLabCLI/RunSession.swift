@@ -64,8 +64,8 @@ struct RunSession {
             options.mappedTarget = poolVolume
         }
         if dryRun {
-            let plan = try Runner.prepare(jobs, options: options, layOut: false)
-            _ = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock)
+            let plan = try Runner.prepare(jobs, options: options)
+            try emulation?.check(regionEnds: plan.regionEnds)
             let text: String
             if format == .json {
                 text = JSONValue.object([
@@ -83,7 +83,11 @@ struct RunSession {
         }
         let status = StatusLine(enabled: !quiet && isatty(2) == 1, clock: options.clock)
         if status.enabled { options.onProgress = { status.draw($0, write: stderr) } }
-        let plan = try Runner.prepare(jobs, options: options)
+        // Everything is checked before anything is written; the shapers start once the files
+        // are laid out.
+        var plan = try Runner.prepare(jobs, options: options)
+        try emulation?.check(regionEnds: plan.regionEnds)
+        try Runner.layOut(&plan, options: options)
         let shapers = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock) ?? []
         let ran = try Runner.run(plan, shapers: shapers, options: options)
         // What an interrupted run left pending is committed here, and a failure is reported.

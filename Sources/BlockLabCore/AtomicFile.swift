@@ -32,19 +32,8 @@ public enum AtomicFile {
         defer {
             if !ok { unlink(tmp) }
         }
-        var written = 0
-        try bytes.withUnsafeBytes { raw in
-            while written < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + written, raw.count - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let e = errno
-                    close(fd)
-                    throw SystemError("write", errno: e, path: tmp)
-                }
-                written += n
-            }
-        }
+        let e = bytes.withUnsafeBytes { $0.isEmpty ? 0 : Syscall.writeAll(fd, $0.baseAddress!, count: $0.count) }
+        if e != 0 { close(fd); throw SystemError("write", errno: e, path: tmp) }
         if fsync(fd) != 0 { let e = errno; close(fd); throw SystemError("fsync", errno: e, path: tmp) }
         close(fd)
         if replace {

@@ -70,6 +70,12 @@ public enum InputFile {
     /// Errors: `BlockLabError.usage` naming the path.
     public static func read(_ path: String, limit: Int, what: String) throws -> [UInt8] {
         let shown = Text.escaped(path)
+        // Judged before it is opened: as root, opening a device node can have side effects
+        // (a watchdog arms, a tape rewinds).
+        var pre = stat()
+        if stat(path, &pre) == 0, (pre.st_mode & S_IFMT) != S_IFREG {
+            throw BlockLabError.usage("\(shown): \(what) is not a regular file (\(kind(pre.st_mode)))")
+        }
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw BlockLabError.usage("\(shown): cannot read \(what): \(String(cString: strerror(errno)))")

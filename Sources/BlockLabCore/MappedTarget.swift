@@ -45,6 +45,9 @@ public protocol MappedTarget: AnyObject {
     func mapWrite(offset: UInt64, length: Int) throws -> MappedSegment
     /// Makes completed writes and their mappings durable (data first, then metadata).
     func commit() throws
+    /// A write or copy failed: forget every mapping made since the last commit, so none of
+    /// them is ever published (what was written since then is lost, as in a crash).
+    func abandonPending()
     /// The target's section of the result.
     func summary() -> JSONValue
 }

@@ -106,8 +106,7 @@ public struct OutputFile: Sendable, Equatable {
         case .descriptor(let fd):
             try Self.writeAll(fd: fd, bytes, path: given)
         case .inPlace:
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw SystemError("open", errno: errno, path: path) }
+            let fd = try openInPlace()
             defer { close(fd) }
             try Self.writeAll(fd: fd, bytes, path: path)
         }
@@ -119,25 +118,28 @@ public struct OutputFile: Sendable, Equatable {
         switch kind {
         case .descriptor(let fd): return (fd, false)
         case .inPlace:
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw SystemError("open", errno: errno, path: path) }
-            return (fd, true)
+            return (try openInPlace(), true)
         case .file:
             throw BlockLabError.runtime("internal: \(path) is a regular file, not a stream")
         }
     }
 
-    public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws {
-        try bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    throw SystemError("write", errno: errno, path: path)
-                }
-                done += n
-            }
+    /// Opens the checked device or FIFO again, refusing anything it has become since the
+    /// check (a symlink planted in its place, a regular file).
+    func openInPlace() throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { throw SystemError("open", errno: errno, path: path) }
+        var st = stat()
+        let kind = fstat(fd, &st) == 0 ? st.st_mode & S_IFMT : 0
+        guard kind == S_IFCHR || kind == S_IFIFO else {
+            close(fd)
+            throw BlockLabError.runtime("\(given): changed since it was checked (no longer a device or FIFO); nothing written")
         }
+        return fd
+    }
+
+    public static func writeAll(fd: Int32, _ bytes: [UInt8], path: String) throws {
+        let e = bytes.withUnsafeBytes { $0.isEmpty ? 0 : Syscall.writeAll(fd, $0.baseAddress!, count: $0.count) }
+        if e != 0 { throw SystemError("write", errno: e, path: path) }
     }
 }

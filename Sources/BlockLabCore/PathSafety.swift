@@ -15,6 +15,8 @@ public enum PathSafety {
         0x7363_6673: "securityfs", 0x0027_e0eb: "cgroup", 0x6367_7270: "cgroup2", 0x6265_6570: "configfs",
         0x1cd1: "devpts", 0xcafe_4a11: "bpf", 0x6165_676c: "pstore", 0xde5e_81e4: "efivarfs",
         0xf97c_ff8c: "selinuxfs", 0x6573_5543: "fusectl", 0x4249_4e4d: "binfmt_misc", 0x1980_0202: "mqueue",
+        0x6e66_7364: "nfsd", 0x6759_6969: "rpc_pipefs", 0x4341_5d53: "smackfs", 0x6c6f_6f70: "binderfs",
+        0xabba_1974: "xenfs", 0x0a64_7361: "functionfs", 0xaee7_1ee7: "gadgetfs", 0x9fa1: "openpromfs",
     ]
 
     /// What a path resolves to: the canonical path of the object itself when it exists, else
@@ -30,6 +32,10 @@ public enum PathSafety {
         let dir = AtomicFile.directory(of: path)
         guard let realDir = realPath(dir) else {
             throw BlockLabError.usage("\(what): directory \(Text.escaped(dir)) does not exist")
+        }
+        var dirStat = stat()
+        guard stat(realDir, &dirStat) == 0, (dirStat.st_mode & S_IFMT) == S_IFDIR else {
+            throw BlockLabError.usage("\(what): \(Text.escaped(dir)) is not a directory")
         }
         let name = AtomicFile.basename(of: path)
         if name == "." || name == ".." || name.isEmpty {

@@ -53,7 +53,7 @@ extension Runner {
                 // A mapped target wraps the engine's backend; the loop sees one I/O either way.
                 func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
                     if let mapped = plan.mapped {
-                        return try go(MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO))
+                        return try go(try MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO))
                     }
                     return try go(backend)
                 }
@@ -95,11 +95,20 @@ extension Runner {
         }
         var finalCommits: UInt64 = 0
         if let mapped = plan.mapped, !mapped.isReadOnly, spec.rw.writes {
-            // Data first, then its mappings: the target's commit is its fsync.
-            let t = loop.clock.now()
-            try mapped.commit()
-            loop.recorder?.recordSync(latNs: loop.clock.now() - t)
-            finalCommits = 1
+            if loop.errorCode != 0 || (loop.backend as? MappedFigures)?.poisoned == true {
+                // A failed write may have left new chunks half written: never publish them.
+                mapped.abandonPending()
+            } else {
+                // Data first, then its mappings: the target's commit is its fsync.
+                let t = loop.clock.now()
+                do {
+                    try mapped.commit()
+                    finalCommits = 1
+                } catch {
+                    loop.fail(EIO, "\(mapped.label): commit: \(error)")
+                }
+                loop.recorder?.recordSync(latNs: loop.clock.now() - t)
+            }
         } else if spec.endFsync && spec.rw.writes {
             _ = fsync(fd)
         }

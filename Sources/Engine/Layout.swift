@@ -131,17 +131,23 @@ enum Resources {
             var bufferBytes: UInt64 = 0
             for plan in members {
                 if plan.engine == EngineCatalog.ioUring {
-                    let (sqes, overflow) = plan.depth.multipliedReportingOverflow(by: plan.sqesPerIO)
+                    let (sqes, overflow) = plan.depth.multipliedReportingOverflow(by: plan.sqesPerIO + 1)
                     if overflow || sqes + 1 > Ring.maxEntries {
-                        let most = (Ring.maxEntries - 1) / plan.sqesPerIO
+                        let most = (Ring.maxEntries - 1) / (plan.sqesPerIO + 1)
                         throw BlockLabError.usage("\(plan.spec.origin): option iodepth: \(plan.depth) is more than an io_uring ring holds "
                             + "(at most \(most) I/Os in flight per job here)")
                     }
                 }
                 let page = UInt64(BufferArena.pageSize)
                 let slot = (UInt64(plan.spec.maxBlockSize) + page - 1) / page * page
-                let (bytes, overflow) = slot.multipliedReportingOverflow(by: UInt64(plan.depth))
-                bufferBytes = overflow ? .max : bufferBytes.addingReportingOverflow(bytes).partialValue
+                var (bytes, overflow) = slot.multipliedReportingOverflow(by: UInt64(plan.depth))
+                if let mapped = plan.mapped, !mapped.isReadOnly, !overflow {
+                    let staging = UInt64(MappedBackend<PsyncBackend>.scratchBytes(depth: plan.depth, sqesPerIO: plan.sqesPerIO,
+                                                                                  chunkSize: mapped.chunkSize))
+                    (bytes, overflow) = bytes.addingReportingOverflow(staging)
+                }
+                let (sum, sumOverflow) = bufferBytes.addingReportingOverflow(bytes)
+                bufferBytes = overflow || sumOverflow ? .max : sum
             }
             let memory = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))) * UInt64(BufferArena.pageSize)
             if memory > 0 && bufferBytes > memory / 2 {

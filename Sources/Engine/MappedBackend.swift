@@ -20,7 +20,11 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
     private let maxChunksPerIO: Int
 
     /// Per slot: kernel operations still out, the first error among them, emulated delay.
-    private struct TagState { var left: Int32 = 0; var error: Int32 = 0; var delayNs: UInt64 = 0; var length: UInt32 = 0 }
+    private struct TagState {
+        var left: Int32 = 0; var error: Int32 = 0; var delayNs: UInt64 = 0; var length: UInt32 = 0
+        /// Bytes the kernel must move for the I/O's data pieces, and bytes it reported.
+        var expected: UInt64 = 0; var moved: UInt64 = 0
+    }
     private let state: UnsafeMutablePointer<TagState>
     private struct Request { var tag: Int32; var direction: IODirection; var offset: UInt64; var length: UInt32; var buffer: UnsafeMutableRawPointer }
     /// I/Os waiting for a copy to land or for a commit, in arrival order.
@@ -41,9 +45,12 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
     private(set) var commits: UInt64 = 0
     /// Why the target refused a write (allocation failed), for the job's error message.
     private(set) var failure: String?
+    /// A piece failed: what was mapped since the last commit may hold neither old nor new
+    /// data, so it is abandoned and nothing is committed any more.
+    private(set) var poisoned = false
 
     /// - sqesPerIO: most kernel operations one I/O can need (three per chunk it spans).
-    init(inner: Inner, target: MappedTarget, depth: Int, sqesPerIO: Int) {
+    init(inner: Inner, target: MappedTarget, depth: Int, sqesPerIO: Int) throws {
         self.inner = inner
         self.target = target
         self.depth = depth
@@ -53,7 +60,11 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
             scratch = nil
         } else {
             maxChunksPerIO = sqesPerIO / 3
-            scratch = UnsafeMutableRawPointer.allocate(byteCount: depth * maxChunksPerIO * target.chunkSize, alignment: 4096)
+            var p: UnsafeMutableRawPointer?
+            guard posix_memalign(&p, 4096, Self.scratchBytes(depth: depth, sqesPerIO: sqesPerIO, chunkSize: target.chunkSize)) == 0, let p else {
+                throw BlockLabError.runtime("cannot allocate copy-on-write staging for iodepth \(depth); lower iodepth")
+            }
+            scratch = p
         }
         state = .allocate(capacity: depth)
         state.initialize(repeating: TagState(), count: depth)
@@ -67,7 +78,12 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
 
     deinit {
         state.deallocate(); ready.deallocate(); innerOut.deallocate()
-        scratch?.deallocate()
+        free(scratch)
+    }
+
+    /// Copy-on-write staging: a chunk per piece of every slot's I/O.
+    static func scratchBytes(depth: Int, sqesPerIO: Int, chunkSize: Int) -> Int {
+        depth * (sqesPerIO / 3) * chunkSize
     }
 
     var enterCalls: UInt64 { inner.enterCalls }
@@ -114,6 +130,7 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
                 } else {
                     inner.prepare(tag: r.tag, direction: .read, offset: seg.physicalOffset, length: UInt32(seg.length), buffer: r.buffer + done)
                     s.pointee.left += 1
+                    s.pointee.expected += UInt64(seg.length)
                 }
                 done += seg.length
             } else {
@@ -123,18 +140,21 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
                 } catch {
                     if failure == nil { failure = "\(target.label): \(error)" }
                     s.pointee.error = -EIO
+                    poison()
                     break
                 }
                 if seg.copyLength > 0, let scratch {
                     let stage = scratch + (Int(r.tag) * maxChunksPerIO + piece) * Int(chunk)
                     inner.prepareCopy(tag: r.tag, from: seg.copyFrom, to: seg.copyTo, length: UInt32(seg.copyLength), scratch: stage)
                     s.pointee.left += 2
+                    s.pointee.expected += 2 * UInt64(seg.copyLength)
                     copies += 1
                     copying.append((offset / chunk, r.tag))
                 }
                 s.pointee.delayNs += seg.penaltyNs
                 inner.prepare(tag: r.tag, direction: .write, offset: seg.physicalOffset, length: UInt32(seg.length), buffer: r.buffer + done)
                 s.pointee.left += 1
+                s.pointee.expected += UInt64(seg.length)
                 done += seg.length
             }
             piece += 1
@@ -164,16 +184,26 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
         }
     }
 
+    private func poison() {
+        guard !poisoned else { return }
+        poisoned = true
+        target.abandonPending()
+    }
+
     /// Commits once nothing is in flight (data before mappings), then lets the waiting go.
+    /// After a failure nothing is committed: the syncs fail.
     private func commitIfDrained() {
         guard syncsPending > 0, inFlight == 0 else { return }
-        commits += 1
-        var result: Int32 = 0
-        do {
-            try target.commit()
-        } catch {
-            if failure == nil { failure = "\(target.label): commit: \(error)" }
-            result = -EIO
+        var result: Int32 = -EIO
+        if !poisoned {
+            commits += 1
+            do {
+                try target.commit()
+                result = 0
+            } catch {
+                if failure == nil { failure = "\(target.label): commit: \(error)" }
+                poison()
+            }
         }
         for _ in 0..<syncsPending {
             ready[readyCount] = Completion(tag: syncTag, result: result)
@@ -199,8 +229,15 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
                 let s = state + Int(c.tag)
                 s.pointee.left -= 1
                 if c.result < 0 && s.pointee.error == 0 { s.pointee.error = c.result }
+                if c.result < 0 { poison() } else { s.pointee.moved += UInt64(c.result) }
                 guard s.pointee.left == 0 else { continue }
                 inFlight -= 1
+                if s.pointee.error == 0 && s.pointee.moved < s.pointee.expected {
+                    // A short piece: the I/O did not move all its bytes.
+                    s.pointee.error = -EIO
+                    if failure == nil { failure = "\(target.label): short transfer (\(s.pointee.moved) of \(s.pointee.expected) bytes)" }
+                    poison()
+                }
                 if copying.contains(where: { $0.tag == c.tag }) {
                     copying.removeAll { $0.tag == c.tag }
                     landed = true
@@ -224,4 +261,6 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
 protocol MappedFigures {
     var copies: UInt64 { get }
     var commits: UInt64 { get }
+    /// Something failed: the target's uncommitted mappings were abandoned.
+    var poisoned: Bool { get }
 }

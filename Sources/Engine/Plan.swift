@@ -33,8 +33,9 @@ struct ClonePlan {
 /// alignment, resource limits), check free space for all files to lay out together, and
 /// only then lay them out (undone if anything fails or Ctrl-C arrives).
 enum ClonePlanner {
+    /// Checks everything and plans the layout, writing nothing.
     static func resolve(_ jobs: [JobSpec], allowDestructive: Bool, mappedTarget: MappedTarget? = nil,
-                        layOut: Bool = true, stop: StopToken = StopToken(), notice: (String) -> Void) throws -> [ClonePlan] {
+                        notice: (String) -> Void) throws -> (clones: [ClonePlan], layouts: LayoutPlan) {
         var plans: [ClonePlan] = []
         var layouts = LayoutPlan()
         var group = 0
@@ -87,7 +88,12 @@ enum ClonePlanner {
         }
         try Resources.check(plans)
         try layouts.checkFreeSpace()
-        guard layOut, !layouts.steps.isEmpty else { return plans }
+        return (plans, layouts)
+    }
+
+    /// Lays out the planned files (undone if anything fails or Ctrl-C arrives).
+    static func layOut(_ plans: inout [ClonePlan], _ layouts: LayoutPlan, stop: StopToken) throws {
+        guard !layouts.steps.isEmpty else { return }
         try layouts.run(stop: stop) { laidOut in
             // Now that the files exist, what only a real file can tell: its O_DIRECT support
             // and alignment.
@@ -103,7 +109,6 @@ enum ClonePlanner {
                 }
             }
         }
-        return plans
     }
 
     /// fio's naming: `filename` (relative to `directory` when both are given), else
@@ -147,6 +152,9 @@ enum ClonePlanner {
             if existing.kind == .blockDevice {
                 if writes && !allowDestructive { try DeviceGuard.checkWritable(resolved) }
                 return existing
+            }
+            if spec.direct && !Target.supportsDirectIO(resolved) {
+                throw BlockLabError.usage("\(what): the filesystem holding it does not support O_DIRECT (direct=1); use direct=0 or another directory")
             }
             let needed = layouts.size(of: resolved, existing: existing.size, spec: spec)
             guard existing.size < needed else { return existing }

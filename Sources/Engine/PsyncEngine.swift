@@ -69,11 +69,11 @@ final class PsyncBackend: IOBackend {
             var result: Int32 = 0
             if failed { result = -ECANCELED }
             while !failed && done < Int(op.length) {
-                let r = op.write
-                    ? pwrite(fd, op.buffer + done, Int(op.length) - done, off_t(op.offset) + off_t(done))
-                    : pread(fd, op.buffer + done, Int(op.length) - done, off_t(op.offset) + off_t(done))
+                let r = Syscall.retrying {
+                    op.write ? pwrite(fd, op.buffer + done, Int(op.length) - done, off_t(op.offset) + off_t(done))
+                        : pread(fd, op.buffer + done, Int(op.length) - done, off_t(op.offset) + off_t(done))
+                }
                 if r < 0 {
-                    if errno == EINTR { continue }
                     result = -errno
                     break
                 }

@@ -24,11 +24,14 @@ public struct RunOptions {
     public init() {}
 }
 
-/// Jobs resolved against their targets, checked, and (unless made for a dry run) with
-/// their files laid out: what `Runner.run` executes.
+/// Jobs resolved against their targets and checked, with the files they need planned:
+/// what `Runner.run` lays out and executes.
 public struct RunPlan {
     public let jobs: [JobSpec]
-    let clones: [ClonePlan]
+    var clones: [ClonePlan]
+    let layouts: LayoutPlan
+    /// The planned files exist (`Runner.layOut`).
+    public internal(set) var laidOut = false
     /// Per job: where the byte range its clones use ends (what an emulated volume must hold).
     public var regionEnds: [UInt64] {
         jobs.indices.map { j in clones.filter { $0.jobIndex == j }.map(\.region.upperBound).max() ?? 0 }
@@ -56,16 +59,25 @@ public struct RunOutput {
 /// own ring) per job clone, group by group (stonewall), and gathers the results. Shapers
 /// come in as data, one per job (its clones share it), made from the plan's regions.
 public enum Runner {
-    /// - layOut: false checks everything a run would (a dry run) and writes nothing.
-    public static func prepare(_ jobs: [JobSpec], options: RunOptions, layOut: Bool = true) throws -> RunPlan {
-        // Ctrl-C from here on stops cleanly: a layout in progress is undone, a run is cut short.
-        if layOut { _ = bl_install_stop_signals() }
+    /// Checks everything a run would and plans the files to lay out, writing nothing: a dry
+    /// run stops here, and a run's shapers are made from it before anything is written.
+    public static func prepare(_ jobs: [JobSpec], options: RunOptions) throws -> RunPlan {
         let allowed = CPUPlacement.allowedCPUs()
-        for job in jobs { try CPUPlacement.check(job, allowed: allowed) } // before any file is laid out
+        for job in jobs { try CPUPlacement.check(job, allowed: allowed) }
         for traits in Set(jobs.map(\.ioengine.name)).sorted().compactMap(EngineCatalog.find) { try Engines.driver(for: traits).probe() }
-        let clones = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive, mappedTarget: options.mappedTarget,
-                                         layOut: layOut, stop: options.stop, notice: options.onNotice)
-        return RunPlan(jobs: jobs, clones: clones)
+        let (clones, layouts) = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive,
+                                                         mappedTarget: options.mappedTarget, notice: options.onNotice)
+        return RunPlan(jobs: jobs, clones: clones, layouts: layouts)
+    }
+
+    /// Lays out the plan's files (undone if anything fails or Ctrl-C arrives). Shapers are
+    /// made after this, so a long layout does not count as time the emulated volume idled.
+    public static func layOut(_ plan: inout RunPlan, options: RunOptions) throws {
+        guard !plan.laidOut else { return }
+        // Ctrl-C from here on stops cleanly: a layout in progress is undone, a run is cut short.
+        _ = bl_install_stop_signals()
+        try ClonePlanner.layOut(&plan.clones, plan.layouts, stop: options.stop)
+        plan.laidOut = true
     }
 
     /// Prepares and runs jobs with no shapers.
@@ -75,8 +87,9 @@ public enum Runner {
 
     /// - shapers: per job (index into `plan.jobs`), the shaper its clones admit to; shorter
     ///   than the jobs, or nil entries, for unshaped jobs.
-    public static func run(_ plan: RunPlan, shapers: [IOShaper?], options: RunOptions) throws -> RunOutput {
-        _ = bl_install_stop_signals()
+    public static func run(_ prepared: RunPlan, shapers: [IOShaper?], options: RunOptions) throws -> RunOutput {
+        var plan = prepared
+        try layOut(&plan, options: options)
         let allowed = CPUPlacement.allowedCPUs()
         let timestamp = WallClock.nowEpochMilliseconds()
         var outcomes: [CloneOutcome] = []

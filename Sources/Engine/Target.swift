@@ -90,9 +90,8 @@ public enum Target {
         while off < size {
             if stop.isStopped { throw LayoutPlan.Interrupted(path: path, done: off - from, of: size - from) }
             let n = Int(min(UInt64(chunk), size - off))
-            let w = pwrite(fd, buf, n, off_t(off))
+            let w = Syscall.retrying { pwrite(fd, buf, n, off_t(off)) }
             if w < 0 {
-                if errno == EINTR { continue }
                 let e = errno
                 if e == ENOSPC { throw BlockLabError.usage("\(what): no space left laying out \(path)") }
                 throw SystemError("pwrite", errno: e, path: path)

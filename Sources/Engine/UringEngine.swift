@@ -42,9 +42,10 @@ final class UringBackend: IOBackend {
     ///   spans chunks and each chunk may need a copy first).
     init(fd: Int32, depth: Int, sqesPerIO: Int, arena: BufferArena, wantFixedBuffers: Bool, wantRegisteredFile: Bool,
          sqPoll: Bool, hipri: Bool) throws {
-        // One extra entry for an fsync riding along with a full queue.
+        // Room for every slot's kernel operations plus an fsync after each completed write
+        // (fsync=1 at full depth queues one per completion before the refills go out).
         var entries: UInt32 = 1
-        while entries < UInt32(depth * sqesPerIO + 1) { entries <<= 1 }
+        while entries < UInt32(depth * (sqesPerIO + 1) + 1) { entries <<= 1 }
         ring = try Ring(entries: entries, sqPoll: sqPoll, ioPoll: hipri)
         self.fd = fd
         probe = ring.probe()

@@ -17,13 +17,9 @@ extension Pool {
     }
 
     func readChunk(_ p: UInt32, into buf: UnsafeMutableRawBufferPointer) throws {
-        var done = 0
-        while done < chunkSize {
-            let n = pread(dataFD, buf.baseAddress! + done, chunkSize - done, off_t(p) * off_t(chunkSize) + off_t(done))
-            if n < 0 { if errno == EINTR { continue }; throw SystemError("pread", errno: errno, path: "\(path)/data") }
-            if n == 0 { memset(buf.baseAddress! + done, 0, chunkSize - done); break }
-            done += n
-        }
+        let n = Syscall.readFull(dataFD, buf.baseAddress!, count: chunkSize, offset: Int64(p) * Int64(chunkSize))
+        if n < 0 { throw SystemError("pread", errno: Int32(-n), path: "\(path)/data") }
+        if n < chunkSize { memset(buf.baseAddress! + n, 0, chunkSize - n) } // past the end: never written
     }
 
     /// Snapshot-owned chunks with their owner, in physical order.

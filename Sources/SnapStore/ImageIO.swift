@@ -24,8 +24,9 @@ extension Pool {
     public func exportImage(_ name: String, to file: String) throws -> UInt64 {
         let io = try open(name)
         let dir = file.lastIndex(of: "/").map { String(file[..<$0]) } ?? "."
-        let tmp = "\(dir.isEmpty ? "/" : dir)/.\(file.split(separator: "/").last ?? "image").tmp-\(getpid())"
-        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A name no one can have planted (random) opened only if new and not a symlink.
+        let tmp = "\(dir.isEmpty ? "/" : dir)/.\(file.split(separator: "/").last ?? "image").tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = Glibc.open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw BlockLabError.usage("export: cannot create \(tmp): \(String(cString: strerror(errno)))") }
         var ok = false
         defer { if !ok { Glibc.close(fd); unlink(tmp) } }
@@ -38,12 +39,8 @@ extension Pool {
             let off = UInt64(c) * UInt64(chunkSize)
             let n = Int(min(UInt64(chunkSize), io.sizeBytes - off))
             try buf.withUnsafeMutableBytes { try io.read(offset: off, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }
-            var done = 0
-            while done < n {
-                let w = buf.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, n - done, off_t(off) + off_t(done)) }
-                if w < 0 { if errno == EINTR { continue }; throw diskError("write \(tmp)", errno) }
-                done += w
-            }
+            let e = buf.withUnsafeBytes { Syscall.writeAll(fd, $0.baseAddress!, count: n, offset: Int64(off)) }
+            if e != 0 { throw diskError("write \(tmp)", e) }
             copied += UInt64(n)
         }
         guard fsync(fd) == 0 else { throw diskError("fsync \(tmp)", errno) }
@@ -65,11 +62,17 @@ extension Pool {
     /// this failure path (or the next writable open) reclaims. A retry can use the same name.
     @discardableResult
     public func importImage(from file: String, to name: String) throws -> UInt64 {
-        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        // Judged before it is opened: opening a device node can have side effects.
+        var pre = stat()
+        guard stat(file, &pre) == 0 else { throw BlockLabError.usage("import: cannot open \(file): \(String(cString: strerror(errno)))") }
+        guard pre.st_mode & S_IFMT == S_IFREG else { throw BlockLabError.usage("import: \(file) is not a regular file") }
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw BlockLabError.usage("import: cannot open \(file): \(String(cString: strerror(errno)))") }
         defer { Glibc.close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw BlockLabError.usage("import: \(file) is not a regular file") }
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG, st.st_dev == pre.st_dev, st.st_ino == pre.st_ino else {
+            throw BlockLabError.usage("import: \(file) is not a regular file (or changed while opened)")
+        }
         let size = UInt64(st.st_size)
         guard size > 0, size % 512 == 0 else { throw BlockLabError.usage("import: \(file) size \(size) is not a positive multiple of 512 bytes") }
         guard !readOnly else { throw BlockLabError.usage("pool \(path): opened read-only") }
@@ -89,13 +92,9 @@ extension Pool {
             var off: UInt64 = 0
             while off < size {
                 let n = Int(min(UInt64(chunkSize), size - off))
-                var done = 0
-                while done < n {
-                    let r = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, n - done, off_t(off) + off_t(done)) }
-                    if r < 0 { if errno == EINTR { continue }; throw SystemError("read", errno: errno, path: file) }
-                    if r == 0 { throw BlockLabError.usage("import: \(file) shrank while reading") }
-                    done += r
-                }
+                let r = buf.withUnsafeMutableBytes { Syscall.readFull(fd, $0.baseAddress!, count: n, offset: Int64(off)) }
+                if r < 0 { throw SystemError("read", errno: Int32(-r), path: file) }
+                if r < n { throw BlockLabError.usage("import: \(file) shrank while reading") }
                 if buf[0..<n].contains(where: { $0 != 0 }) {
                     try buf.withUnsafeBytes { try io.write(offset: off, from: UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
                     written += UInt64(n)
@@ -122,6 +121,7 @@ extension Pool {
         lin.openDelta = [:]
         lin.pendingEntries = []
         lin.pendingFresh = []
+        lin.pendingPrevious = []
     }
 
     /// Reads every not-yet-loaded chunk of a restored volume once (like `dd`/`fio` over the

@@ -15,12 +15,8 @@ extension Pool {
         while off < io.sizeBytes {
             let n = Int(min(UInt64(chunkSize), io.sizeBytes - off))
             try buf.withUnsafeMutableBytes { try io.read(offset: off, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }
-            var done = 0
-            while done < n {
-                let w = buf.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, n - done) }
-                if w < 0 { if errno == EINTR { continue }; throw SystemError("write", errno: errno, path: label) }
-                done += w
-            }
+            let e = buf.withUnsafeBytes { Syscall.writeAll(fd, $0.baseAddress!, count: n) }
+            if e != 0 { throw SystemError("write", errno: e, path: label) }
             off += UInt64(n)
         }
         if !readOnly { try commit() } // hydration the reads caused

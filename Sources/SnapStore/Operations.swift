@@ -77,6 +77,7 @@ extension Pool {
         // the open delta, which the delete frees.
         lin.pendingEntries = []
         lin.pendingFresh = []
+        lin.pendingPrevious = []
         lin.pendingHydrate = []
         try commit(extra: [.deleteVolume(lineage: lin.id)])
     }

@@ -94,14 +94,9 @@ public final class Pool {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw SystemError("fstat", errno: errno) }
         var bytes = [UInt8](repeating: 0, count: Int(st.st_size))
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, $0.count - done, off_t(done)) }
-            if n < 0 { if errno == EINTR { continue }; throw SystemError("pread", errno: errno) }
-            if n == 0 { break }
-            done += n
-        }
-        return bytes
+        let n = bytes.withUnsafeMutableBytes { $0.isEmpty ? 0 : Syscall.readFull(fd, $0.baseAddress!, count: $0.count, offset: 0) }
+        if n < 0 { throw SystemError("pread", errno: Int32(-n)) }
+        return Array(bytes[0..<n])
     }
 
     /// Takes the pool's lock: shared for a read-only open, exclusive for a writable one.
@@ -118,8 +113,7 @@ public final class Pool {
         }
         let kind = exclusive ? LOCK_EX : LOCK_SH
         if wait {
-            while flock(fd, kind) != 0 {
-                if errno == EINTR { continue }
+            if Syscall.retrying({ flock(fd, kind) }) != 0 {
                 let e = errno; Glibc.close(fd); throw SystemError("flock", errno: e, path: "\(path)/\(lockName)")
             }
             return fd
@@ -368,6 +362,7 @@ public final class Pool {
         for lin in dirty {
             lin.pendingEntries.removeAll(keepingCapacity: true)
             lin.pendingFresh.removeAll(keepingCapacity: true)
+            lin.pendingPrevious.removeAll(keepingCapacity: true)
             lin.pendingHydrate.removeAll(keepingCapacity: true)
         }
         if let lin = imported, let name = lin.volumeName {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import BlockLabCore
 
 /// The system calls through which a pool changes its files: journal appends, superblock
 /// updates, data writes (copy-on-write copies included), flushes and truncations. The
@@ -35,11 +36,8 @@ public struct PoolIO: Sendable {
     public func writeFully(_ fd: Int32, _ src: UnsafeRawPointer, _ count: Int, _ offset: off_t) -> Int32 {
         var done = 0
         while done < count {
-            let n = pwrite(fd, src + done, count - done, offset + off_t(done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                return errno
-            }
+            let n = Syscall.retrying { pwrite(fd, src + done, count - done, offset + off_t(done)) }
+            if n < 0 { return errno }
             if n == 0 { return EIO }
             done += n
         }

@@ -48,6 +48,8 @@ final class LineageRec {
     // Written since the last commit, not yet in the journal (group commit).
     var pendingEntries: [UInt64] = []
     var pendingFresh: [Bool] = []
+    /// For each pending entry, the map entry it replaced (to abandon uncommitted writes).
+    var pendingPrevious: [UInt64] = []
     var pendingHydrate: [UInt32] = []
     /// An import in progress: in memory only, not a volume until its commit frame.
     var uncommitted = false

@@ -122,6 +122,7 @@ public final class PoolVolumeIO {
         lin.openDelta[c] = p
         lin.pendingEntries.append(UInt64(c) << 32 | UInt64(p))
         lin.pendingFresh.append(e == 0)
+        lin.pendingPrevious.append(e)
         if e == 0 { lin.mappedChunks += 1 }
         pool.dataDirty = true
         return plan
@@ -237,10 +238,34 @@ public final class PoolVolumeIO {
               last == UInt64(c) << 32 | UInt64(p) else { return }
         lin.pendingEntries.removeLast()
         lin.pendingFresh.removeLast()
+        lin.pendingPrevious.removeLast()
         lin.openDelta[c] = nil
         if previous == 0 { lin.mappedChunks -= 1 }
         map.set(c, previous)
         pool.release([p])
+    }
+
+    /// Drops every chunk allocated since the last commit and restores the entries they
+    /// replaced, as a crash before the commit would: after a failed write or copy of the
+    /// engine's, a new chunk may hold neither the old data nor the new, and must never be
+    /// published. Writes in place to chunks the volume already owned are not undone (they
+    /// are the failed writes themselves, as on a disk).
+    public func abandonPending() {
+        guard let lin = lineage else { return }
+        var freed: [UInt32] = []
+        for i in lin.pendingEntries.indices.reversed() {
+            let c = UInt32(truncatingIfNeeded: lin.pendingEntries[i] >> 32)
+            let p = UInt32(truncatingIfNeeded: lin.pendingEntries[i])
+            let previous = i < lin.pendingPrevious.count ? lin.pendingPrevious[i] : 0
+            if lin.openDelta[c] == p { lin.openDelta[c] = nil }
+            if previous == 0 { lin.mappedChunks -= 1 }
+            map.set(c, previous)
+            freed.append(p)
+        }
+        lin.pendingEntries.removeAll(keepingCapacity: true)
+        lin.pendingFresh.removeAll(keepingCapacity: true)
+        lin.pendingPrevious.removeAll(keepingCapacity: true)
+        pool.release(freed)
     }
 
     /// Performs a plan's copy-on-write copy with blocking pread/pwrite (for engines that
@@ -263,13 +288,9 @@ public final class PoolVolumeIO {
     }
 
     private func preadFully(_ dst: UnsafeMutableRawPointer, _ n: Int, _ off: UInt64) throws {
-        var done = 0
-        while done < n {
-            let r = pread(dataFD, dst + done, n - done, off_t(off) + off_t(done))
-            if r < 0 { if errno == EINTR { continue }; throw SystemError("pread", errno: errno, path: "\(pool.path)/data") }
-            if r == 0 { memset(dst + done, 0, n - done); return } // past EOF: never written
-            done += r
-        }
+        let r = Syscall.readFull(dataFD, dst, count: n, offset: Int64(off))
+        if r < 0 { throw SystemError("pread", errno: Int32(-r), path: "\(pool.path)/data") }
+        if r < n { memset(dst + r, 0, n - r) } // past EOF: never written
     }
 
     private func pwriteFully(_ src: UnsafeRawPointer, _ n: Int, _ off: UInt64) throws {

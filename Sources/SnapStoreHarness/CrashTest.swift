@@ -308,7 +308,7 @@ public enum CrashTest {
                 waitForLine(startingWith: target, from: out, into: &text, timeoutMs: Int(maxDelayMs) * 4)
                 usleep(UInt32(rng.next() % 4000))
             } else {
-                usleep(UInt32(rng.next() % UInt64(maxDelayMs * 1000 + 1)))
+                usleep(UInt32(rng.next() % (UInt64(maxDelayMs) * 1000 + 1)))
             }
             kill(pid, SIGKILL)
             var status: Int32 = 0

@@ -92,17 +92,23 @@ public final class EmulationPlan {
         }
     }
 
-    /// Builds one shaper per volume (an instance's limits shared by every volume attached
-    /// to it, as on EC2) and returns, per job, the shaper it admits to.
-    /// - regionEnds: per job, where its byte range ends on its target (known once targets
-    ///   are resolved; jobs with `size=` were already checked by `init`).
-    public func shapers(regionEnds: [UInt64], clock: MonotonicClock) throws -> [IOShaper?] {
+    /// Every job's region must lie within its emulated volume (jobs with `size=` were
+    /// already checked by `init`; the others end where their target does).
+    public func check(regionEnds: [UInt64]) throws {
         for volume in volumes {
             for j in volume.jobs where j < regionEnds.count && regionEnds[j] > volume.resolved.sizeBytes {
                 throw BlockLabError.usage("\(jobLabels[j]): its region ends at \(Units.formatBytes(regionEnds[j])), beyond the emulated "
                     + "\(volume.resolved.name) volume (\(Units.formatBytes(volume.resolved.sizeBytes))); give size= (and offset=) within it")
             }
         }
+    }
+
+    /// Builds one shaper per volume (an instance's limits shared by every volume attached
+    /// to it, as on EC2) and returns, per job, the shaper it admits to.
+    /// - regionEnds: per job, where its byte range ends on its target (known once targets
+    ///   are resolved; jobs with `size=` were already checked by `init`).
+    public func shapers(regionEnds: [UInt64], clock: MonotonicClock) throws -> [IOShaper?] {
+        try check(regionEnds: regionEnds)
         var instances: [String: InstanceLimits] = [:]
         for (name, profile) in instanceProfiles {
             let attached = volumes.filter { $0.instance == name }

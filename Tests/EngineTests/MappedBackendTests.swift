@@ -26,8 +26,13 @@ final class FakeMappedTarget: MappedTarget {
         return MappedSegment(kind: .zero, physicalOffset: 0, length: n, penaltyNs: c == 0 ? 2_000_000 : 0)
     }
 
+    /// A chunk the target cannot allocate (its pool is full).
+    var refuse: UInt64?
+    struct Full: Error {}
+
     func mapWrite(offset: UInt64, length: Int) throws -> MappedSegment {
         let c = offset / 4096, within = Int(offset % 4096), n = min(length, 4096 - within)
+        if c == refuse { throw Full() }
         if let p = owned[c] { return MappedSegment(kind: .data, physicalOffset: p * 4096 + UInt64(within), length: n, penaltyNs: 0) }
         owned[c] = c + 32
         if let old = shared.removeValue(forKey: c) {
@@ -38,6 +43,8 @@ final class FakeMappedTarget: MappedTarget {
     }
 
     func commit() throws { commits += 1 }
+    var abandoned = 0
+    func abandonPending() { abandoned += 1 }
     func summary() -> JSONValue { .object([("commits", .int(Int64(commits)))]) }
 }
 
@@ -97,6 +104,24 @@ extension EngineRunTests {
         #expect(out.result.jobs[0].engine?.verifiedBlocks == 8)
         #expect(target.commits >= 4, "fsync=2 over 8 writes commits at least 4 times: \(target.commits)")
         #expect(out.result.jobs[0].mapped?.cowCopies == 1)
+        _ = s
+    }
+}
+
+extension EngineRunTests {
+    /// A write the target cannot map fails the job, abandons what was mapped since the last
+    /// commit and commits nothing more.
+    @Test func aFailedWriteAbandonsTheUncommittedMappings() throws {
+        let (s, data) = try mappedScratch()
+        let target = FakeMappedTarget(dataPath: data)
+        target.refuse = 9
+        var options = quietOptions()
+        options.mappedTarget = target
+        var spec = job("f", file: "unused", rw: .write, bs: 4096, size: 64 << 10, depth: 4)
+        spec.offset = 0
+        let out = try Runner.run([spec], options: options)
+        #expect(out.errors.count == 1 && out.errors[0].contains("Full"), "\(out.errors)")
+        #expect(target.abandoned >= 1 && target.commits == 0)
         _ = s
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 import BlockLabCore
@@ -246,5 +247,34 @@ func fastTempDir() -> String {
         let again = try Pool(path: "\(dir)/pool")
         #expect(try readAll(again, "v")[0..<16_384].allSatisfy { $0 == 7 })
         #expect(again.volumes()[0].mappedBytes == 16 * 1024)
+    }
+}
+
+/// The engine writes through `prepareWriteChunk` and its own I/O; when that I/O fails,
+/// `abandonPending` must leave the volume as at its last commit.
+@Suite struct AbandonPendingTests {
+    @Test func abandonedCopyOnWriteLeavesTheLastCommittedContent() throws {
+        let dir = NSTemporaryDirectory() + "blocklab-abandon-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Pool.create(path: dir, chunkSize: 65536)
+        let pool = try Pool(path: dir)
+        try pool.createVolume(name: "v", size: 1 << 20)
+        let io = try pool.openVolume("v")
+        try io.write(offset: 0, bytes: [UInt8](repeating: 0xAA, count: 65536))
+        _ = try pool.createSnapshot(volume: "v", name: "s")
+        // The engine plans a partial overwrite of the shared chunk and a write to a new one,
+        // then its I/O fails before anything is committed.
+        _ = try io.prepareWriteChunk(offset: 4096, length: 4096)
+        _ = try io.prepareWriteChunk(offset: 3 * 65536, length: 4096)
+        io.abandonPending()
+        try pool.commit()
+        #expect(try io.read(offset: 0, count: 65536) == [UInt8](repeating: 0xAA, count: 65536))
+        #expect(try io.read(offset: 3 * 65536, count: 16) == [UInt8](repeating: 0, count: 16))
+        try pool.close()
+        let report = try Pool.check(path: dir)
+        #expect(report.ok, "\(report.errors)")
+        let again = try Pool(path: dir, readOnly: true)
+        #expect(try again.openVolume("v").read(offset: 0, count: 65536) == [UInt8](repeating: 0xAA, count: 65536))
+        try again.close()
     }
 }
