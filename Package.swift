@@ -39,7 +39,7 @@ let package = Package(
         // and benchmarks hold Throttle's bucket tables against; the product does not use them.
         .target(name: "ThrottleReference", dependencies: ["BlockLabCore", "Throttle"]),
         // EBS volume/instance models, I/O accounting, latency models, virtual-clock simulator.
-        .target(name: "VolumeModel", dependencies: ["BlockLabCore", "CSupport", "Throttle", "JobSpec", "Workload", "Yams"]),
+        .target(name: "VolumeModel", dependencies: ["BlockLabCore", "CSupport", "Throttle", "JobSpec", "Workload", "Metrics", "Yams"]),
         // Copy-on-write block store: thin volumes, snapshots, restore, checker.
         .target(name: "SnapStore", dependencies: ["BlockLabCore", "CSupport", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"]),

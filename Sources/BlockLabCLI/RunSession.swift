@@ -95,7 +95,7 @@ struct RunSession {
         if status.enabled { stderr(StatusLine.clear) }
         var run = ran.result
         run.globalOptions = jobs[0].globalOptions
-        if let emulation { markHostBound(&run, emulation: emulation, notice: stderr) }
+        for warning in emulation?.markHostBound(&run) ?? [] { stderr(warning) }
         let json = FioJSON.document(run).serialized() + "\n"
         let text: String
         switch format {
@@ -170,18 +170,5 @@ struct RunSession {
             n += 1
         }
         return path
-    }
-}
-
-/// Marks results whose run never reached the emulated envelope as host-bound.
-func markHostBound(_ run: inout RunResult, emulation: EmulationPlan, notice: (String) -> Void) {
-    for i in run.jobs.indices {
-        let r = run.jobs[i]
-        guard let index = r.specIndex,
-              let why = emulation.hostBound(jobIndex: index, clones: r.jobCount, iops: r.read.iops + r.write.iops,
-                                            bytesPerSec: r.read.bwBytesPerSec + r.write.bwBytesPerSec,
-                                            elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount))) else { continue }
-        run.jobs[i].hostBound = why
-        notice("warning: \(r.name): host-bound: \(why)")
     }
 }

@@ -14,12 +14,13 @@ public enum DeviceGuard {
         guard stat(path, &st) == 0 else { throw refusal(path, "BlockLab cannot stat it (\(String(cString: strerror(errno))))") }
         guard (st.st_mode & S_IFMT) == S_IFBLK else { return }
         let (major, minor) = majorMinor(st.st_rdev)
-        let devs = Set([("\(major):\(minor)")] + partitions(major: major, minor: minor))
+        let devs = Set([("\(major):\(minor)")] + (try partitions(major: major, minor: minor, path: path)))
         if let mount = try mountPoint(of: devs, path: path) {
             throw refusal(path, "it is mounted (at \(mount))")
         }
-        if let holder = try holders(major: major, minor: minor, path: path) {
-            throw refusal(path, "it is in use by \(holder)")
+        // The disk's holders and its partitions' (LVM or md on sda1 holds sda1, not sda).
+        for dev in devs.sorted() {
+            if let holder = try holders(dev: dev, path: path) { throw refusal(path, "it is in use by \(holder)") }
         }
         if let sig = try signature(path) {
             throw refusal(path, "it holds \(sig)")
@@ -38,9 +39,11 @@ public enum DeviceGuard {
     }
 
     /// "MAJ:MIN" of each partition of the device, from sysfs.
-    static func partitions(major: UInt32, minor: UInt32) -> [String] {
+    static func partitions(major: UInt32, minor: UInt32, path: String) throws -> [String] {
         let dir = "/sys/dev/block/\(major):\(minor)"
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return [] }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw refusal(path, "BlockLab cannot read \(dir) to find its partitions")
+        }
         return entries.compactMap { name in
             guard FileManager.default.fileExists(atPath: "\(dir)/\(name)/partition"),
                   let dev = try? String(contentsOfFile: "\(dir)/\(name)/dev", encoding: .utf8) else { return nil }
@@ -71,8 +74,8 @@ public enum DeviceGuard {
         return nil
     }
 
-    static func holders(major: UInt32, minor: UInt32, path: String) throws -> String? {
-        let dir = "/sys/dev/block/\(major):\(minor)/holders"
+    static func holders(dev: String, path: String) throws -> String? {
+        let dir = "/sys/dev/block/\(dev)/holders"
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
             throw refusal(path, "BlockLab cannot read \(dir) to tell whether it is in use")
         }

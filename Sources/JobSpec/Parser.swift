@@ -5,7 +5,8 @@ import BlockLabCore
 /// Errors are `BlockLabError.usage` (exit code 2) naming the place: `jobs/a.fio:12: option bs:
 /// ...` for files, `command line: option --bs: ...` for arguments.
 public enum JobParser {
-    /// Parses a job file. `environment` expands `${VAR}` (unset: empty string).
+    /// Parses a job file. `environment` expands `${VAR}` (unset: an error naming it) and
+    /// `${VAR:-default}`.
     public static func parseFile(at path: String, environment: [String: String]) throws -> [JobSpec] {
         try escapingMessages { try parseFileUnescaped(at: path, environment: environment) }
     }

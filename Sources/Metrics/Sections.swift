@@ -9,7 +9,7 @@ import BlockLabCore
 public struct EngineSection: Sendable {
     public struct Target: Sendable {
         public var path: String
-        /// `file`, `block-device` or `pool-volume`.
+        /// `file`, `block-device` or `mapped-volume` (a pool volume).
         public var kind: String
         public var size: UInt64
         public var logicalBlockSize: UInt64

@@ -186,8 +186,8 @@ public final class Pool {
             }
         } catch {
             // Every stored property is set by now, so Swift runs deinit on this throw: release
-            // the files through the same once-only path, never commit (closing them by hand
-            // and again in deinit closed another thread's file: "pread: Bad file descriptor").
+            // the files through the same once-only path, never commit (a descriptor closed
+            // twice may by then belong to another thread's file).
             releaseFiles()
             throw error
         }

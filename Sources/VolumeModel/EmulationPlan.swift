@@ -1,5 +1,6 @@
 import BlockLabCore
 import JobSpec
+import Metrics
 import Throttle
 
 /// The EBS volumes and instances a set of jobs emulates, decided once: every `volume=` and
@@ -164,5 +165,21 @@ public final class EmulationPlan {
         guard jobIndex < volumeOfJob.count, let v = volumeOfJob[jobIndex], v < shapers.count else { return nil }
         return shapers[v].hostBound(observedIOPS: iops, observedBytesPerSec: bytesPerSec, elapsedNs: elapsedNs,
                                     iodepth: queueDepths[jobIndex] * max(1, clones))
+    }
+
+    /// Marks the results whose run never reached its emulated envelope (it measured the
+    /// host, not the volume) and returns a warning for each.
+    public func markHostBound(_ run: inout RunResult) -> [String] {
+        var warnings: [String] = []
+        for i in run.jobs.indices {
+            let r = run.jobs[i]
+            guard let index = r.specIndex,
+                  let why = hostBound(jobIndex: index, clones: r.jobCount, iops: r.read.iops + r.write.iops,
+                                      bytesPerSec: r.read.bwBytesPerSec + r.write.bwBytesPerSec,
+                                      elapsedNs: r.jobRuntimeNs / UInt64(max(1, r.jobCount))) else { continue }
+            run.jobs[i].hostBound = why
+            warnings.append("warning: \(r.name): host-bound: \(why)")
+        }
+        return warnings
     }
 }

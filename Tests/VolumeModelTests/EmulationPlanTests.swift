@@ -1,5 +1,6 @@
 import BlockLabCore
 import JobSpec
+import Metrics
 import Testing
 @testable import VolumeModel
 
@@ -59,5 +60,27 @@ import Testing
         request.json = true
         let result = try request.simulate()
         #expect(!result.table().isEmpty)
+    }
+}
+
+extension EmulationPlanTests {
+    /// A run far below its emulated envelope at a queue deep enough to reach it measured
+    /// the host: the plan marks the result and says so; a plain job is left alone.
+    @Test func aRunThatNeverReachedTheEnvelopeIsMarkedHostBound() throws {
+        var deep = job("deep", file: "/t/v.dat", volume: "gp3:size=100g,iops=16000")
+        deep.iodepth = 64
+        let plan = try EmulationPlan(jobs: [deep, job("plain", file: "/t/p.dat", volume: nil)], store: store)
+        _ = try plan.shapers(regionEnds: [1 << 20, 1 << 20], clock: FakeClock())
+        var slow = JobResult(name: "deep")
+        slow.specIndex = 0
+        slow.jobRuntimeNs = 10 * S
+        slow.read.ios = 1000
+        slow.read.runtimeNs = 10 * S
+        var plain = slow
+        plain.specIndex = 1
+        var run = RunResult(jobs: [slow, plain], timestampMs: 0)
+        let warnings = plan.markHostBound(&run)
+        #expect(run.jobs[0].hostBound != nil && run.jobs[1].hostBound == nil, "\(warnings)")
+        #expect(warnings.count == 1 && warnings[0].contains("deep"))
     }
 }
