@@ -27,8 +27,7 @@ public struct OutputFile: Sendable, Equatable {
     /// to: mem (major 1) minors null, zero, full; tty and console (majors 4, 5); pseudo
     /// terminals (136-143). Anything else (/dev/mem, /dev/kmsg, a disk's sg node) is refused.
     static func isHarmlessCharDevice(_ rdev: dev_t) -> Bool {
-        let major = (UInt32(truncatingIfNeeded: rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (rdev >> 32) & ~0xfff)
-        let minor = UInt32(truncatingIfNeeded: rdev & 0xff) | UInt32(truncatingIfNeeded: (rdev >> 12) & ~0xff)
+        let (major, minor) = deviceMajorMinor(rdev)
         switch major {
         case 1: return minor == 3 || minor == 5 || minor == 7
         case 4, 5, 136...143: return true
@@ -54,8 +53,16 @@ public struct OutputFile: Sendable, Equatable {
     /// directory or block device, a kernel filesystem, a snapshot pool's files.
     public static func check(_ given: String, what: String) throws -> OutputFile {
         if let fd = descriptorName(given) {
-            guard fcntl(fd, F_GETFD) >= 0 else {
+            let flags = fcntl(fd, F_GETFL)
+            guard flags >= 0 else {
                 throw BlockLabError.usage("\(what) \(given): descriptor \(fd) is not open")
+            }
+            guard flags & O_ACCMODE != O_RDONLY else {
+                throw BlockLabError.usage("\(what) \(given): descriptor \(fd) is open for reading only")
+            }
+            var st = stat()
+            if fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFBLK {
+                throw BlockLabError.usage("\(what) \(given): descriptor \(fd) is a block device; outputs are files (refusing to overwrite a device)")
             }
             return OutputFile(given: given, path: given, kind: .descriptor(fd))
         }

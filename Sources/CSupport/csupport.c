@@ -29,12 +29,6 @@ int bl_blk_flush_buffers(int fd) {
     return ioctl(fd, BLKFLSBUF, 0) == 0 ? 0 : -errno;
 }
 
-int64_t bl_fs_magic(int fd) {
-    struct statfs s;
-    if (fstatfs(fd, &s) != 0) return -errno;
-    return (int64_t)(unsigned long)s.f_type;
-}
-
 int64_t bl_path_fs_magic(const char *path) {
     struct statfs s;
     if (statfs(path, &s) != 0) return -errno;

@@ -17,8 +17,12 @@ extension Runner {
         do {
             bl_set_timer_slack_min()
             let writes = spec.rw.writes && !spec.verifyOnly
-            var flags = (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC
+            // The path was resolved when checked: a symlink in its place now is not ours. A
+            // device a write job checked as unused is claimed (O_EXCL): if it was mounted or
+            // claimed since, the kernel refuses.
+            var flags = (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW
             if spec.direct { flags |= bl_o_direct_flag() }
+            if plan.target.kind == .blockDevice && writes && !options.allowDestructive { flags |= O_EXCL }
             let fd = open(plan.target.path, flags)
             guard fd >= 0 else { throw SystemError("open", errno: errno, path: plan.target.path) }
             defer { close(fd) }

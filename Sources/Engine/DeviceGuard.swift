@@ -27,12 +27,7 @@ public enum DeviceGuard {
         }
     }
 
-    /// glibc's major()/minor() (function-like macros Swift cannot import).
-    static func majorMinor(_ rdev: dev_t) -> (UInt32, UInt32) {
-        let major = (UInt32(truncatingIfNeeded: rdev >> 8) & 0xfff) | UInt32(truncatingIfNeeded: (rdev >> 32) & ~0xfff)
-        let minor = UInt32(truncatingIfNeeded: rdev & 0xff) | UInt32(truncatingIfNeeded: (rdev >> 12) & ~0xff)
-        return (major, minor)
-    }
+    static func majorMinor(_ rdev: dev_t) -> (UInt32, UInt32) { deviceMajorMinor(rdev) }
 
     static func refusal(_ path: String, _ why: String) -> BlockLabError {
         .usage("refusing to write to \(path): \(why). Pass --allow-destructive to overwrite it anyway (its data will be destroyed)")

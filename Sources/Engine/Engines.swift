@@ -15,6 +15,8 @@ protocol EngineDriver {
     static var traits: EngineTraits { get }
     /// Throws a usage error, before any file is laid out, when the engine cannot run here.
     static func probe() throws
+    /// Throws a usage error when a clone's queue is more than this engine can hold.
+    static func checkDepth(_ plan: ClonePlan) throws
     static func run<C: BackendConsumer>(_ plan: ClonePlan, fd: Int32, arena: BufferArena, _ consumer: C) throws -> C.Output
 }
 

@@ -130,14 +130,7 @@ enum Resources {
             }
             var bufferBytes: UInt64 = 0
             for plan in members {
-                if plan.engine == EngineCatalog.ioUring {
-                    let (sqes, overflow) = plan.depth.multipliedReportingOverflow(by: plan.sqesPerIO + 1)
-                    if overflow || sqes + 1 > Ring.maxEntries {
-                        let most = (Ring.maxEntries - 1) / (plan.sqesPerIO + 1)
-                        throw BlockLabError.usage("\(plan.spec.origin): option iodepth: \(plan.depth) is more than an io_uring ring holds "
-                            + "(at most \(most) I/Os in flight per job here)")
-                    }
-                }
+                try Engines.driver(for: plan.engine).checkDepth(plan)
                 let page = UInt64(BufferArena.pageSize)
                 let slot = (UInt64(plan.spec.maxBlockSize) + page - 1) / page * page
                 var (bytes, overflow) = slot.multipliedReportingOverflow(by: UInt64(plan.depth))

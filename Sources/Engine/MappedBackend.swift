@@ -29,6 +29,8 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
     private struct Request { var tag: Int32; var direction: IODirection; var offset: UInt64; var length: UInt32; var buffer: UnsafeMutableRawPointer }
     /// I/Os waiting for a copy to land or for a commit, in arrival order.
     private var waiting: [Request] = []
+    /// The other half of `waiting`'s double buffer (retries swap, never allocate).
+    private var retrying: [Request] = []
     /// Logical chunks with a copy in flight, and the slot doing it.
     private var copying: [(chunk: UInt64, tag: Int32)] = []
     /// Completions to hand out without asking the kernel.
@@ -73,6 +75,7 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
         innerCapacity = depth * sqesPerIO * 2 + 8
         innerOut = .allocate(capacity: innerCapacity)
         waiting.reserveCapacity(depth)
+        retrying.reserveCapacity(depth)
         copying.reserveCapacity(depth * max(1, maxChunksPerIO))
     }
 
@@ -177,11 +180,11 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
     /// Issues the waiting I/Os that may go now, in order.
     private func retryWaiting() {
         guard !waiting.isEmpty else { return }
-        let queue = waiting
-        waiting.removeAll(keepingCapacity: true)
-        for r in queue {
+        swap(&waiting, &retrying)
+        for r in retrying {
             if syncsPending > 0 || (!copying.isEmpty && touchesCopy(r)) { waiting.append(r) } else { issue(r) }
         }
+        retrying.removeAll(keepingCapacity: true)
     }
 
     private func poison() {

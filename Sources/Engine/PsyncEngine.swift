@@ -8,6 +8,9 @@ enum PsyncDriver: EngineDriver {
 
     static func probe() throws {}
 
+    /// One I/O at a time: any depth is run at 1.
+    static func checkDepth(_ plan: ClonePlan) throws {}
+
     static func run<C: BackendConsumer>(_ plan: ClonePlan, fd: Int32, arena: BufferArena, _ consumer: C) throws -> C.Output {
         try consumer.run(PsyncBackend(fd: fd, sqesPerIO: plan.sqesPerIO))
     }

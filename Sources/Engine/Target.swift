@@ -65,8 +65,9 @@ public enum Target {
     }
 
     /// Makes sure a regular file exists with at least `size` bytes of real data (checked
-    /// like a job's target, free space first), undone if it fails.
-    public static func layOut(path: String, size: UInt64, what: String) throws -> TargetInfo {
+    /// like a job's target, free space first), undone if it fails. Tests prepare files
+    /// with it; runs lay out through their plan.
+    static func layOut(path: String, size: UInt64, what: String) throws -> TargetInfo {
         let resolved = try PathSafety.check(path, what: what)
         let existing = try inspect(resolved, what: what)
         if let existing, existing.kind == .blockDevice || existing.size >= size { return existing }
@@ -75,7 +76,8 @@ public enum Target {
         try plan.checkFreeSpace()
         var info: TargetInfo?
         try plan.run(stop: StopToken()) { info = $0[resolved] }
-        return info!
+        guard let info else { throw BlockLabError.runtime("\(what): \(Text.escaped(path)) was not laid out") }
+        return info
     }
 
     /// Writes bytes `from..<to` of an open file with real data in large sequential writes,

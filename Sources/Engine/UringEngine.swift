@@ -18,6 +18,16 @@ enum UringDriver: EngineDriver {
         }
     }
 
+    /// The ring holds every slot's kernel operations and an fsync per slot.
+    static func checkDepth(_ plan: ClonePlan) throws {
+        let (sqes, overflow) = plan.depth.multipliedReportingOverflow(by: plan.sqesPerIO + 1)
+        if overflow || sqes + 1 > Ring.maxEntries {
+            let most = (Ring.maxEntries - 1) / (plan.sqesPerIO + 1)
+            throw BlockLabError.usage("\(plan.spec.origin): option iodepth: \(plan.depth) is more than an io_uring ring holds "
+                + "(at most \(most) I/Os in flight per job here)")
+        }
+    }
+
     static func run<C: BackendConsumer>(_ plan: ClonePlan, fd: Int32, arena: BufferArena, _ consumer: C) throws -> C.Output {
         let spec = plan.spec
         return try consumer.run(UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena,

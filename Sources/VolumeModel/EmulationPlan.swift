@@ -155,6 +155,9 @@ public final class EmulationPlan {
         return shaper
     }
 
+    /// An instance's profile as the plan resolved it.
+    public func instanceProfile(named name: String) -> InstanceProfile? { instanceProfiles[name] }
+
     /// Exclusive only when exactly one thread uses it (unknown: shared, safe).
     static func sharing(threads: Int?) -> Sharing { threads == 1 ? .exclusive : .shared }
 

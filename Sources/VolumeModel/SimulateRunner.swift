@@ -63,7 +63,7 @@ public struct SimulateRequest {
         let v = emulation.volumes[0].resolved
         // The simulator admits from one thread: no locked instructions needed.
         let shaper = emulation.simulationShaper()
-        let maxIOPS = [v.peakIOPS, emulation.volumes[0].instance.flatMap { try? store.instance(named: $0).maxIOPS }].compactMap { $0 }.min()
+        let maxIOPS = [v.peakIOPS, emulation.volumes[0].instance.flatMap { emulation.instanceProfile(named: $0)?.maxIOPS }].compactMap { $0 }.min()
         // The report has a row per interval of virtual time: bound the rows before playing.
         var played: UInt64 = 0
         if let series {

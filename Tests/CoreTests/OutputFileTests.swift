@@ -70,6 +70,11 @@ import Testing
 
     @Test func whatNoOutputMayTouchIsRefusedUpFront() throws {
         refused(dir + "/missing/out.json", "does not exist")
+        FileManager.default.createFile(atPath: dir + "/log.txt", contents: Data())
+        refused(dir + "/log.txt/out.json", "is not a directory")
+        let readOnly = open("/dev/null", O_RDONLY)
+        refused("/dev/fd/\(readOnly)", "reading only")
+        close(readOnly)
         refused(dir, "is a directory")
         refused("/proc/self/comm", "kernel filesystem")
         refused("//sys/kernel/new.json", "kernel filesystem")

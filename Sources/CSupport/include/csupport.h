@@ -12,8 +12,6 @@ int bl_blk_logical_block_size(int fd, uint32_t *out);
 int bl_blk_physical_block_size(int fd, uint32_t *out);
 /// Flush the buffer cache of a block device (BLKFLSBUF). Returns 0 or -errno.
 int bl_blk_flush_buffers(int fd);
-/// The filesystem magic of the filesystem holding fd (statfs f_type), or -errno.
-int64_t bl_fs_magic(int fd);
 /// The filesystem magic of the filesystem holding path (statfs f_type, symlinks
 /// followed), or -errno. Opens nothing, so a device or FIFO is never opened to ask.
 int64_t bl_path_fs_magic(const char *path);
