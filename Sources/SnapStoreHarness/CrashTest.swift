@@ -265,8 +265,7 @@ public enum CrashTest {
             let r = poll(&p, 1, Int32((deadline - now) / 1_000_000 + 1))
             if r < 0 && errno == EINTR { continue }
             guard r > 0 else { return }
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = Syscall.retrying { buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) } }
             guard n > 0 else { return }
             text += buf[0..<n]
         }
@@ -312,11 +311,10 @@ public enum CrashTest {
             }
             kill(pid, SIGKILL)
             var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            _ = Syscall.retrying { waitpid(pid, &status, 0) }
             report.kills += 1
             while true {
-                let n = buf.withUnsafeMutableBytes { Glibc.read(out, $0.baseAddress!, $0.count) }
-                if n < 0 && errno == EINTR { continue }
+                let n = Syscall.retrying { buf.withUnsafeMutableBytes { Glibc.read(out, $0.baseAddress!, $0.count) } }
                 if n <= 0 { break }
                 text += buf[0..<n]
             }

@@ -1,3 +1,4 @@
+import BlockLabCore
 import Foundation
 import Glibc
 
@@ -27,7 +28,7 @@ enum Subprocess {
         guard rc == 0 else { throw NSError(domain: "spawn \(argv[0])", code: Int(rc)) }
         var status: Int32 = 0
         var ru = rusage()
-        while wait4(pid, &status, 0, &ru) < 0 && errno == EINTR {}
+        _ = Syscall.retrying { wait4(pid, &status, 0, &ru) }
         let wall = Date().timeIntervalSince(start)
         let cpu = Double(ru.ru_utime.tv_sec) + Double(ru.ru_utime.tv_usec) / 1e6 + Double(ru.ru_stime.tv_sec) + Double(ru.ru_stime.tv_usec) / 1e6
         let out = (try? Data(contentsOf: URL(fileURLWithPath: outPath))).map { [UInt8]($0) } ?? []
