@@ -69,8 +69,8 @@ public enum PathSafety {
     /// Pool directories hold `journal`, `data` and `lock` (SnapStore's README). The journal
     /// starts with a superblock slot (magic "BLSB") at offset 0 or 512, or, in the first
     /// format, with a frame (magic "1BLJ"). A damaged journal still marks a pool when `data`
-    /// and `lock` stand beside it; an unrelated directory that merely has a file named
-    /// `journal` does not.
+    /// stands beside it (as SnapStore opens pools); an unrelated directory that merely has a
+    /// file named `journal` does not.
     public static let poolJournalMagic: [UInt8] = [0x31, 0x42, 0x4C, 0x4A]
     public static let poolSuperblockMagic: [UInt8] = [0x42, 0x4C, 0x53, 0x42]
 
@@ -87,7 +87,7 @@ public enum PathSafety {
         }
         let first = head(at: 0)
         if first == poolJournalMagic || first == poolSuperblockMagic || head(at: 512) == poolSuperblockMagic { return true }
-        return access(dir + "/data", F_OK) == 0 && access(dir + "/lock", F_OK) == 0
+        return access(dir + "/data", F_OK) == 0 // what SnapStore's Pool.isPool opens as a pool
     }
 
     /// The pool directory a resolved path lies in (the path itself or any directory above

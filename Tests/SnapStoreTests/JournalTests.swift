@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Testing
 import BlockLabCore
@@ -271,5 +272,21 @@ func writeFile(_ path: String, _ b: [UInt8]) {
         var status: Int32 = 0
         waitpid(pid, &status, 0)
         #expect(status == 0)
+    }
+}
+
+/// The output and target guard (BlockLabCore's PathSafety) recognises pools by the journal's
+/// magic numbers without depending on SnapStore: they must stay the journal's own.
+@Suite struct PoolRecognitionTests {
+    func bytes(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+
+    @Test func theGuardKnowsTheJournalsMagicNumbers() throws {
+        #expect(PathSafety.poolJournalMagic == bytes(Frame.magic))
+        #expect(PathSafety.poolSuperblockMagic == bytes(Superblock.magic))
+        let dir = NSTemporaryDirectory() + "blocklab-recognise-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Pool.create(path: dir)
+        #expect(PathSafety.isPoolDirectory(dir))
+        #expect(PathSafety.enclosingPool(of: dir + "/data") == dir)
     }
 }
