@@ -26,13 +26,14 @@ enum Options {
         "io_limit": "io_size", "readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange",
         "ba": "blockalign", "iodepth_batch": "iodepth_batch_submit",
         "iodepth_batch_complete": "iodepth_batch_complete_min", "wait_for_previous": "stonewall",
+        "timeout": "runtime",
     ]
 
     /// Options that may stand alone (`time_based`) meaning true.
     static let booleans: Set<String> = [
         "direct", "buffered", "invalidate", "end_fsync", "time_based", "norandommap", "randrepeat",
         "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
-        "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads",
+        "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
     ]
 
     static let supported: [String] = [
@@ -51,7 +52,7 @@ enum Options {
         "rate_process", "write_bw_log", "write_lat_log", "write_iops_log", "log_avg_msec", "lat_percentiles",
         "clat_percentiles", "percentile_list", "unified_rw_reporting", "nrfiles",
         "filesize", "file_service_type", "openfiles", "create_on_open", "fallocate", "overwrite",
-        "exitall", "startdelay", "thread", "iomem", "mem", "allow_mounted_write", "trim_percentage",
+        "exitall", "startdelay", "iomem", "mem", "allow_mounted_write", "trim_percentage",
         "zonemode", "zonesize", "verify_backlog", "verify_interval", "verify_fatal", "serialize_overlap",
         "size_percent", "offset_increment", "percentage_random", "rwmixcycle", "norandommap_percentage",
     ]
@@ -167,6 +168,9 @@ enum Options {
         case "registerfiles": s.registerfiles = try Value.bool(opt)
         case "sqthread_poll": s.sqthreadPoll = try Value.bool(opt)
         case "pin_threads": s.pinThreads = try Value.bool(opt)
+        // fio's choice of threads over processes: BlockLab's jobs are always threads, and the
+        // I/O they issue is the same either way.
+        case "thread": _ = try Value.bool(opt)
         case "cpus_allowed": s.cpusAllowed = try Value.cpuList(opt)
         case "cpus_allowed_policy": s.cpusAllowedPolicy = try Value.choice(opt, CPUPolicy.self)
         case "hipri": s.hipri = try Value.bool(opt)

@@ -273,3 +273,13 @@ import Testing
         #expect(try parse("[j]\nsize=1m\nthinktime=10s\n")[0].thinktimeNs == 10 * NS.perSecond)
     }
 }
+
+extension JobFileTests {
+    /// fio's `thread` (19 of fio's own example files set it) is accepted: BlockLab's jobs are
+    /// threads already. `timeout` is fio's alias of `runtime`.
+    @Test func fiosThreadOptionAndTimeoutAliasAreAccepted() throws {
+        let jobs = try parse("[global]\nthread\ntimeout=7\n[j]\nsize=1m\nthread=1\n")
+        #expect(jobs.count == 1 && jobs[0].runtimeNs == 7 * NS.perSecond)
+        #expect(usageMessage { _ = try parse("[j]\nsize=1m\nthread=maybe\n") }?.contains("t.fio:3: option thread") == true)
+    }
+}
