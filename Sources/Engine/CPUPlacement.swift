@@ -11,8 +11,10 @@ import JobSpec
 /// project's 2-CPU VM that cost a device-bound 4 KiB random read ~5 % of its IOPS
 /// (BENCHMARKS.md). So when the group has no more threads than the CPUs it may use and no
 /// job sets `cpus_allowed` or `pin_threads=0`, each thread stays on one CPU: a lone thread
-/// on the CPU it starts on, several on distinct CPUs. More threads than CPUs: no pinning (a
-/// pinned thread could not escape a busy CPU).
+/// at depth 1 on the CPU that takes its device's completion interrupts when that can be
+/// read (`CompletionCPU`; the thread is woken there at every completion), else on the CPU
+/// it starts on; several on distinct CPUs. More threads than CPUs: no pinning (a pinned thread
+/// could not escape a busy CPU). The result records the choice and why.
 struct CPUPlacement: Sendable {
     enum Choice: Equatable, Sendable {
         /// Left to the scheduler.
@@ -24,17 +26,31 @@ struct CPUPlacement: Sendable {
     }
 
     let choices: [Choice]
+    /// Why each thread runs where it does (nil: no reason beyond the rule above).
+    let reasons: [String?]
 
     /// - threads: (spec, clone number) per thread of the group, in start order.
     /// - allowed: the CPUs this process may use.
-    init(threads: [(spec: JobSpec, clone: Int)], allowed: [Int]) {
+    /// - completionCPU: for a lone thread, where its target's completions arrive, if known.
+    init(threads: [(spec: JobSpec, clone: Int)], allowed: [Int], completionCPU: CompletionCPU.Choice? = nil) {
         let explicit = threads.contains { $0.spec.cpusAllowed != nil }
         let auto = !explicit && threads.allSatisfy(\.spec.pinThreads) && !threads.isEmpty && threads.count <= allowed.count
         choices = threads.enumerated().map { i, t in
             if let cpus = t.spec.cpusAllowed, !cpus.isEmpty {
                 return t.spec.cpusAllowedPolicy == .split ? .set([cpus[t.clone % cpus.count]]) : .set(cpus)
             }
-            return auto ? .auto(allowed[i], lone: threads.count == 1) : .none
+            guard auto else { return .none }
+            if threads.count == 1, let c = completionCPU, allowed.contains(c.cpu) { return .auto(c.cpu, lone: false) }
+            return .auto(allowed[i], lone: threads.count == 1)
+        }
+        reasons = choices.map { choice in
+            switch choice {
+            case .auto(let cpu, lone: false) where threads.count == 1 && completionCPU?.cpu == cpu: return completionCPU?.why
+            case .auto(_, lone: true): return "a lone job thread stays on the CPU it starts on (its completions' CPU is not known)"
+            case .auto: return "one job thread per CPU"
+            case .set: return "cpus_allowed"
+            case .none: return nil
+            }
         }
     }
 

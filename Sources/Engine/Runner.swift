@@ -133,7 +133,13 @@ public enum Runner {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
-        let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: allowedCPUs)
+        // Only a thread that waits for every completion (depth 1) gains from running where they
+        // arrive; at depth 32 it lost 4 % of IOPS and 8 % more CPU per I/O against fio there
+        // (sharing the CPU with the interrupts), so deeper queues keep the CPU they start on.
+        let completion = plans.count == 1 && plans[0].depth == 1
+            ? CompletionCPU.choose(path: plans[0].target.path, isBlockDevice: plans[0].target.kind == .blockDevice, allowed: allowedCPUs)
+            : nil
+        let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: allowedCPUs, completionCPU: completion)
         for (i, plan) in plans.enumerated() {
             group.enter()
             let shaper = shapers[i]
@@ -141,6 +147,7 @@ public enum Runner {
                 let placement = cpus.apply(thread: i)
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)
                 boxes[i].outcome?.result.engine?.cpu = placement
+                boxes[i].outcome?.result.engine?.cpuChoice = cpus.reasons[i]
                 progress[i].finished.store(true, ordering: .relaxed)
                 group.leave()
             }

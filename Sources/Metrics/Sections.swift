@@ -33,8 +33,9 @@ public struct EngineSection: Sendable {
     public var features: [(String, JSONValue)] = []
     public var verifiedBlocks: UInt64?
     public var syncs: UInt64?
-    /// Where the job thread ran (CPU placement and why).
+    /// Where the job thread ran, and why there.
     public var cpu: JSONValue?
+    public var cpuChoice: String?
     public var errorMessage: String?
 
     public init(engine: String, enterCalls: UInt64 = 0, submitBatch: JSONValue = .null) {
@@ -58,6 +59,7 @@ public struct EngineSection: Sendable {
         if let syncs { out.append(("syncs", .uint(syncs))) }
         if let errorMessage { out.append(("error_message", .string(errorMessage))) }
         if let cpu { out.append(("cpu", cpu)) }
+        if let cpuChoice { out.append(("cpu_choice", .string(cpuChoice))) }
         return out
     }
 }

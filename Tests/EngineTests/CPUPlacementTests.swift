@@ -70,3 +70,36 @@ import Testing
         #expect(cpu == .int(Int64(allowed.last!)))
     }
 }
+
+/// Where a depth-1 thread goes: the CPU its device's completion interrupts land on, read
+/// from /proc/interrupts.
+@Suite struct CompletionCPUTests {
+    static let interrupts = """
+                   CPU0       CPU1
+         35:          0          1 PCI-MSIX-0000:00:02.0   0-edge      virtio1-config
+         36:         12    1830884 PCI-MSIX-0000:00:02.0   1-edge      virtio1-req.0
+         42:          0      16715 PCI-MSIX-0000:00:04.0   2-edge      virtio10-tx
+         50:        900          3 PCI-MSIX-0000:00:05.0   1-edge      nvme0q1
+        NMI:          0          0   Non-maskable interrupts
+        """
+
+    @Test func countsTheDevicesQueuesOnly() {
+        #expect(CompletionCPU.perCPU(interrupts: Self.interrupts, device: "virtio1") == [12, 1_830_885])
+        #expect(CompletionCPU.perCPU(interrupts: Self.interrupts, device: "nvme0") == [900, 3])
+        #expect(CompletionCPU.perCPU(interrupts: Self.interrupts, device: "sda") == [0, 0])
+    }
+
+    @Test func aLoneThreadGoesWhereItsCompletionsLandAndSaysWhy() {
+        var spec = JobSpec(name: "q", origin: "test")
+        spec.iodepth = 1
+        let choice = CompletionCPU.Choice(cpu: 1, why: "completion interrupts of vda (virtio1) land on CPU 1")
+        let placed = CPUPlacement(threads: [(spec, 0)], allowed: [0, 1], completionCPU: choice)
+        #expect(placed.choices == [.auto(1, lone: false)] && placed.reasons == [choice.why])
+        // Not an allowed CPU: the old rule (the CPU it starts on).
+        let elsewhere = CPUPlacement(threads: [(spec, 0)], allowed: [0], completionCPU: choice)
+        #expect(elsewhere.choices == [.auto(0, lone: true)])
+        // Two threads: one per CPU, the completion CPU ignored.
+        let two = CPUPlacement(threads: [(spec, 0), (spec, 1)], allowed: [0, 1], completionCPU: choice)
+        #expect(two.choices == [.auto(0, lone: false), .auto(1, lone: false)])
+    }
+}
