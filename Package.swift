@@ -56,16 +56,17 @@ let package = Package(
         // `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
         .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "SnapStore", "SnapStoreHarness", "Metrics"]),
 
+        // Each test target names every module it imports, so a change to one rebuilds it.
         .testTarget(name: "CoreTests", dependencies: ["BlockLabCore"]),
-        .testTarget(name: "JobSpecTests", dependencies: ["JobSpec"]),
-        .testTarget(name: "WorkloadTests", dependencies: ["Workload"]),
-        .testTarget(name: "VerifyTests", dependencies: ["Verify"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "VolumeModel"]),
-        .testTarget(name: "ThrottleTests", dependencies: ["Throttle", "ThrottleReference"]),
-        .testTarget(name: "VolumeModelTests", dependencies: ["VolumeModel"]),
-        .testTarget(name: "SnapStoreTests", dependencies: ["SnapStore", "SnapStoreHarness"]),
-        .testTarget(name: "CLITests", dependencies: ["BlockLabCLI"]),
+        .testTarget(name: "JobSpecTests", dependencies: ["BlockLabCore", "JobSpec"]),
+        .testTarget(name: "WorkloadTests", dependencies: ["BlockLabCore", "JobSpec", "Workload"]),
+        .testTarget(name: "VerifyTests", dependencies: ["BlockLabCore", "Verify"]),
+        .testTarget(name: "MetricsTests", dependencies: ["BlockLabCore", "Metrics"]),
+        .testTarget(name: "EngineTests", dependencies: ["BlockLabCore", "JobSpec", "Metrics", "Engine", "VolumeModel"]),
+        .testTarget(name: "ThrottleTests", dependencies: ["BlockLabCore", "Throttle", "ThrottleReference"]),
+        .testTarget(name: "VolumeModelTests", dependencies: ["BlockLabCore", "JobSpec", "Workload", "Metrics", "Throttle", "VolumeModel"]),
+        .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
+        .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),
     ],
