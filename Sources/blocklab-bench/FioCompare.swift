@@ -12,6 +12,8 @@ struct FioCompare {
         var minIOPSRatio: Double?
         /// Device-bound: print I/Os in flight (inline page-cache completions make it meaningless).
         var deviceBound = true
+        /// I/Os in flight the job keeps (for the in-flight line).
+        var depth = 32
     }
 
     let blocklab: String
@@ -43,7 +45,49 @@ struct FioCompare {
             Case(name: "4k randread qd32 buffered, cached 256 MiB (engine overhead)",
                  options: ["--name=cached", "--filename=\(cached)", "--size=256m", "--direct=0", "--invalidate=0"] + common, minIOPSRatio: 1.50, deviceBound: false),
         ]
-        var lines: [String] = ["BlockLab vs fio (\(rounds) rounds, \(seconds) s each, interleaved, order alternating; medians)"]
+        return try compare(cases, title: "BlockLab vs fio")
+    }
+
+    /// The quick suite (profiles/jobs/quick.fio's jobs) side by side, plus a cached depth-1
+    /// read and two job threads at depth 32: every job people run, not just one.
+    func suite() throws -> [String] {
+        let direct = "\(dir)/direct-1g.dat"
+        let cached = "\(dir)/cached-256m.dat"
+        for (path, size) in [(direct, "1g"), (cached, "256m")] {
+            _ = try Subprocess.run(["fio", "--name=layout", "--filename=\(path)", "--size=\(size)", "--rw=write", "--bs=1m",
+                                    "--ioengine=psync", "--output-format=json"])
+        }
+        _ = try Subprocess.run(["fio", "--name=warm", "--filename=\(cached)", "--size=256m", "--rw=read", "--bs=1m",
+                                "--invalidate=0", "--output-format=json"])
+        let timed = ["--time_based", "--runtime=\(seconds)", "--output-format=json"]
+        let onDisk = ["--filename=\(direct)", "--size=1g", "--direct=1"] + timed
+        let inCache = ["--filename=\(cached)", "--size=256m", "--direct=0", "--invalidate=0"] + timed
+        let cases = [
+            Case(name: "4k randread qd1 direct=1", options: ["--name=q1", "--rw=randread", "--bs=4k", "--iodepth=1"] + onDisk,
+                 minIOPSRatio: 1.00, depth: 1),
+            Case(name: "4k randread qd32 direct=1", options: ["--name=q32", "--rw=randread", "--bs=4k", "--iodepth=32"] + onDisk,
+                 minIOPSRatio: 1.00),
+            Case(name: "4k randwrite qd32 direct=1", options: ["--name=w32", "--rw=randwrite", "--bs=4k", "--iodepth=32"] + onDisk,
+                 minIOPSRatio: 1.00),
+            Case(name: "4k randrw 70/30 qd32 direct=1", options: ["--name=m32", "--rw=randrw", "--rwmixread=70", "--bs=4k", "--iodepth=32"] + onDisk,
+                 minIOPSRatio: 1.00),
+            Case(name: "1m seq read qd8 direct=1", options: ["--name=sr", "--rw=read", "--bs=1m", "--iodepth=8"] + onDisk,
+                 minIOPSRatio: 1.00, depth: 8),
+            Case(name: "1m seq write qd8 direct=1", options: ["--name=sw", "--rw=write", "--bs=1m", "--iodepth=8"] + onDisk,
+                 minIOPSRatio: 1.00, depth: 8),
+            Case(name: "4k randread qd1 cached 256 MiB", options: ["--name=c1", "--rw=randread", "--bs=4k", "--iodepth=1"] + inCache,
+                 minIOPSRatio: 1.00, deviceBound: false, depth: 1),
+            Case(name: "4k randread qd32 cached 256 MiB", options: ["--name=c32", "--rw=randread", "--bs=4k", "--iodepth=32"] + inCache,
+                 minIOPSRatio: 2.00, deviceBound: false),
+            Case(name: "4k randread qd32 direct=1, numjobs=2 (group totals)",
+                 options: ["--name=n2", "--rw=randread", "--bs=4k", "--iodepth=32", "--numjobs=2", "--group_reporting"] + onDisk,
+                 minIOPSRatio: 1.00, depth: 64),
+        ]
+        return try compare(cases, title: "The quick suite, BlockLab vs fio")
+    }
+
+    func compare(_ cases: [Case], title: String) throws -> [String] {
+        var lines: [String] = ["\(title) (\(rounds) rounds, \(seconds) s each, interleaved, order alternating; medians)"]
         for c in cases {
             var iops: [String: [Double]] = ["fio": [], "blocklab": []]
             var cpuPerM: [String: [Double]] = ["fio": [], "blocklab": []]
@@ -77,7 +121,7 @@ struct FioCompare {
             lines.append("    IOPS      fio \(fmt(fi, 0))  blocklab \(fmt(bi, 0))  ratio \(fmt(ratio))  \(verdict)  blocklab ahead in \(wins)/\(rounds) rounds")
             lines.append("    CPU s/M   fio \(fmt(fc, 3))  blocklab \(fmt(bc, 3))  ratio \(fmt(cpuRatio))  (target <= 0.85) \(cpuRatio <= 0.85 ? "ok" : "MISSED")")
             if c.deviceBound {
-                lines.append("    in flight fio \(fmt(median(inFlight["fio"]!), 2))  blocklab \(fmt(median(inFlight["blocklab"]!), 2))  (of iodepth 32; IOPS x mean latency)")
+                lines.append("    in flight fio \(fmt(median(inFlight["fio"]!), 2))  blocklab \(fmt(median(inFlight["blocklab"]!), 2))  (of iodepth \(c.depth); IOPS x mean latency)")
             }
         }
         return lines

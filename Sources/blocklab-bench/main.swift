@@ -24,6 +24,15 @@ func section(_ name: String, _ body: () throws -> [String]) {
 }
 
 section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
+// The whole quick suite side by side (8 rounds of 3 s by default): `blocklab-bench suite`, or
+// with BENCH_SUITE=1 in `make bench`.
+let env = ProcessInfo.processInfo.environment
+if only == "suite" || (only == nil && env["BENCH_SUITE"] == "1") {
+    section("suite") {
+        try FioCompare(blocklab: blocklab, dir: dir, rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 8,
+                       seconds: Int(env["BENCH_SECONDS"] ?? "") ?? 3).suite()
+    }
+}
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
 section("throttle") {
     // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).
