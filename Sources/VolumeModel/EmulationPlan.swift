@@ -43,8 +43,6 @@ public final class EmulationPlan {
     /// The shapers made by `shapers(...)`, per volume, kept for judging host-bound.
     public private(set) var shapers: [VolumeShaper] = []
 
-    public var isEmpty: Bool { volumes.isEmpty }
-
     /// Plans the volumes of `jobs` (each job's own `volume=`/`instance=`, already
     /// overridden by the command line's where given).
     public init(jobs: [JobSpec], store: ProfileStore) throws {

@@ -21,10 +21,11 @@ struct FioCompare {
     let rounds: Int
     let seconds: Int
 
-    func run() throws -> [String] {
+    /// A 1 GiB file for direct I/O and a 256 MiB one in the page cache, laid out once with
+    /// fio itself so neither tool pays for it in a round.
+    func files() throws -> (direct: String, cached: String) {
         let direct = "\(dir)/direct-1g.dat"
         let cached = "\(dir)/cached-256m.dat"
-        // Lay out both files once with fio itself so neither tool pays for it in a round.
         for (path, size) in [(direct, "1g"), (cached, "256m")] {
             _ = try Subprocess.run(["fio", "--name=layout", "--filename=\(path)", "--size=\(size)", "--rw=write", "--bs=1m",
                                     "--ioengine=psync", "--output-format=json"])
@@ -32,6 +33,11 @@ struct FioCompare {
         // Warm the page cache for the buffered case.
         _ = try Subprocess.run(["fio", "--name=warm", "--filename=\(cached)", "--size=256m", "--rw=read", "--bs=1m",
                                 "--invalidate=0", "--output-format=json"])
+        return (direct, cached)
+    }
+
+    func run() throws -> [String] {
+        let (direct, cached) = try files()
         let common = ["--rw=randread", "--bs=4k", "--iodepth=32", "--time_based", "--runtime=\(seconds)", "--output-format=json"]
         let cases = [
             Case(name: "4k randread qd32 direct=1 (1 GiB file)",
@@ -51,14 +57,7 @@ struct FioCompare {
     /// The quick suite (profiles/jobs/quick.fio's jobs) side by side, plus a cached depth-1
     /// read and two job threads at depth 32: every job people run, not just one.
     func suite() throws -> [String] {
-        let direct = "\(dir)/direct-1g.dat"
-        let cached = "\(dir)/cached-256m.dat"
-        for (path, size) in [(direct, "1g"), (cached, "256m")] {
-            _ = try Subprocess.run(["fio", "--name=layout", "--filename=\(path)", "--size=\(size)", "--rw=write", "--bs=1m",
-                                    "--ioengine=psync", "--output-format=json"])
-        }
-        _ = try Subprocess.run(["fio", "--name=warm", "--filename=\(cached)", "--size=256m", "--rw=read", "--bs=1m",
-                                "--invalidate=0", "--output-format=json"])
+        let (direct, cached) = try files()
         let timed = ["--time_based", "--runtime=\(seconds)", "--output-format=json"]
         let onDisk = ["--filename=\(direct)", "--size=1g", "--direct=1"] + timed
         let inCache = ["--filename=\(cached)", "--size=256m", "--direct=0", "--invalidate=0"] + timed

@@ -26,6 +26,22 @@ import Testing
             #expect(m?.contains("--kills") == true, "\(args): \(m ?? "no usage error")")
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/pool"))
+        let m = try usageMessage(["pool", "crash-test", dir + "/pool", "--kills", "1", "--max-delay-ms", "99999999"])
+        #expect(m?.contains("--max-delay-ms") == true, "\(m ?? "no usage error")")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/pool"))
+    }
+
+    /// A pool is never made on a kernel filesystem (mkdir there creates kernel objects) nor
+    /// inside another pool.
+    @Test func poolCreateRefusesKernelFilesystemsAndPools() throws {
+        let dir = NSTemporaryDirectory() + "blocklab-pc-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Pool.create(path: dir + "/outer")
+        for path in ["/sys/fs/blocklab-test-pool", "/proc/blocklab-test-pool", dir + "/outer/inner"] {
+            let m = try usageMessage(["pool", "create", path])
+            #expect(m != nil, "\(path): no usage error")
+            #expect(!FileManager.default.fileExists(atPath: path))
+        }
     }
 
     @Test func checkOfAPoolInUseIsAUsageErrorNotCorrupt() throws {
