@@ -32,6 +32,9 @@ protocol IOBackend: AnyObject {
     /// and copies up to `max` completions into `out`. Returns how many it copied.
     func submitAndReap(submit: Bool, minComplete: Int, deadline: UInt64, now: UInt64,
                        out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int
+    /// The submitting call performs the I/Os (psync): fio's issue time is then before the
+    /// call (FIO_SYNCIO), and submission is never split from the wait.
+    static var performsInSubmit: Bool { get }
     /// Syscalls made to submit or wait (the engine's efficiency figure).
     var enterCalls: UInt64 { get }
     /// I/Os handed to the kernel by submit-only calls, and how many of them had completed

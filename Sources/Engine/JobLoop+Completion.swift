@@ -8,7 +8,8 @@ import Workload
 /// Issuing, completing, holding (emulated service time) and freeing slots.
 extension JobLoop {
     @inline(__always)
-    func issue(_ slot: Int32) {
+    func issue(_ slot: Int32, now: UInt64) {
+        slots[Int(slot)].prepared = now
         let s = slots[Int(slot)]
         backend.prepare(tag: slot, direction: s.direction, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
         pendingList[pendingCount] = slot
@@ -76,8 +77,11 @@ extension JobLoop {
     @inline(__always)
     func finish(_ slot: Int32, at t: UInt64) {
         let s = slots[Int(slot)]
-        let lat = t &- s.due
-        let slat = s.submitted &- s.issueAt
+        // fio's split: slat from when the I/O was taken up to when its submission returned,
+        // clat the rest. Time a shaper held it before submission is the emulated volume's
+        // (a real volume queues the I/O after it is submitted), so it counts in clat.
+        let lat = t &- s.started
+        let slat = Swift.min(s.submitted &- s.prepared, lat)
         let clat = lat &- slat
         if s.verifyRead, let codec {
             if let message = codec.check(arena.buffer(Int(slot)), length: Int(s.length), offset: s.offset) {
@@ -86,7 +90,7 @@ extension JobLoop {
                 verifiedBlocks += 1
             }
         }
-        rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, now: t) }
+        rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, dueLatNs: t &- s.due, now: t) }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
         } else {

@@ -24,7 +24,7 @@ extension JobLoop {
                 let s = scheduled[schedHead]
                 schedHead = (schedHead + 1) % cfg.depth
                 schedCount -= 1
-                issue(s)
+                issue(s, now: now)
             }
             var wake = UInt64.max
             if !stopping && !plannerDone {
@@ -62,6 +62,7 @@ extension JobLoop {
                     p.pointee.offset = io.offset
                     p.pointee.length = io.length
                     p.pointee.due = due
+                    p.pointee.started = now
                     p.pointee.verifyRead = verifyRead
                     if dir == .write { fillWriteBuffer(slot, offset: io.offset, length: io.length) }
                     if let shaper {
@@ -75,7 +76,7 @@ extension JobLoop {
                     } else {
                         p.pointee.issueAt = due
                     }
-                    issue(slot)
+                    issue(slot, now: now)
                     if pendingCount >= batchSubmit { now = try flushPending() }
                 }
             }
@@ -103,6 +104,13 @@ extension JobLoop {
                 continue
             }
             let submit = pendingCount > 0 || syncUnsubmitted
+            if submit && !B.performsInSubmit {
+                // Submit on its own, then wait: fio's issue time (the end of the submitting
+                // call) needs the submission's end apart from the wait's. What completed
+                // inline is reaped here, so the wait below may need no syscall at all.
+                now = try flushPending()
+                continue
+            }
             syncUnsubmitted = false
             let submittedAlready = outstanding - (submit ? 0 : pendingCount)
             let minComplete = Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
@@ -160,18 +168,21 @@ extension JobLoop {
     /// Returns the time after it, the due time of any I/O refilled next.
     func flushPending() throws -> UInt64 {
         let t = clock.now()
-        for i in 0..<pendingCount { slots[Int(pendingList[i])].submitted = t }
-        if pendingCount > 0 { rec?._withUnsafeGuaranteedRef { $0.recordSubmitBatch(pendingCount) } }
+        let count = pendingCount
+        if count > 0 { rec?._withUnsafeGuaranteedRef { $0.recordSubmitBatch(count) } }
         pendingCount = 0
         syncUnsubmitted = false
         let n = try backend.submitAndReap(submit: true, minComplete: 0, deadline: 0, now: t, out: completions, max: completeMax)
+        let after = clock.now()
+        // fio's issue time: after the submitting call (before it, for a synchronous engine
+        // whose call is the whole I/O).
+        let issued = B.performsInSubmit ? t : after
+        for i in 0..<count { slots[Int(pendingList[i])].submitted = issued }
         if cfg.adaptive { adaptBatching() }
         if n > 0 {
-            let now = clock.now()
             rec?._withUnsafeGuaranteedRef { $0.recordCompletionsPerWait(n) }
-            for i in 0..<n { complete(completions[i], now: now) }
-            return now
+            for i in 0..<n { complete(completions[i], now: after) }
         }
-        return t
+        return after
     }
 }

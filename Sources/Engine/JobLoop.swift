@@ -10,11 +10,18 @@ struct Slot {
     var direction: IODirection = .read
     var offset: UInt64 = 0
     var length: UInt32 = 0
-    /// When the I/O became due: its slot freed, or its time under `rate`. Latency counts
-    /// from here, so a stalled queue shows up (no coordinated omission).
+    /// When the I/O became due: its slot freed, or its time under `rate`. BlockLab's own
+    /// latency (`lat from due`) counts from here, so a stalled queue or a rate that falls
+    /// behind shows up (no coordinated omission).
     var due: UInt64 = 0
+    /// When the loop took it up (fio's start_time: fio's slat and lat count from here).
+    var started: UInt64 = 0
     /// When the shaper let it go (= due without a shaper).
     var issueAt: UInt64 = 0
+    /// When it was prepared for the engine (= started unless a shaper held it back).
+    var prepared: UInt64 = 0
+    /// fio's issue_time: when the call that submitted it returned (an async engine), or
+    /// just before the call that performed it (a synchronous one, as fio's FIO_SYNCIO).
     var submitted: UInt64 = 0
     /// Emulated completion time under a shaper's service-time model.
     var releaseAt: UInt64 = 0
@@ -165,7 +172,8 @@ final class JobLoop<B: IOBackend> {
     }
 
     func startRecording(_ now: UInt64) {
-        recorder = JobRecorder(startNs: now, sampleWindowNs: cfg.sampleWindowNs, maxDepth: cfg.depth)
+        recorder = JobRecorder(startNs: now, sampleWindowNs: cfg.sampleWindowNs, maxDepth: cfg.depth,
+                               tracksLatencyFromDue: cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 })
         measuredStart = now
         if let rt = cfg.runtimeNs {
             let (end, overflow) = now.addingReportingOverflow(rt)

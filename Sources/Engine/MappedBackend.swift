@@ -11,6 +11,7 @@ import Glibc
 /// A sync is the target's commit: what is in flight drains, then data and mappings are made
 /// durable, then the I/Os that arrived meanwhile go out.
 final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
+    static var performsInSubmit: Bool { Inner.performsInSubmit }
     let inner: Inner
     let target: MappedTarget
     private let chunk: UInt64

@@ -19,6 +19,7 @@ enum PsyncDriver: EngineDriver {
 /// pread/pwrite at queue depth 1: the fallback where io_uring is unavailable
 /// (containers often block it). Each "submit" performs the one prepared I/O.
 final class PsyncBackend: IOBackend {
+    static var performsInSubmit: Bool { true }
     struct Op {
         var tag: Int32
         var write: Bool

@@ -38,6 +38,7 @@ enum UringDriver: EngineDriver {
 
 /// io_uring: fixed buffers and a registered file when the kernel allows them.
 final class UringBackend: IOBackend {
+    static var performsInSubmit: Bool { false }
     let ring: Ring
     let fd: Int32
     private let fixedBuffers: Bool

@@ -136,12 +136,16 @@ public enum FioJSON {
     /// BlockLab's additions to a job: what fio cannot say.
     static func blocklab(_ j: JobResult) -> JSONValue {
         var lat: [(String, JSONValue)] = []
+        var fromDue: [(String, JSONValue)] = []
         for d in IODirection.allCases where j.directions[d.rawValue].lat.count > 0 {
             lat.append((d.name, percentileObject(j.directions[d.rawValue].lat)))
+            fromDue.append((d.name, latency(j.directions[d.rawValue].latFromDue, percentiles: true)))
         }
         var m: [(String, JSONValue)] = [
-            ("latency_basis", .string("slat counts from when the I/O was due (scheduled), so lat has no coordinated omission")),
+            ("latency_basis", .string("slat, clat and lat as fio's for the engine (slat ends when the submitting call returns); "
+                + "lat_from_due_ns counts from when the I/O was due under rate, so a rate the target cannot keep shows (no coordinated omission)")),
             ("lat_percentiles_ns", .object(lat)),
+            ("lat_from_due_ns", .object(fromDue)),
             ("completions_per_wait", .double(j.distributions.completionsPerWait)),
             ("interrupted", .bool(j.interrupted)),
             ("jobs", .int(Int64(j.jobCount))),

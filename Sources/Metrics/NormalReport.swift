@@ -22,6 +22,11 @@ public enum NormalReport {
             out += latencyLine("  lat", r.lat)
             out += percentileLines("clat", r.clat)
             out += percentileLines(" lat", r.lat)
+            if r.latFromDue.count > 0 && (r.latFromDue.mean != r.lat.mean || r.latFromDue.max != r.lat.max) {
+                // Only under a rate: fio's lat starts when the rate let the I/O go.
+                out += latencyLine("  lat from due (BlockLab, counts time behind the rate)", r.latFromDue)
+                out += percentileLines("due lat", r.latFromDue)
+            }
             let bw = r.bwSamples, io = r.iopsSamples
             out += "   bw (  KiB/s): min=\(Int(bw.min / 1024)), max=\(Int(bw.max / 1024)), "
             out += "avg=\(f2(bw.mean / 1024)), stdev=\(f2(bw.stddev / 1024)), samples=\(bw.samples)\n"

@@ -3,15 +3,22 @@ import BlockLabCore
 /// Collects one job thread's measurements. Owned by exactly one thread (no locks); the
 /// engine calls `recordCompletion` once per I/O, so it must not allocate.
 ///
-/// Latency definitions (ns), as fio's but without coordinated omission:
-/// - slat: from when the I/O was *due* (its scheduled time under a rate, or when its queue
-///   slot freed) to when it was submitted to the kernel;
-/// - clat: from submission to completion;
-/// - lat: due to completion (= slat + clat).
+/// Latency definitions (ns), fio's for each engine:
+/// - slat: from when the job took the I/O up (fio's start_time) to its issue time: the end
+///   of the call that submitted it (io_uring), or the start of the call that performed it
+///   (psync, fio's FIO_SYNCIO);
+/// - clat: from issue to completion (on an emulated volume, time the volume's limits held
+///   the I/O back is here, as a real volume queues it after submission);
+/// - lat: slat + clat.
+/// And BlockLab's own, `latFromDue`: from when the I/O was *due* (its time under `rate`)
+/// to completion. fio starts its clock after a rate limit let the I/O go, which hides a
+/// rate the target cannot keep up with (coordinated omission); this does not. Without a
+/// rate the two are the same I/O for I/O, so it is only recorded apart under a rate.
 public final class JobRecorder {
     public let startNs: UInt64
     public let sampleWindowNs: UInt64
     public let maxDepth: Int
+    public let tracksLatencyFromDue: Bool
     /// Everything mutable lives in one struct behind a pointer this recorder owns: Swift
     /// checks exclusive access to class properties at run time on every access, which
     /// doubled the per-I/O cost; a pointee is not checked, and the recorder is single-thread.
@@ -20,8 +27,11 @@ public final class JobRecorder {
     /// - startNs: the job's start (after ramp time) on the engine's monotonic clock.
     /// - sampleWindowNs: width of the IOPS/bandwidth sampling windows (fio: 500 ms).
     /// - maxDepth: the job's iodepth (for the queue-depth distribution).
-    public init(startNs: UInt64, sampleWindowNs: UInt64 = 500 * NS.perMillisecond, maxDepth: Int) {
+    /// - tracksLatencyFromDue: the job runs under a rate (due times can precede start times).
+    public init(startNs: UInt64, sampleWindowNs: UInt64 = 500 * NS.perMillisecond, maxDepth: Int,
+                tracksLatencyFromDue: Bool = false) {
         self.startNs = startNs
+        self.tracksLatencyFromDue = tracksLatencyFromDue
         self.sampleWindowNs = max(1, sampleWindowNs)
         self.maxDepth = maxDepth
         state = UnsafeMutablePointer<RecorderState>.allocate(capacity: 1)
@@ -42,8 +52,10 @@ public final class JobRecorder {
 
     /// One completed I/O of `bytes` bytes. `now` is the completion time.
     @inline(__always)
-    public func recordCompletion(_ direction: IODirection, bytes: UInt32, slatNs: UInt64, clatNs: UInt64, latNs: UInt64, now: UInt64) {
+    public func recordCompletion(_ direction: IODirection, bytes: UInt32, slatNs: UInt64, clatNs: UInt64, latNs: UInt64,
+                                 dueLatNs: UInt64 = 0, now: UInt64) {
         state.pointee.complete(direction, bytes: UInt64(bytes), slat: slatNs, clat: clatNs, lat: latNs, now: now)
+        if tracksLatencyFromDue { state.pointee.recordFromDue(direction, dueLatNs) }
     }
 
     /// A short or failed I/O (counted apart, as fio's short_ios/drop_ios).
@@ -106,6 +118,7 @@ public final class JobRecorder {
         for d in IODirection.allCases {
             let acc = s.get(d)
             var r = acc.result
+            if !tracksLatencyFromDue { r.latFromDue = r.lat }
             if tailNs * 2 >= sampleWindowNs || (r.windowNs.isEmpty && tailNs > 0) {
                 r.windowIOs.append(acc.windowIOs)
                 r.windowBytes.append(acc.windowBytes)
@@ -208,6 +221,15 @@ struct RecorderState {
         case .trim: trim.record(bytes: bytes, slat: slat, clat: clat, lat: lat)
         }
         distributions.recordLatency(clat)
+    }
+
+    @inline(__always)
+    mutating func recordFromDue(_ d: IODirection, _ ns: UInt64) {
+        switch d {
+        case .read: read.result.latFromDue.record(ns)
+        case .write: write.result.latFromDue.record(ns)
+        case .trim: trim.result.latFromDue.record(ns)
+        }
     }
 
     /// Closes every full window ending at or before `now`. A window without I/O is a sample

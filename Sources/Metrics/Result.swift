@@ -10,10 +10,13 @@ public struct DirectionResult: Sendable {
     public var dropIOs: UInt64 = 0
     /// Time the direction was active (the job's runtime if it did any I/O, as fio).
     public var runtimeNs: UInt64 = 0
-    /// Due -> submitted (see JobRecorder), submitted -> completed, due -> completed.
+    /// fio's submission, completion and total latency (see JobRecorder for the exact points).
     public var slat = LatencyStats()
     public var clat = LatencyStats()
     public var lat = LatencyStats()
+    /// BlockLab's own: from when the I/O was due (under `rate`) to completion; the same as
+    /// `lat` without a rate.
+    public var latFromDue = LatencyStats()
     /// Per sampling window (fio: 500 ms): I/Os, bytes and the window's width in ns (the last
     /// window may be shorter). In a merged result each entry is the sum over the group's jobs
     /// of the window with the same index.
@@ -48,6 +51,7 @@ public struct DirectionResult: Sendable {
         slat.merge(o.slat)
         clat.merge(o.clat)
         lat.merge(o.lat)
+        latFromDue.merge(o.latFromDue)
         for i in 0..<o.windowIOs.count {
             if i < windowIOs.count {
                 windowIOs[i] += o.windowIOs[i]

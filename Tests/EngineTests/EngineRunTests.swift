@@ -84,6 +84,22 @@ import Testing
         let out = try Runner.run([spec], options: quietOptions())
         #expect(out.result.jobs[0].write.ios == 1024)
         #expect(out.result.jobs[0].engine?.engine == "psync")
+        // fio's FIO_SYNCIO split: the pwrite is clat, slat only the loop's own work before it.
+        let w = out.result.jobs[0].write
+        #expect(w.slat.mean * 2 < w.clat.mean, "psync slat \(w.slat.mean) ns, clat \(w.clat.mean) ns")
+    }
+
+    /// io_uring's slat ends when the submitting io_uring_enter returns (fio's issue time), so
+    /// it holds at least one syscall; clat is what remains.
+    @Test func uringSlatIncludesTheSubmittingCall() throws {
+        let s = Scratch()
+        var spec = job("u", file: s.file("u.dat"), rw: .randwrite, bs: 4096, size: 4 << 20, depth: 4)
+        spec.direct = true
+        let out = try Runner.run([spec], options: quietOptions())
+        let w = out.result.jobs[0].write
+        #expect(w.ios == 1024)
+        #expect(w.slat.min >= 200, "slat min \(w.slat.min) ns is less than any syscall")
+        #expect(abs(w.lat.mean - (w.slat.mean + w.clat.mean)) <= w.lat.mean * 0.01 + 1)
     }
 
     @Test func directIOWithMixedDirectionsCountsBoth() throws {

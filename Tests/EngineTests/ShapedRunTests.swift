@@ -19,10 +19,11 @@ extension EngineRunTests {
 
         /// A time-based random-read job on a laid-out file, run under `shaper`.
         func run(_ shaper: VolumeShaper, bs: UInt32, depth: Int, seconds: Double, fileSize: UInt64 = 16 << 20,
-                 series: Bool = false) throws -> RunOutput {
+                 series: Bool = false, rateIOPS: UInt64? = nil) throws -> RunOutput {
             let s = Scratch()
             _ = try Target.layOut(path: s.file("v.dat"), size: fileSize, what: "test")
             var spec = job("shaped", file: s.file("v.dat"), rw: .randread, bs: bs, size: nil, depth: depth)
+            spec.rateIOPS = [rateIOPS, nil]
             spec.timeBased = true
             spec.runtimeNs = UInt64(seconds * 1e9)
             var options = quietOptions()
@@ -44,6 +45,33 @@ extension EngineRunTests {
             let out = try run(try shaper("gp3:size=100g"), bs: 4096, depth: 32, seconds: 2)
             let iops = out.result.jobs[0].read.iops
             #expect(abs(iops - 3000) < 3000 * 0.15, "gp3 at depth 32 gave \(iops) IOPS")
+        }
+
+        /// fio's split on a throttled volume: a real gp3 queues I/Os beyond its IOPS after
+        /// they are submitted, so fio sees the wait in clat; the emulation must too.
+        @Test func throttleWaitIsCompletionLatencyAsOnARealVolume() throws {
+            let out = try run(try shaper("gp3:size=100g"), bs: 4096, depth: 32, seconds: 1.5)
+            let r = out.result.jobs[0].read
+            // 32 in flight at 3,000 IOPS: about 10.7 ms each, nearly all of it queueing.
+            #expect(r.clat.mean > 5e6, "clat mean \(r.clat.mean) ns")
+            #expect(r.slat.mean < r.clat.mean / 10, "slat mean \(r.slat.mean) ns")
+            #expect(abs(r.lat.mean - (r.slat.mean + r.clat.mean)) < r.lat.mean * 0.01)
+            // No rate: BlockLab's latency from due is fio's lat.
+            #expect(r.latFromDue.count == r.lat.count && r.latFromDue.mean == r.lat.mean)
+        }
+
+        /// Under a rate the target cannot keep, fio's lat (from when the rate let an I/O go)
+        /// stays at the device's latency while I/Os fall further behind; BlockLab's latency
+        /// from due shows the backlog.
+        @Test func aRateTheVolumeCannotKeepShowsInLatencyFromDueOnly() throws {
+            let s = try shaper("gp3:size=100g")
+            let out = try run(s, bs: 4096, depth: 1, seconds: 1.2, rateIOPS: 3 * UInt64(1e9 / s.latency.meanNs))
+            let r = out.result.jobs[0].read
+            #expect(r.latFromDue.count == r.lat.count)
+            #expect(r.lat.mean < 3 * s.latency.meanNs, "lat mean \(r.lat.mean) ns, model \(s.latency.meanNs)")
+            // After 1.2 s at a third of the rate, the last I/Os are about 0.8 s late.
+            #expect(r.latFromDue.max > 300_000_000, "latency from due at most \(r.latFromDue.max) ns")
+            #expect(r.latFromDue.mean > 10 * r.lat.mean)
         }
 
         @Test func depthOneIsHeldNearOneOverTheModelledLatency() throws {
