@@ -136,15 +136,18 @@ public enum FioJSON {
     /// BlockLab's additions to a job: what fio cannot say.
     static func blocklab(_ j: JobResult) -> JSONValue {
         var lat: [(String, JSONValue)] = []
+        var slat: [(String, JSONValue)] = []
         var fromDue: [(String, JSONValue)] = []
         for d in IODirection.allCases where j.directions[d.rawValue].lat.count > 0 {
             lat.append((d.name, percentileObject(j.directions[d.rawValue].lat)))
+            slat.append((d.name, percentileObject(j.directions[d.rawValue].slat)))
             fromDue.append((d.name, latency(j.directions[d.rawValue].latFromDue, percentiles: true)))
         }
         var m: [(String, JSONValue)] = [
             ("latency_basis", .string("slat, clat and lat as fio's for the engine (slat ends when the submitting call returns); "
                 + "lat_from_due_ns counts from when the I/O was due under rate, so a rate the target cannot keep shows (no coordinated omission)")),
             ("lat_percentiles_ns", .object(lat)),
+            ("slat_percentiles_ns", .object(slat)),
             ("lat_from_due_ns", .object(fromDue)),
             ("completions_per_wait", .double(j.distributions.completionsPerWait)),
             ("interrupted", .bool(j.interrupted)),

@@ -82,7 +82,63 @@ struct FioCompare {
                  options: ["--name=n2", "--rw=randread", "--bs=4k", "--iodepth=32", "--numjobs=2", "--group_reporting"] + onDisk,
                  minIOPSRatio: 1.00, depth: 64),
         ]
-        return try compare(cases, title: "The quick suite, BlockLab vs fio")
+        return try compare(cases, title: "The quick suite, BlockLab vs fio") + latencySplit(direct: direct)
+    }
+
+    /// fio's slat, clat and lat against BlockLab's on the same job (depth 1 and 32): the
+    /// medians should agree within 10 %, as the two mean the same thing. fio reports slat and
+    /// lat percentiles only when asked, so these rounds run apart from the speed rounds.
+    func latencySplit(direct: String) throws -> [String] {
+        var lines = ["", "Latency split, medians of \(rounds) interleaved rounds' p50s (target: each within 10 % of fio's)"]
+        for depth in [1, 32] {
+            let options = ["--name=lat\(depth)", "--filename=\(direct)", "--size=1g", "--direct=1", "--rw=randread", "--bs=4k",
+                           "--iodepth=\(depth)", "--time_based", "--runtime=\(seconds)", "--output-format=json"]
+            var p50: [String: [String: [Double]]] = ["fio": [:], "blocklab": [:]]
+            for round in 0..<rounds {
+                for tool in round % 2 == 0 ? ["fio", "blocklab"] : ["blocklab", "fio"] {
+                    let argv = tool == "fio" ? ["fio", "--ioengine=io_uring", "--slat_percentiles=1", "--lat_percentiles=1"] + options
+                                             : [blocklab, "run", "--quiet", "--results-dir", dir] + options
+                    let r = try Subprocess.run(argv)
+                    guard r.status == 0 else { throw BlockLabError.runtime("\(tool) failed on the latency split (exit \(r.status))") }
+                    for (k, v) in try Self.medians(r.stdout, blocklab: tool == "blocklab") { p50[tool]![k, default: []].append(v) }
+                }
+            }
+            lines.append("  4k randread qd\(depth) direct=1 (µs)")
+            for k in ["slat", "clat", "lat"] {
+                let f = median(p50["fio"]![k] ?? []), b = median(p50["blocklab"]![k] ?? [])
+                let ratio = f > 0 ? b / f : 0
+                lines.append("    \(k.padding(toLength: 5, withPad: " ", startingAt: 0)) fio \(fmt(f / 1000, 2))  blocklab \(fmt(b / 1000, 2))  ratio \(fmt(ratio))  \(abs(ratio - 1) <= 0.10 ? "ok" : "DIFFERS")")
+            }
+        }
+        return lines
+    }
+
+    /// The read p50s (ns) of slat, clat and lat in a result: fio's own keys, or for
+    /// BlockLab clat's and its `blocklab` section's slat and lat percentiles.
+    static func medians(_ stdout: [UInt8], blocklab: Bool) throws -> [String: Double] {
+        guard let top = try JSONSerialization.jsonObject(with: Data(FioJSONSummary.lastDocument(stdout))) as? [String: Any],
+              let job = (top["jobs"] as? [[String: Any]])?.first, let read = job["read"] as? [String: Any] else { return [:] }
+        func p50(_ o: Any?) -> Double? {
+            ((o as? [String: Any])?["percentile"] as? [String: Any] ?? o as? [String: Any])?["50.000000"] as? Double
+        }
+        var out: [String: Double] = [:]
+        out["clat"] = p50(read["clat_ns"])
+        if blocklab {
+            let b = job["blocklab"] as? [String: Any]
+            out["slat"] = p50((b?["slat_percentiles_ns"] as? [String: Any])?["read"])
+            out["lat"] = p50((b?["lat_percentiles_ns"] as? [String: Any])?["read"])
+        } else {
+            out["slat"] = p50(read["slat_ns"])
+            out["lat"] = p50(read["lat_ns"])
+        }
+        return out
+    }
+
+    /// (max - min) / median: how far apart one tool's rounds are.
+    func spread(_ xs: [Double]) -> Double {
+        let m = median(xs)
+        guard m > 0, let lo = xs.min(), let hi = xs.max() else { return 0 }
+        return (hi - lo) / m
     }
 
     func compare(_ cases: [Case], title: String) throws -> [String] {
@@ -91,6 +147,7 @@ struct FioCompare {
             var iops: [String: [Double]] = ["fio": [], "blocklab": []]
             var cpuPerM: [String: [Double]] = ["fio": [], "blocklab": []]
             var inFlight: [String: [Double]] = ["fio": [], "blocklab": []]
+            var sysPerM: [String: [Double]] = ["fio": [], "blocklab": []]
             for round in 0..<rounds {
                 // Alternate who goes first: a device that drifts within a round (caches,
                 // a host-side rate limiter refilling during the gap) favours neither.
@@ -104,6 +161,7 @@ struct FioCompare {
                     let rate = s.jobs.reduce(0.0) { $0 + $1.read.iops + $1.write.iops }
                     iops[tool]!.append(rate)
                     cpuPerM[tool]!.append(r.cpuSeconds / max(ios / 1e6, 1e-9))
+                    sysPerM[tool]!.append(r.sysSeconds / max(ios / 1e6, 1e-9))
                     // Little's law: I/Os in flight = IOPS x mean latency. How full each tool
                     // keeps the queue, whatever the device does.
                     inFlight[tool]!.append(s.jobs.reduce(0.0) { $0 + $1.read.iops * $1.read.meanLatNs / 1e9 + $1.write.iops * $1.write.meanLatNs / 1e9 })
@@ -119,6 +177,13 @@ struct FioCompare {
             let verdict = c.minIOPSRatio.map { "(target >= \(fmt($0))) \(ratio >= $0 ? "ok" : "MISSED")" } ?? "(for comparison, no target)"
             lines.append("    IOPS      fio \(fmt(fi, 0))  blocklab \(fmt(bi, 0))  ratio \(fmt(ratio))  \(verdict)  blocklab ahead in \(wins)/\(rounds) rounds")
             lines.append("    CPU s/M   fio \(fmt(fc, 3))  blocklab \(fmt(bc, 3))  ratio \(fmt(cpuRatio))  (target <= 0.85) \(cpuRatio <= 0.85 ? "ok" : "MISSED")")
+            // The kernel's part is the same work in both tools (the same syscalls, the device
+            // path); what BlockLab can cut is the rest.
+            let fs = median(sysPerM["fio"]!), bs = median(sysPerM["blocklab"]!)
+            lines.append("      of which kernel: fio \(fmt(fs, 3))  blocklab \(fmt(bs, 3)); user: fio \(fmt(fc - fs, 3))  blocklab \(fmt(bc - bs, 3))")
+            // Reproducibility: how far apart a tool's own rounds are (max - min over median).
+            let fSpread = spread(iops["fio"]!), bSpread = spread(iops["blocklab"]!)
+            lines.append("    spread    fio \(fmt(fSpread * 100, 1)) %  blocklab \(fmt(bSpread * 100, 1)) %  (IOPS max-min over median; target: blocklab <= fio) \(bSpread <= fSpread ? "ok" : "WIDER")")
             if c.deviceBound {
                 lines.append("    in flight fio \(fmt(median(inFlight["fio"]!), 2))  blocklab \(fmt(median(inFlight["blocklab"]!), 2))  (of iodepth \(c.depth); IOPS x mean latency)")
             }

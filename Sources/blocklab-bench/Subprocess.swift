@@ -8,6 +8,8 @@ struct ProcessRun {
     var stdout: [UInt8]
     var status: Int32
     var cpuSeconds: Double
+    /// The system (kernel) part of cpuSeconds.
+    var sysSeconds: Double = 0
     var wallSeconds: Double
 }
 
@@ -32,7 +34,8 @@ enum Subprocess {
         let wall = Date().timeIntervalSince(start)
         let cpu = Double(ru.ru_utime.tv_sec) + Double(ru.ru_utime.tv_usec) / 1e6 + Double(ru.ru_stime.tv_sec) + Double(ru.ru_stime.tv_usec) / 1e6
         let out = (try? Data(contentsOf: URL(fileURLWithPath: outPath))).map { [UInt8]($0) } ?? []
-        return ProcessRun(stdout: out, status: (status >> 8) & 0xff, cpuSeconds: cpu, wallSeconds: wall)
+        let sys = Double(ru.ru_stime.tv_sec) + Double(ru.ru_stime.tv_usec) / 1e6
+        return ProcessRun(stdout: out, status: (status >> 8) & 0xff, cpuSeconds: cpu, sysSeconds: sys, wallSeconds: wall)
     }
 }
 

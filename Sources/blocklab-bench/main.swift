@@ -33,6 +33,14 @@ if only == "suite" || (only == nil && env["BENCH_SUITE"] == "1") {
                        seconds: Int(env["BENCH_SECONDS"] ?? "") ?? 3).suite()
     }
 }
+// fio's latency split against BlockLab's alone (also the end of `suite`).
+if only == "latency" {
+    section("latency") {
+        let c = FioCompare(blocklab: blocklab, dir: dir, rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 8,
+                           seconds: Int(env["BENCH_SECONDS"] ?? "") ?? 3)
+        return try c.latencySplit(direct: try c.files().direct)
+    }
+}
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
 section("throttle") {
     // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).
