@@ -62,13 +62,14 @@ enum LoopMode { case normal, verifyReplay }
 
 /// One job thread's event loop on its own backend (ring). It keeps `depth` I/Os in
 /// flight: it reaps up to `completeMax` completions per wait, refills the freed slots,
-/// submitting every `batchSubmit` as it goes and the remainder together with the next
-/// wait, in one syscall. The wait returns at the first completion.
+/// submitting every `batchSubmit` as it goes and the remainder before it waits (an async
+/// engine's submission is a call of its own, so fio's issue time can be taken after it).
+/// The wait returns at the first completion.
 ///
 /// Unless the job sets them, the two batch sizes follow the target (`adaptBatching`):
 /// where I/Os complete asynchronously (a device), one completion is reaped and its slot
 /// resubmitted at once, as fio does, so the device never idles between bunches; where
-/// they complete inline during submission (page cache), batches of 4 and reaping
+/// they complete inline during submission (page cache), batches of up to 32 and reaping
 /// everything save syscalls. Measured on both benchmarks (BENCHMARKS.md): on the benchmark machine's
 /// disk, batches of 2 to 8 cost 2-7 % of IOPS against fio; on the page cache, submitting one at a
 /// time would cost a syscall per I/O.

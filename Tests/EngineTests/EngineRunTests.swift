@@ -52,7 +52,7 @@ import Testing
         // Just laid out through the page cache: buffered reads complete inside the submit.
         var cached = job("c", file: s.file("a.dat"), rw: .randread, bs: 4096, size: 32 << 20, depth: 16)
         cached.invalidate = false
-        #expect(try policy(cached) == .string("adaptive: inline completions, batches of 4"))
+        #expect(try policy(cached) == .string("adaptive: inline completions, batches of 16"))  // the whole depth (at most 32)
         // O_DIRECT on a disk: it starts as for a device, one at a time. (Which mode a long
         // direct run ends in is not asserted: a fast disk completes some reads inside the
         // submit call, and then batching is the right answer; `completesInline` is tested below.)
