@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/release/blocklab
 APT_PACKAGES := liburing-dev pkg-config fio util-linux e2fsprogs
 
-.PHONY: all build deps test demo bench crash-test fuzz clean
+.PHONY: all build deps test demo install bench crash-test fuzz clean
 
 all: build
 
@@ -24,11 +24,19 @@ build: deps
 test: deps
 	$(SWIFT) test
 
-# The quick suite on a scratch file in a temporary directory; JSON results stay in results/.
+# The lab, quick size: the standard workloads on a scratch file (standing for instance
+# store) and on emulated gp2, gp3, io2, st1 and sc1 volumes, then the snapshot experiment;
+# everything lands in results/lab-*/ (the scratch file is removed).
 demo: build
-	@scratch=$$(mktemp -d /var/tmp/blocklab-demo.XXXXXX); \
-	trap 'rm -rf "$$scratch"' EXIT; \
-	BLOCKLAB_SCRATCH="$$scratch" $(BIN) run --output-format=table profiles/jobs/quick.fio
+	$(BIN) lab --quick
+
+# The binary and its profiles: PREFIX/bin/blocklab finds PREFIX/share/blocklab/profiles.
+PREFIX ?= /usr/local
+install: build
+	install -D -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/blocklab
+	mkdir -p $(DESTDIR)$(PREFIX)/share/blocklab
+	rm -rf $(DESTDIR)$(PREFIX)/share/blocklab/profiles
+	cp -r profiles $(DESTDIR)$(PREFIX)/share/blocklab/profiles
 
 bench: deps
 	$(SWIFT) build -c release

@@ -47,9 +47,13 @@ let package = Package(
         // (`make bench`): harnesses over SnapStore, kept out of the library.
         .target(name: "SnapStoreHarness", dependencies: ["BlockLabCore", "CSupport", "SnapStore",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
+        // The lab: the standard workloads on the local target and emulated volumes, and the
+        // snapshot experiment, under one run directory (plan, ETA, manifest; runs go through
+        // an executor the CLI supplies, so the lab knows nothing of engines).
+        .target(name: "Lab", dependencies: ["BlockLabCore", "CSupport", "Metrics", "SnapStore", "Yams"]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
-            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness",
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness", "Lab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
@@ -66,6 +70,7 @@ let package = Package(
         .testTarget(name: "ThrottleTests", dependencies: ["BlockLabCore", "Throttle", "ThrottleReference"]),
         .testTarget(name: "VolumeModelTests", dependencies: ["BlockLabCore", "JobSpec", "Workload", "Metrics", "Throttle", "VolumeModel"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
+        .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),

@@ -40,6 +40,7 @@ int bl_punch_hole(int fd, uint64_t offset, uint64_t length) {
 }
 
 #include <linux/stat.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -92,6 +93,13 @@ int bl_install_stop_signals(void) {
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGINT, &sa, NULL) != 0) return -errno;
     if (sigaction(SIGTERM, &sa, NULL) != 0) return -errno;
+    /* A blocked mask is inherited across exec (some launchers block SIGINT in the child):
+       unblock both here, before any job thread is created and inherits the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     return 0;
 }
 

@@ -157,6 +157,8 @@ public struct ProfileStore: Sendable {
             guard let slash = dir.lastIndex(of: "/") else { break }
             dir = String(dir[..<slash])
             if fileExists(dir + "/profiles/volumes") { return dir + "/profiles" }
+            // An installed binary: PREFIX/bin/blocklab with PREFIX/share/blocklab/profiles.
+            if fileExists(dir + "/share/blocklab/profiles/volumes") { return dir + "/share/blocklab/profiles" }
         }
         return cwd + "/profiles"
     }

@@ -1,0 +1,155 @@
+import BlockLabCore
+import Foundation
+import Glibc
+import Testing
+
+/// `blocklab lab` as a user runs it: the real binary, small sizes, short runs.
+@Suite(.serialized) struct LabEndToEndTests {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The blocklab built by the same `swift build`/`swift test` (next to the test bundle).
+    static func binary() throws -> String {
+        var candidates: [String] = []
+        if let e = ProcessInfo.processInfo.environment["BLOCKLAB_BIN"], !e.isEmpty { candidates.append(e) }
+        for exe in [Bundle.main.executablePath, CommandLine.arguments.first].compactMap({ $0 }) {
+            var url = URL(fileURLWithPath: exe).resolvingSymlinksInPath().deletingLastPathComponent()
+            for _ in 0..<3 { candidates.append(url.appendingPathComponent("blocklab").path); url.deleteLastPathComponent() }
+        }
+        candidates.append(root + "/.build/debug/blocklab")
+        return try #require(candidates.first { access($0, X_OK) == 0 }, "blocklab binary not found")
+    }
+
+    static func scratch() -> String {
+        let d = "/var/tmp/blocklab-labtest-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    /// Starts `blocklab args` in `cwd` with stdout and stderr in files.
+    static func start(_ args: [String], cwd: String, binary: String? = nil) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try binary ?? Self.binary())
+        p.arguments = args
+        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        FileManager.default.createFile(atPath: cwd + "/.stdout", contents: nil)
+        FileManager.default.createFile(atPath: cwd + "/.stderr", contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: cwd + "/.stdout")
+        p.standardError = FileHandle(forWritingAtPath: cwd + "/.stderr")
+        try p.run()
+        return p
+    }
+
+    static func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+    static func json(_ path: String) throws -> [String: Any] {
+        try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any], "\(path)")
+    }
+
+    static func runDirectory(_ cwd: String) throws -> String {
+        let dirs = try FileManager.default.contentsOfDirectory(atPath: cwd + "/results").filter { $0.hasPrefix("lab-") }
+        #expect(dirs.count == 1)
+        return cwd + "/results/" + (try #require(dirs.first))
+    }
+
+    @Test func quickLabLeavesEveryResultAManifestAndTheStories() throws {
+        let cwd = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: cwd) }
+        let p = try Self.start(["lab", "--quick", "--profiles", Self.root + "/profiles", "--runtime", "3",
+                                "--volumes", "gp2,st1", "--workloads", "db-70-30,read-4k-qd1"], cwd: cwd)
+        p.waitUntilExit()
+        let err = Self.text(cwd + "/.stderr"), out = Self.text(cwd + "/.stdout")
+        #expect(p.terminationStatus == 0, "exit \(p.terminationStatus): \(err)")
+        let dir = try Self.runDirectory(cwd)
+        let m = try Self.json(dir + "/lab.json")
+        #expect(m["complete"] as? Bool == true)
+        let steps = try #require(m["steps"] as? [[String: Any]])
+        #expect(steps.count == 6)
+        for s in steps {
+            let name = try #require(s["result"] as? String)
+            let r = try Self.json(dir + "/" + name)
+            let jobs = try #require(r["jobs"] as? [[String: Any]])
+            #expect(jobs.count == 1 && (s["iops"] as? Double ?? 0) > 0, "\(name)")
+        }
+        func step(_ w: String, _ t: String) -> [String: Any]? { steps.first { $0["workload"] as? String == w && $0["target"] as? String == t } }
+        // gp2 starts with 0.05 % of its credits: they run out within the 3 s run.
+        let gp2 = try #require(step("db-70-30", "gp2"))
+        let empty = try #require((gp2["credits_empty_ns"] as? NSNumber)?.doubleValue)
+        #expect(empty > 0.5e9 && empty < 3e9)
+        // st1 charges a 16 KiB random I/O as 1 MiB: far below the local disk.
+        let st1 = try #require(step("db-70-30", "st1")?["iops"] as? Double)
+        let local = try #require(step("db-70-30", "local")?["iops"] as? Double)
+        #expect(st1 < 300 && local > 10 * st1)
+        // The snapshot experiment: first touch pays the fetch, fast restore does not.
+        let snap = try #require(m["snapshots"] as? [String: Any])
+        let reads = try #require(snap["reads"] as? [[String: Any]])
+        #expect(reads.count == 3)
+        let firstTouch = (reads[0]["first_touch_fetches"] as? NSNumber)?.intValue ?? 0
+        let fast = (reads[2]["first_touch_fetches"] as? NSNumber)?.intValue ?? -1
+        #expect(firstTouch > 0 && fast == 0)
+        #expect((reads[0]["mean_lat_ns"] as? Double ?? 0) > 2 * (reads[1]["mean_lat_ns"] as? Double ?? .infinity))
+        let snaps = try #require(snap["snapshots"] as? [[String: Any]])
+        #expect(snaps.map { $0["name"] as? String } == ["base", "after-overwrite"])
+        // A quarter of the volume was overwritten between the two snapshots.
+        let size = try #require((snap["volume_bytes"] as? NSNumber)?.uint64Value)
+        #expect((snaps[1]["incremental_bytes"] as? NSNumber)?.uint64Value == size / 4)
+        #expect(out.contains("Workloads on each target") && out.contains("results: results/lab-"))
+        // The scratch file was removed.
+        #expect(!err.isEmpty)
+    }
+
+    @Test func ctrlCKeepsEveryFinishedResult() throws {
+        let cwd = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: cwd) }
+        let p = try Self.start(["lab", "--profiles", Self.root + "/profiles", "--runtime", "2", "--volumes", "gp3",
+                                "--workloads", "read-4k-qd1,db-70-30", "--no-snapshots"], cwd: cwd)
+        // Into the second run (the first takes 2 s and a little start-up).
+        usleep(3_200_000)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130, "exit \(p.terminationStatus): \(Self.text(cwd + "/.stderr"))")
+        let dir = try Self.runDirectory(cwd)
+        let m = try Self.json(dir + "/lab.json")
+        #expect(m["interrupted"] as? Bool == true && m["complete"] as? Bool == false)
+        let steps = try #require(m["steps"] as? [[String: Any]])
+        let done = steps.filter { $0["status"] as? String == "done" }
+        #expect(done.count >= 1)
+        for s in steps where s["status"] as? String != "pending" {
+            // Every result that was written is whole (never a half-written file).
+            let r = try Self.json(dir + "/" + (s["result"] as? String ?? ""))
+            #expect(r["jobs"] != nil)
+        }
+        #expect(steps.contains { $0["status"] as? String == "pending" })
+    }
+
+    @Test func badOptionsAreExitTwoBeforeAnyRun() throws {
+        let cwd = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: cwd) }
+        for args in [["--volumes", "gp3:size=1"], ["--size", "0"], ["--workloads", "nope"], ["--instance", "z9.huge"]] {
+            let p = try Self.start(["lab", "--profiles", Self.root + "/profiles"] + args, cwd: cwd)
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 2, "\(args): exit \(p.terminationStatus)")
+            #expect(!FileManager.default.fileExists(atPath: cwd + "/results"), "\(args) created results")
+        }
+    }
+
+    /// `make install`'s layout: PREFIX/bin/blocklab finds PREFIX/share/blocklab/profiles, from
+    /// any directory, without the source tree.
+    @Test func anInstalledBinaryFindsItsProfiles() throws {
+        let prefix = Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: prefix) }
+        try FileManager.default.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: prefix + "/share/blocklab", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try Self.binary(), toPath: prefix + "/bin/blocklab")
+        try FileManager.default.copyItem(atPath: Self.root + "/profiles", toPath: prefix + "/share/blocklab/profiles")
+        let cwd = prefix + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: cwd, withIntermediateDirectories: true)
+        let p = try Self.start(["lab", "--dry-run"], cwd: cwd, binary: prefix + "/bin/blocklab")
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, Comment(rawValue: Self.text(cwd + "/.stderr")))
+        #expect(Self.text(cwd + "/.stdout").contains("db-70-30 on gp2:size=500g"))
+    }
+}
