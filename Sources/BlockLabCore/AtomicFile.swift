@@ -51,6 +51,30 @@ public enum AtomicFile {
         return true
     }
 
+    /// The first half of `write` for several files published together: the bytes in a
+    /// synced temporary file next to `path`; returns its name (remove it if not published).
+    public static func stage(_ bytes: [UInt8], for path: String) throws -> String {
+        let tmp = "\(directory(of: path))/.\(basename(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError("open", errno: errno, path: tmp) }
+        let e = bytes.withUnsafeBytes { $0.isEmpty ? 0 : Syscall.writeAll(fd, $0.baseAddress!, count: $0.count) }
+        if e != 0 || fsync(fd) != 0 {
+            let err = e != 0 ? e : errno
+            close(fd)
+            unlink(tmp)
+            throw SystemError(e != 0 ? "write" : "fsync", errno: err, path: tmp)
+        }
+        close(fd)
+        return tmp
+    }
+
+    /// The second half: renames a staged file over `path` and syncs the directory.
+    public static func publish(_ tmp: String, to path: String) throws {
+        guard rename(tmp, path) == 0 else { throw SystemError("rename", errno: errno, path: path) }
+        let dfd = open(directory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+
     /// The directory part of a path ("." for a bare name).
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

@@ -33,6 +33,10 @@ if only == "suite" || (only == nil && env["BENCH_SUITE"] == "1") {
                        seconds: Int(env["BENCH_SECONDS"] ?? "") ?? 3).suite()
     }
 }
+// What logging costs: `blocklab-bench logging`, or with BENCH_LOGGING=1 in `make bench`.
+if only == "logging" || (only == nil && env["BENCH_LOGGING"] == "1") {
+    section("logging") { try LogCost(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
+}
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
 section("throttle") {
     // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).
