@@ -204,4 +204,65 @@ import Testing
             #expect(list[0]["name"] is String && list[0]["util"] != nil && list[0]["read_ios"] != nil)
         }
     }
+
+    @Test func seriesTellsClonesApartAndHasNoStubSpike() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var s = RunSession(jobArguments: ["--name=ser", "--rw=randread", "--bs=4k", "--size=1m", "--time_based", "--runtime=2200ms",
+                                          "--numjobs=2", "--filename=\(dir)/s.dat"])
+        s.resultsDirectory = dir + "/results"
+        s.quiet = true
+        s.seriesPath = dir + "/series.jsonl"
+        #expect(try s.execute(stdout: { _ in }, stderr: { _ in }) == 0)
+        let lines = try String(contentsOfFile: dir + "/series.jsonl", encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let byClone = Dictionary(grouping: lines) { $0["jobnum"] as? Int ?? 0 }
+        #expect(Set(byClone.keys) == [1, 2], "clones numbered as fio's jobs")
+        for (n, clone) in byClone {
+            // 2.2 s in 1 s intervals: two lines, the 0.2 s stub joined to the second (1.2 s).
+            #expect(clone.count == 2, "clone \(n): \(clone.count) lines")
+            for line in clone {
+                let dur = line["dur_ms"] as? Double ?? 0
+                #expect(dur >= 500, "clone \(n): an interval of \(dur) ms")
+            }
+            let iops = clone.compactMap { ($0["read"] as? [String: Any])?["iops"] as? Double }
+            #expect(iops.count == 2 && iops.max()! < 3 * iops.min()!, "clone \(n): \(iops)")
+        }
+    }
+
+    @Test func combinedFormatsAndStatusInterval() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var s = RunSession(jobArguments: ["--name=st", "--rw=randread", "--bs=4k", "--size=1m", "--time_based", "--runtime=2500ms",
+                                          "--filename=\(dir)/s.dat"])
+        s.resultsDirectory = dir + "/results"
+        s.quiet = true
+        s.formats = try RunSession.Format.list("json,normal")
+        s.statusIntervalNs = NS.perSecond
+        var out = ""
+        #expect(try s.execute(stdout: { out += $0 }, stderr: { _ in }) == 0)
+        // Status dumps while running (JSON, as the first format), then the result: the JSON
+        // document followed by the readable report.
+        let docs = out.components(separatedBy: "\n{").count
+        #expect(docs >= 2, "\(out.prefix(400))")
+        #expect(out.contains("\"status\""))
+        let last = try #require(out.range(of: "\"fio version\"", options: .backwards))
+        #expect(out[last.lowerBound...].contains("\"jobs\""))
+        #expect(out.contains("st: (groupid="), "the normal report follows")
+        #expect(throws: BlockLabError.self) { _ = try RunSession.Format.list("json,xml") }
+        #expect(throws: BlockLabError.self) { _ = try RunSession.Format.list("json,json+") }
+    }
+
+    @Test func aFailedWriteLeavesNoLogFileBehind() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for d in ["a", "b"] { try FileManager.default.createDirectory(atPath: dir + "/" + d, withIntermediateDirectories: true) }
+        var session = RunSession(jobArguments: ["--name=x", "--size=64k", "--write_iops_log=\(dir)/a/x",
+                                                "--name=y", "--size=64k", "--write_iops_log=\(dir)/b/y"])
+        session.environment = [:]
+        let plan = try LogFiles.plan(try session.jobs())
+        #expect(plan.files.count == 2)
+        // The second destination's directory goes away between the check and the write.
+        try FileManager.default.removeItem(atPath: dir + "/b")
+        #expect(throws: (any Error).self) { try plan.write([]) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir + "/a").isEmpty, "no file, no temporary")
+    }
 }
