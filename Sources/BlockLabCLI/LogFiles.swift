@@ -1,6 +1,5 @@
 import BlockLabCore
 import Engine
-import Glibc
 import JobSpec
 import Metrics
 
@@ -52,23 +51,26 @@ struct LogFiles {
     var isEmpty: Bool { files.isEmpty }
 
     /// Writes every file from the run's rows (a job thread that never ran leaves its rows
-    /// out; its file is still written, empty, as fio's).
+    /// out; its file is still written, empty, as fio's). Regular files are staged and
+    /// renamed only once all are complete.
     func write(_ logs: [CloneLog]) throws {
         let byNumber = Dictionary(logs.map { ($0.jobNumber, $0.data) }, uniquingKeysWith: { a, _ in a })
-        var staged: [(tmp: String, path: String)] = []
-        var ok = false
-        defer { if !ok { for s in staged { unlink(s.tmp) } } }
+        var staged: [AtomicFile.Staged] = []
+        defer { for s in staged { s.discard() } }
         for file in files {
-            var bytes: [UInt8] = []
-            for n in file.jobNumbers {
-                if let data = byNumber[n] { bytes += FioLogText.text(file.kind, data) }
-            }
+            let datas = file.jobNumbers.compactMap { byNumber[$0] }
             switch file.output.kind {
-            case .file: staged.append((try AtomicFile.stage(bytes, for: file.output.path), file.output.path))
-            default: try file.output.write(bytes)
+            case .file:
+                let s = try AtomicFile.Staged(for: file.output.path)
+                staged.append(s)
+                for d in datas { try FioLogText.write(file.kind, d) { try s.append($0) } }
+                try s.seal()
+            default:
+                var bytes: [UInt8] = []
+                for d in datas { try FioLogText.write(file.kind, d) { bytes += $0 } }
+                try file.output.write(bytes)
             }
         }
-        for s in staged { try AtomicFile.publish(s.tmp, to: s.path) }
-        ok = true
+        for s in staged { try s.publish() }
     }
 }

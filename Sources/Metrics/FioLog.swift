@@ -302,15 +302,44 @@ public enum FioLogText {
         }
     }
 
-    /// One log file's bytes for `kind` from one job thread's data.
-    public static func text(_ kind: FioLogKind, _ data: IOLogData) -> [UInt8] {
+    /// One log file's bytes for `kind` from one job thread's data, handed to `sink` in
+    /// pieces of about 1 MiB (a per-I/O log of a long run is never all in memory as text).
+    public static func write(_ kind: FioLogKind, _ data: IOLogData, to sink: ([UInt8]) throws -> Void) throws {
+        let piece = 1 << 20
         var out: [UInt8] = []
+        out.reserveCapacity(piece + 64 * 1024)
         if kind == .clatHist {
-            renderHist(data.hist, coarseness: data.config.histCoarseness, into: &out)
-        } else {
+            for r in data.hist {
+                renderHist([r], coarseness: data.config.histCoarseness, into: &out)
+                if out.count >= piece { try sink(out); out.removeAll(keepingCapacity: true) }
+            }
+        } else if data.config.avgMsec > 0 || !data.config.wants(kind) {
             render(data.rows(kind), offset: data.config.offset, into: &out)
+        } else {
+            // Per I/O: rows straight from the samples, no intermediate array.
+            var row = [FioLogRow(msec: 0, value: 0, ddir: 0, bs: 0, offset: 0)]
+            for s in data.samples {
+                let value: UInt64
+                switch kind {
+                case .iops: value = 1
+                case .bw: value = s.clat == 0 ? 0 : UInt64(s.bytes) &* 1_000_000 / s.clat
+                case .clat: value = s.clat
+                case .slat: value = s.slat
+                default: value = s.lat
+                }
+                row[0] = FioLogRow(msec: s.relNs / NS.perMillisecond, value: value, ddir: s.ddir, bs: UInt64(s.bytes), offset: s.offset)
+                render(row, offset: data.config.offset, into: &out)
+                if out.count >= piece { try sink(out); out.removeAll(keepingCapacity: true) }
+            }
         }
-        return out
+        if !out.isEmpty { try sink(out) }
+    }
+
+    /// One log file's bytes (small logs and tests).
+    public static func text(_ kind: FioLogKind, _ data: IOLogData) -> [UInt8] {
+        var all: [UInt8] = []
+        try? write(kind, data) { all += $0 }
+        return all
     }
 
     @inline(__always)
