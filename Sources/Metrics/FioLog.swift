@@ -147,18 +147,17 @@ public final class IOLogRecorder {
     private let perIO: Bool
     /// Any of the clat, slat and lat logs.
     private let latency: Bool
-    // Windowed latency logs, per kind (clat, slat, lat) and direction.
-    private var winSum = [[UInt64]](repeating: [0, 0, 0], count: 3)
-    private var winCount = [[UInt64]](repeating: [0, 0, 0], count: 3)
-    private var winMax = [[UInt64]](repeating: [0, 0, 0], count: 3)
-    private var winLast: [UInt64] = [0, 0, 0]
-    // Windowed iops/bw: the open window's end (ms from start) and its counts per direction.
+    // The per-I/O counters live in one allocation this recorder owns (class properties are
+    // checked for exclusive access on every use; a pointee is not): per kind (clat, slat,
+    // lat) and direction the open window's sum, count and maximum; per direction the
+    // window's start, the open iops/bw window's I/Os and bytes, the histogram window's start,
+    // then (with a histogram log) fio's bins per direction.
+    private let acc: UnsafeMutablePointer<UInt64>
+    private let accCount: Int
+    private static let sum = 0, count = 9, maxi = 18, winLast = 27, rateIOs = 30, rateBytes = 33, histLast = 36, bins = 39
+    private let hist: Bool
+    // Windowed iops/bw: the open window's end (ms from start).
     private var rateEnd: UInt64
-    private var rateIOs: [UInt64] = [0, 0, 0]
-    private var rateBytes: [UInt64] = [0, 0, 0]
-    // Histogram log: bins since the last row, per direction.
-    private var histBins: [[UInt64]]
-    private var histLast: [UInt64] = [0, 0, 0]
 
     public init(config: IOLogConfig, startNs: UInt64) {
         self.config = config
@@ -168,10 +167,14 @@ public final class IOLogRecorder {
         latency = config.wants(.clat) || config.wants(.slat) || config.wants(.lat)
         perIO = config.avgMsec == 0 && (config.wants(.iops) || config.wants(.bw) || latency)
         rateEnd = config.avgMsec
-        histBins = config.wants(.clatHist) && config.histMsec > 0
-            ? [[UInt64]](repeating: [UInt64](repeating: 0, count: FioBins.count), count: 3) : []
+        hist = config.wants(.clatHist) && config.histMsec > 0
+        accCount = Self.bins + (hist ? 3 * FioBins.count : 0)
+        acc = .allocate(capacity: accCount)
+        acc.initialize(repeating: 0, count: accCount)
         if perIO { data.samples.reserveCapacity(1 << 16) }
     }
+
+    deinit { acc.deallocate() }
 
     /// One completed I/O; `now` its completion on the engine's clock.
     public func record(_ direction: IODirection, bytes: UInt32, offset: UInt64, slat: UInt64, clat: UInt64, lat: UInt64, now: UInt64) {
@@ -183,14 +186,15 @@ public final class IOLogRecorder {
             let ms = rel / NS.perMillisecond
             recordWindowed(d, ms: ms, bytes: bytes, clat: clat, slat: slat, lat: lat)
         }
-        if !histBins.isEmpty {
+        if hist {
             let ms = rel / NS.perMillisecond
-            histBins[d][FioBins.index(clat)] &+= 1
-            if histLast[d] == 0 { histLast[d] = ms }
-            let window = ms &- histLast[d]
-            if ms >= histLast[d], window >= config.histMsec {
+            acc[Self.bins + d * FioBins.count + FioBins.index(clat)] &+= 1
+            let last = acc + Self.histLast + d
+            if last.pointee == 0 { last.pointee = ms }
+            let window = ms &- last.pointee
+            if ms >= last.pointee, window >= config.histMsec {
                 emitHist(d, ms: ms, bs: UInt64(bytes))
-                histLast[d] = ms - (window - config.histMsec)
+                last.pointee = ms - (window - config.histMsec)
             }
         }
     }
@@ -202,54 +206,59 @@ public final class IOLogRecorder {
                 emitRates(at: rateEnd, spentMs: avg)
                 rateEnd = (ms / avg + 1) * avg
             }
-            rateIOs[d] &+= 1
-            rateBytes[d] &+= UInt64(bytes)
+            acc[Self.rateIOs + d] &+= 1
+            acc[Self.rateBytes + d] &+= UInt64(bytes)
         }
         guard latency else { return }
         for k in 0..<3 {
             let v = k == 0 ? clat : k == 1 ? slat : lat
-            winSum[k][d] &+= v
-            winCount[k][d] &+= 1
-            winMax[k][d] = Swift.max(winMax[k][d], v)
+            let i = k * 3 + d
+            acc[Self.sum + i] &+= v
+            acc[Self.count + i] &+= 1
+            if v > acc[Self.maxi + i] { acc[Self.maxi + i] = v }
         }
-        if ms >= winLast[d], ms - winLast[d] >= avg {
+        let last = acc[Self.winLast + d]
+        if ms >= last, ms - last >= avg {
             emitLatency(d, ms: ms)
-            winLast[d] = ms - ms % avg
+            acc[Self.winLast + d] = ms - ms % avg
         }
     }
 
     private func emitLatency(_ d: Int, ms: UInt64) {
-        for (k, kind) in latKinds.enumerated() where winCount[k][d] > 0 {
-            let v = config.maxValue ? winMax[k][d] : UInt64(Double(winSum[k][d]) / Double(winCount[k][d]) + 0.5)
+        for (k, kind) in latKinds.enumerated() where acc[Self.count + k * 3 + d] > 0 {
+            let i = k * 3 + d
+            let v = config.maxValue ? acc[Self.maxi + i] : UInt64(Double(acc[Self.sum + i]) / Double(acc[Self.count + i]) + 0.5)
             if config.wants(kind) {
                 data.rows[kind.rawValue].append(FioLogRow(msec: ms, value: v, ddir: UInt8(d), bs: 0, offset: 0))
             }
-            winSum[k][d] = 0
-            winCount[k][d] = 0
-            winMax[k][d] = 0
+            acc[Self.sum + i] = 0
+            acc[Self.count + i] = 0
+            acc[Self.maxi + i] = 0
         }
     }
 
     /// fio's __add_samples: per direction with I/O in the window, IOPS and KiB/s over it.
     private func emitRates(at ms: UInt64, spentMs: UInt64) {
         let spent = Swift.max(spentMs, 1)
-        for d in 0..<3 where rateIOs[d] > 0 {
+        for d in 0..<3 where acc[Self.rateIOs + d] > 0 {
+            let ios = acc[Self.rateIOs + d], bytes = acc[Self.rateBytes + d]
             if config.wants(.iops) {
-                data.rows[FioLogKind.iops.rawValue].append(FioLogRow(msec: ms, value: rateIOs[d] * 1000 / spent, ddir: UInt8(d), bs: 0, offset: 0))
+                data.rows[FioLogKind.iops.rawValue].append(FioLogRow(msec: ms, value: ios * 1000 / spent, ddir: UInt8(d), bs: 0, offset: 0))
             }
             if config.wants(.bw) {
-                data.rows[FioLogKind.bw.rawValue].append(FioLogRow(msec: ms, value: rateBytes[d] * 1000 / spent / 1024, ddir: UInt8(d), bs: 0, offset: 0))
+                data.rows[FioLogKind.bw.rawValue].append(FioLogRow(msec: ms, value: bytes * 1000 / spent / 1024, ddir: UInt8(d), bs: 0, offset: 0))
             }
-            rateIOs[d] = 0
-            rateBytes[d] = 0
+            acc[Self.rateIOs + d] = 0
+            acc[Self.rateBytes + d] = 0
         }
     }
 
     private func emitHist(_ d: Int, ms: UInt64, bs: UInt64) {
         var bins: [(index: UInt16, count: UInt64)] = []
-        for i in 0..<FioBins.count where histBins[d][i] != 0 {
-            bins.append((UInt16(i), histBins[d][i]))
-            histBins[d][i] = 0
+        let base = acc + Self.bins + d * FioBins.count
+        for i in 0..<FioBins.count where base[i] != 0 {
+            bins.append((UInt16(i), base[i]))
+            base[i] = 0
         }
         data.hist.append(FioHistRow(msec: ms, ddir: UInt8(d), bs: bs, bins: bins))
     }
