@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "ThrottleTests", dependencies: ["BlockLabCore", "Throttle", "ThrottleReference"]),
         .testTarget(name: "VolumeModelTests", dependencies: ["BlockLabCore", "JobSpec", "Workload", "Metrics", "Throttle", "VolumeModel"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
-        .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab"]),
+        .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab", "Yams"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),

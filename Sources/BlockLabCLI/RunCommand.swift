@@ -13,8 +13,11 @@ struct RunCommand: ParsableCommand {
         Unsupported fio options are errors, never silently ignored.
         """)
 
-    @Option(name: .customLong("output-format"), help: "normal (readable summary), json (fio's field names) or table (one line per job).")
+    @Option(name: .customLong("output-format"), help: "normal (readable summary), json (fio's field names), json+ (json with latency bins) or table (one line per job); a comma list writes several (json,normal).")
     var outputFormat: String = "normal"
+
+    @Option(name: .customLong("status-interval"), help: "Print each job's figures so far this often while running (seconds, or with a unit: 500ms, 1m).")
+    var statusInterval: String?
 
     @Option(help: "Write the output to this file (atomically) instead of stdout.")
     var output: String?
@@ -50,11 +53,13 @@ struct RunCommand: ParsableCommand {
     var jobArguments: [String] = []
 
     func run() throws {
-        guard let format = RunSession.Format(rawValue: outputFormat) else {
-            throw BlockLabError.usage("--output-format: '\(outputFormat)' is not one of normal, json, table")
-        }
         var session = RunSession(jobArguments: jobArguments)
-        session.format = format
+        session.formats = try RunSession.Format.list(outputFormat)
+        if let statusInterval {
+            let ns = try Units.parseDuration(statusInterval, defaultUnitNs: NS.perSecond, what: "--status-interval")
+            guard ns > 0 else { throw BlockLabError.usage("--status-interval: must be more than 0, got '\(Text.escaped(statusInterval))'") }
+            session.statusIntervalNs = ns
+        }
         session.outputPath = output
         session.seriesPath = writeSeries
         session.resultsDirectory = resultsDir

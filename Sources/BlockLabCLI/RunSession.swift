@@ -11,10 +11,37 @@ import Throttle
 /// Everything `blocklab run` does between parsing its flags and exiting, kept out of the
 /// command type so tests can drive it: jobs -> engine -> result -> files.
 struct RunSession {
-    enum Format: String { case normal, json, table }
+    enum Format: String, CaseIterable {
+        case normal, json, table
+        /// fio's json+: json with each latency's bins.
+        case jsonPlus = "json+"
+
+        /// `json,normal`: fio's comma list, each written in turn.
+        static func list(_ text: String) throws -> [Format] {
+            let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let out = try names.map { name in
+                guard let f = Format(rawValue: name) else {
+                    throw BlockLabError.usage("--output-format: '\(Text.escaped(name))' is not one of normal, json, json+, table (or a comma list of them)")
+                }
+                return f
+            }
+            if out.contains(.json) && out.contains(.jsonPlus) {
+                throw BlockLabError.usage("--output-format: json and json+ together would write the JSON twice; give one")
+            }
+            return out
+        }
+    }
 
     var jobArguments: [String]
-    var format: Format = .normal
+    /// Output formats in the order written (fio's `--output-format=json,normal`).
+    var formats: [Format] = [.normal]
+    /// The first format (what most callers set).
+    var format: Format {
+        get { formats[0] }
+        set { formats = [newValue] }
+    }
+    /// `--status-interval`: print the figures so far this often while jobs run (0: never).
+    var statusIntervalNs: UInt64 = 0
     var outputPath: String?
     var seriesPath: String?
     var resultsDirectory = "results"
@@ -40,12 +67,14 @@ struct RunSession {
     }
 
     /// Runs and writes the outputs. Returns the process exit code.
-    func execute(stdout: (String) -> Void, stderr: @escaping (String) -> Void) throws -> Int32 {
+    func execute(stdout: @escaping (String) -> Void, stderr: @escaping (String) -> Void) throws -> Int32 {
         let jobs = try jobs()
         // Output destinations are checked before any I/O, so a typo never costs a whole run.
         let output = try outputPath.map { try OutputFile.check($0, what: "--output") }
         let series = try seriesPath.map { try OutputFile.check($0, what: "--write-series") }
-        let saveJSON = outputPath == nil || format != .json
+        let logFiles = try LogFiles.plan(jobs)
+        let writesJSON = formats.contains(.json) || formats.contains(.jsonPlus)
+        let saveJSON = outputPath == nil || !writesJSON
         if saveJSON { try checkResultsDirectory() }
         var options = RunOptions()
         options.allowDestructive = allowDestructive
@@ -67,7 +96,7 @@ struct RunSession {
             let plan = try Runner.prepare(jobs, options: options)
             try emulation?.check(regionEnds: plan.regionEnds)
             let text: String
-            if format == .json {
+            if writesJSON {
                 text = JSONValue.object([
                     ("jobs", .array(jobs.map { job in
                         .object([("jobname", .string(job.name)), ("origin", .string(job.origin)),
@@ -82,7 +111,17 @@ struct RunSession {
             return 0
         }
         let status = StatusLine(enabled: !quiet && isatty(2) == 1, clock: options.clock)
-        if status.enabled { options.onProgress = { status.draw($0, write: stderr) } }
+        let periodic = statusIntervalNs > 0
+            ? StatusDump(intervalNs: statusIntervalNs, json: writesJSON, clock: options.clock) : nil
+        if status.enabled || periodic != nil {
+            options.onProgress = { progress in
+                if let periodic, let dump = periodic.due(progress) {
+                    if status.enabled { stderr(StatusLine.clear) }
+                    stdout(dump)
+                }
+                if status.enabled { status.draw(progress, write: stderr) }
+            }
+        }
         // Everything is checked before anything is written; the shapers start once the files
         // are laid out.
         var plan = try Runner.prepare(jobs, options: options)
@@ -97,12 +136,14 @@ struct RunSession {
         run.globalOptions = jobs[0].globalOptions
         for warning in emulation?.markHostBound(&run) ?? [] { stderr(warning) }
         let json = FioJSON.document(run).serialized() + "\n"
-        let text: String
-        switch format {
-        case .json: text = json
-        case .normal: text = NormalReport.render(run)
-        case .table: text = NormalReport.table(run)
-        }
+        let text = formats.map { format -> String in
+            switch format {
+            case .json: return json
+            case .jsonPlus: return FioJSON.document(run, plus: true).serialized() + "\n"
+            case .normal: return NormalReport.render(run)
+            case .table: return NormalReport.table(run)
+            }
+        }.joined(separator: "\n")
         if let output {
             try output.write(text)
         } else {
@@ -113,6 +154,7 @@ struct RunSession {
             if !quiet { stderr("result: \(path)") }
         }
         if let series { try series.write(ran.series.joined(separator: "\n") + "\n") }
+        if !logFiles.isEmpty { try logFiles.write(ran.logs) }
         for e in ran.errors { stderr("blocklab: \(Text.escaped(e))") }
         if ran.interrupted { stderr("blocklab: interrupted; the result is marked interrupted"); return 130 }
         return ran.errors.isEmpty ? 0 : 1

@@ -51,6 +51,53 @@ public enum AtomicFile {
         return true
     }
 
+    /// A file written in pieces and published later (several files published together): the
+    /// bytes go to a temporary file next to `path`; `publish` syncs it and renames it over
+    /// `path`, `discard` removes it.
+    public final class Staged {
+        public let path: String
+        public let temporary: String
+        private var fd: Int32
+
+        public init(for path: String) throws {
+            self.path = path
+            temporary = "\(AtomicFile.directory(of: path))/.\(AtomicFile.basename(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw SystemError("open", errno: errno, path: temporary) }
+        }
+
+        deinit { discard() }
+
+        public func append(_ bytes: [UInt8]) throws {
+            let e = bytes.withUnsafeBytes { $0.isEmpty ? 0 : Syscall.writeAll(fd, $0.baseAddress!, count: $0.count) }
+            if e != 0 { throw SystemError("write", errno: e, path: temporary) }
+        }
+
+        /// Syncs and closes the temporary file (call for every file before publishing any).
+        public func seal() throws {
+            guard fd >= 0 else { return }
+            if fsync(fd) != 0 { throw SystemError("fsync", errno: errno, path: temporary) }
+            close(fd)
+            fd = -1
+        }
+
+        public func publish() throws {
+            try seal()
+            guard rename(temporary, path) == 0 else { throw SystemError("rename", errno: errno, path: path) }
+            published = true
+            let dfd = open(AtomicFile.directory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+        }
+
+        private var published = false
+
+        /// Removes the temporary file unless it was published.
+        public func discard() {
+            if fd >= 0 { close(fd); fd = -1 }
+            if !published { unlink(temporary); published = true }
+        }
+    }
+
     /// The directory part of a path ("." for a bare name).
     public static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }

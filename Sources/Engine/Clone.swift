@@ -50,28 +50,30 @@ extension Runner {
                 refillBuffers: spec.refillBuffers,
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
-                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil)
+                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,
+                log: Runner.logConfig(spec.logs),
+                jobNumber: plan.jobNumber + 1)
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
                 let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32
                 // A mapped target wraps the engine's backend; the loop sees one I/O either way.
-                func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
+                func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
                     if let mapped = plan.mapped {
                         return try go(try MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO))
                     }
                     return try go(backend)
                 }
-                func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
+                func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
                     try Runner.drive(JobLoop(name: plan.spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
                                              shaper: shaper, codec: codec, progress: progress, stop: options.stop), plan: plan, fd: fd)
                 }
             }
-            var (result, series, error) = try Engines.driver(for: plan.engine).run(
+            var (result, series, error, logs) = try Engines.driver(for: plan.engine).run(
                 plan, fd: fd, arena: arena,
                 Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd))
             result.engine?.engine = plan.engine.name
             if spec.ioengineRequested != plan.engine.name { result.engine?.requested = spec.ioengineRequested }
-            return CloneOutcome(plan: plan, result: result, series: series, error: error)
+            return CloneOutcome(plan: plan, result: result, series: series, error: error, logs: logs)
         } catch {
             let message: String
             if let setup = error as? EngineSetupError {
@@ -80,11 +82,11 @@ extension Runner {
                 message = "\(spec.name): \(error)"
             }
             failed.error = 5
-            return CloneOutcome(plan: plan, result: failed, series: [], error: message)
+            return CloneOutcome(plan: plan, result: failed, series: [], error: message, logs: nil)
         }
     }
 
-    static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?) {
+    static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?, IOLogData?) {
         let spec = plan.spec
         let salt = UInt64(plan.clone)
         loop.start()
@@ -117,6 +119,8 @@ extension Runner {
             _ = fsync(fd)
         }
         var result = loop.result(options: spec.options)
+        result.percentiles = PercentileSelection(list: spec.percentiles.list, clat: spec.percentiles.clat,
+                                                 lat: spec.percentiles.lat, slat: spec.percentiles.slat)
         var engine = EngineSection(
             engine: "", enterCalls: loop.backend.enterCalls,
             submitBatch: loop.cfg.adaptive
@@ -142,6 +146,24 @@ extension Runner {
             result.mapped = MappedSection(target: mapped.label, cowCopies: copies, writeAmplification: amplification,
                                       commits: (figures?.commits ?? 0) + finalCommits, store: mapped.summary())
         }
-        return (result, loop.seriesLines, loop.errorMessage)
+        return (result, loop.seriesLines, loop.errorMessage, loop.logData)
+    }
+}
+
+extension Runner {
+    /// The job's log options as the recorder takes them (nil: no logs).
+    static func logConfig(_ o: LogOptions) -> IOLogConfig? {
+        guard o.any else { return nil }
+        var c = IOLogConfig()
+        c.kinds[FioLogKind.iops.rawValue] = o.iops != nil
+        c.kinds[FioLogKind.bw.rawValue] = o.bw != nil
+        for k in [FioLogKind.clat, .slat, .lat] { c.kinds[k.rawValue] = o.lat != nil }
+        c.kinds[FioLogKind.clatHist.rawValue] = o.hist != nil
+        c.avgMsec = o.avgMsec
+        c.maxValue = o.maxValue
+        c.offset = o.offset
+        c.histMsec = o.histMsec
+        c.histCoarseness = o.histCoarseness
+        return c
     }
 }

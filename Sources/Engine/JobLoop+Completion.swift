@@ -91,6 +91,9 @@ extension JobLoop {
             }
         }
         rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, dueLatNs: t &- s.due, now: t) }
+        if let logRec {
+            logRec._withUnsafeGuaranteedRef { $0.record(s.direction, bytes: s.length, offset: s.offset, slat: slat, clat: clat, lat: lat, now: t) }
+        }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
         } else {
@@ -152,7 +155,8 @@ extension JobLoop {
         rec._withUnsafeGuaranteedRef { $0.tick(now: now) }
         if now >= nextSeries, let recorder {
             let interval = recorder.takeInterval(now: now)
-            seriesLines.append(SeriesLine.json(interval: interval, job: name, extra: shaper?.sample(now: now) ?? []))
+            emitPendingSeries()
+            pendingSeries = (interval, shaper?.sample(now: now) ?? [])
             nextSeries = now + cfg.seriesIntervalNs
         }
     }

@@ -185,8 +185,12 @@ extension JobLoop {
         for i in 0..<count { slots[Int(pendingList[i])].submitted = issued }
         if cfg.adaptive { adaptBatching() }
         if n > 0 {
+            // Completed inside the call (page cache): reaped now, after their issue time, as
+            // fio reaps them after the submitting call returns (clat is never zero).
+            let reaped = clock.now()
             rec?._withUnsafeGuaranteedRef { $0.recordCompletionsPerWait(n) }
-            for i in 0..<n { complete(completions[i], now: after) }
+            for i in 0..<n { complete(completions[i], now: reaped) }
+            return reaped
         }
         return after
     }

@@ -56,6 +56,10 @@ struct LoopConfig {
     /// (see `JobLoop.adaptBatching`).
     var adaptive: Bool = false
     var sampleWindowNs: UInt64 = 500 * NS.perMillisecond
+    /// fio's log files to collect (nil: none, and no per-I/O logging cost).
+    var log: IOLogConfig?
+    /// fio's job number of this thread (1-based over the run's clones), for the series.
+    var jobNumber: Int?
 }
 
 enum LoopMode { case normal, verifyReplay }
@@ -104,6 +108,13 @@ final class JobLoop<B: IOBackend> {
     /// stored property retains and releases it around every call (two atomic operations
     /// per call, ~3 % of a device-bound run's CPU); `recorder` keeps it alive.
     var rec: Unmanaged<JobRecorder>?
+    /// fio's log files' rows (only when the job writes logs); unretained as `rec`.
+    var logRecorder: IOLogRecorder? {
+        didSet { logRec = logRecorder.map { Unmanaged.passUnretained($0) } }
+    }
+    var logRec: Unmanaged<IOLogRecorder>?
+    /// The logs' rows, once the job has finished (`result`).
+    var logData: IOLogData?
     var measuredStart: UInt64 = 0
     var rampEnd: UInt64 = 0
     var endNs: UInt64 = 0
@@ -123,6 +134,9 @@ final class JobLoop<B: IOBackend> {
     var errorCode: Int32 = 0
     var errorMessage: String?
     var seriesLines: [String] = []
+    /// The last interval taken, written once the next one shows it was not the run's last
+    /// stub (see `result`).
+    var pendingSeries: (IntervalFigures, [(String, Double)])?
     var nextSeries: UInt64 = 0
     var verifiedBlocks: UInt64 = 0
     /// The batch sizes in force (the job's, or `adaptBatching`'s choice).
@@ -175,6 +189,7 @@ final class JobLoop<B: IOBackend> {
     func startRecording(_ now: UInt64) {
         recorder = JobRecorder(startNs: now, sampleWindowNs: cfg.sampleWindowNs, maxDepth: cfg.depth,
                                tracksLatencyFromDue: cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 })
+        if let log = cfg.log { logRecorder = IOLogRecorder(config: log, startNs: now) }
         measuredStart = now
         if let rt = cfg.runtimeNs {
             let (end, overflow) = now.addingReportingOverflow(rt)
@@ -191,16 +206,31 @@ final class JobLoop<B: IOBackend> {
         if recorder == nil { startRecording(now) }
         let cpu = CPUUsage.currentThread().since(cpuAtStart)
         if cfg.seriesIntervalNs > 0, let recorder {
-            let interval = recorder.takeInterval(now: now)
-            if interval.endNs > interval.startNs {
-                seriesLines.append(SeriesLine.json(interval: interval, job: name, extra: shaper?.sample(now: now) ?? []))
+            let last = recorder.takeInterval(now: now)
+            let extra = shaper?.sample(now: now) ?? []
+            // A stub shorter than half an interval joins the one before it: alone, a 0.12 ms
+            // tail would be extrapolated to a rate (one I/O = thousands of IOPS).
+            if var pending = pendingSeries, last.durationNs * 2 < cfg.seriesIntervalNs {
+                pending.0.absorb(last)
+                pendingSeries = (pending.0, extra)
+            } else {
+                emitPendingSeries()
+                if last.endNs > last.startNs { pendingSeries = (last, extra) }
             }
+            emitPendingSeries()
         }
+        logData = logRecorder?.finish(endNs: now)
         var r = recorder!.finish(name: name, endNs: now, cpu: cpu)
         r.options = options
         r.error = errorCode
         r.interrupted = interrupted
         return r
+    }
+
+    func emitPendingSeries() {
+        guard let (interval, extra) = pendingSeries else { return }
+        seriesLines.append(SeriesLine.json(interval: interval, job: name, jobNumber: cfg.jobNumber, extra: extra))
+        pendingSeries = nil
     }
 
     /// Bytes written by completed I/Os (all phases).

@@ -46,12 +46,22 @@ public struct RunPlan {
     }
 }
 
-/// What a run produced: the result, the per-interval series lines, and job errors.
+/// What a run produced: the result, the per-interval series lines, job errors, and the
+/// rows of fio's log files per job thread.
 public struct RunOutput {
     public var result: RunResult
     public var series: [String]
     public var errors: [String]
     public var interrupted: Bool
+    public var logs: [CloneLog] = []
+}
+
+/// One job thread's log rows: which job (index into the run's jobs) and fio's job number
+/// (1-based over every clone of the run, the `.N` of the file names).
+public struct CloneLog: Sendable {
+    public var jobIndex: Int
+    public var jobNumber: Int
+    public var data: IOLogData
 }
 
 /// Runs jobs in two steps: `prepare` resolves every job's targets and checks everything
@@ -92,6 +102,8 @@ public enum Runner {
         try layOut(&plan, options: options)
         let allowed = CPUPlacement.allowedCPUs()
         let timestamp = WallClock.nowEpochMilliseconds()
+        let disks = DiskStats.Watch(paths: plan.clones.map { ($0.target.path, $0.target.kind == .blockDevice) },
+                                    clock: options.clock)
         var outcomes: [CloneOutcome] = []
         for group in Set(plan.clones.map(\.group)).sorted() {
             let members = plan.clones.filter { $0.group == group }
@@ -116,8 +128,11 @@ public enum Runner {
         var run = RunResult(jobs: results, timestampMs: timestamp)
         let interrupted = options.stop.isStopped
         run.extras = [("interrupted", .bool(interrupted))]
+        run.diskUtil = disks.finish()
+        var logs: [CloneLog] = []
+        for o in outcomes { if let d = o.logs { logs.append(CloneLog(jobIndex: o.plan.jobIndex, jobNumber: o.plan.jobNumber + 1, data: d)) } }
         return RunOutput(result: run, series: outcomes.flatMap(\.series), errors: outcomes.compactMap(\.error),
-                         interrupted: interrupted)
+                         interrupted: interrupted, logs: logs)
     }
 
     struct CloneOutcome {
@@ -125,6 +140,7 @@ public enum Runner {
         var result: JobResult
         var series: [String]
         var error: String?
+        var logs: IOLogData?
     }
 
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }

@@ -179,6 +179,11 @@ public struct JobSpec: Sendable {
     public var zeroBuffers = false
     public var refillBuffers = false
 
+    // Reporting
+    /// fio's log files and their sampling.
+    public var logs = LogOptions()
+    public var percentiles = PercentileOptions()
+
     // BlockLab additions (the volume model and target kinds are resolved by the CLI).
     /// `volume=gp3:size=500g,iops=6000` (raw spec string).
     public var volume: String?

@@ -43,14 +43,13 @@ enum Options {
         "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
-    ] + booleans.sorted()
+    ] + booleans.sorted() + LogOptionParser.names
 
     /// fio options people often carry over that BlockLab deliberately does not implement.
     static let knownUnsupported: Set<String> = [
         "buffer_compress_percentage", "buffer_compress_chunk", "dedupe_percentage", "bs_unaligned",
         "ioscheduler", "cpumask", "nice", "prio", "prioclass", "rate_min", "ratecycle",
-        "rate_process", "write_bw_log", "write_lat_log", "write_iops_log", "log_avg_msec", "lat_percentiles",
-        "clat_percentiles", "percentile_list", "unified_rw_reporting", "nrfiles",
+        "rate_process", "unified_rw_reporting", "nrfiles",
         "filesize", "file_service_type", "openfiles", "create_on_open", "fallocate", "overwrite",
         "exitall", "startdelay", "iomem", "mem", "allow_mounted_write", "trim_percentage",
         "zonemode", "zonesize", "verify_backlog", "verify_interval", "verify_fatal", "serialize_overlap",
@@ -61,6 +60,7 @@ enum Options {
 
     static func apply(_ opt: RawOption, to s: inout JobSpec, state: inout ApplyState) throws {
         let key = canonical(opt.key)
+        if try LogOptionParser.apply(opt, key: key, to: &s) { return }
         if opt.value == nil, !booleans.contains(key), supported.contains(key) {
             _ = try Value.required(opt) // throws "needs a value"
         }

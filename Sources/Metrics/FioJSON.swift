@@ -10,7 +10,8 @@ public enum FioJSON {
     /// Written as "fio version": honest about who produced the file.
     public static let producer = "blocklab-0.1.0"
 
-    public static func document(_ run: RunResult) -> JSONValue {
+    /// - plus: fio's json+ (each latency with percentiles also lists its bins).
+    public static func document(_ run: RunResult, plus: Bool = false) -> JSONValue {
         let groupBw = groupAggregateBandwidth(run.jobs)
         var top: [(String, JSONValue)] = [
             ("fio version", .string(producer)),
@@ -18,9 +19,9 @@ public enum FioJSON {
             ("timestamp_ms", .uint(run.timestampMs)),
             ("time", .string(ctime(ms: run.timestampMs))),
             ("global options", options(run.globalOptions)),
-            ("jobs", .array(run.jobs.map { job($0, groupBw: groupBw[$0.groupID] ?? [0, 0, 0]) })),
-            ("disk_util", .array([])),
+            ("jobs", .array(run.jobs.map { job($0, groupBw: groupBw[$0.groupID] ?? [0, 0, 0], plus: plus) })),
         ]
+        if let disks = run.diskUtil { top.append(("disk_util", .array(disks.map(diskUtil)))) }
         top.append(("blocklab", .object(run.extras)))
         return .object(top)
     }
@@ -49,7 +50,17 @@ public enum FioJSON {
         return out
     }
 
-    static func job(_ j: JobResult, groupBw: [Double]) -> JSONValue {
+    /// fio's disk_util entry.
+    static func diskUtil(_ u: DiskUtil) -> JSONValue {
+        .object([
+            ("name", .string(u.name)), ("read_ios", .uint(u.readIOs)), ("write_ios", .uint(u.writeIOs)),
+            ("read_merges", .uint(u.readMerges)), ("write_merges", .uint(u.writeMerges)),
+            ("read_ticks", .uint(u.readTicks)), ("write_ticks", .uint(u.writeTicks)),
+            ("in_queue", .uint(u.inQueue)), ("util", .double(u.util)),
+        ])
+    }
+
+    static func job(_ j: JobResult, groupBw: [Double], plus: Bool = false) -> JSONValue {
         let dist = j.distributions
         let latTotal = dist.latencyTotal
         func pct(_ keys: [String], _ counts: [UInt64], _ total: UInt64) -> JSONValue {
@@ -64,10 +75,12 @@ public enum FioJSON {
             ("job options", options(j.options)),
         ]
         for d in IODirection.allCases {
-            members.append((d.name, direction(j.directions[d.rawValue], groupBw: groupBw[d.rawValue])))
+            members.append((d.name, direction(j.directions[d.rawValue], groupBw: groupBw[d.rawValue], selection: j.percentiles, plus: plus)))
         }
+        let syncPct = j.sync.count > 0 && (j.percentiles.clat || j.percentiles.lat)
         members += [
-            ("sync", .object([("total_ios", .uint(j.sync.count)), ("lat_ns", latency(j.sync, percentiles: j.sync.count > 0))])),
+            ("sync", .object([("total_ios", .uint(j.sync.count)),
+                              ("lat_ns", latency(j.sync, percentiles: syncPct, list: j.percentiles.list, plus: plus))])),
             ("job_runtime", .uint(j.jobRuntimeNs / NS.perMillisecond)),
             ("usr_cpu", .double(j.usrCPUPercent)),
             ("sys_cpu", .double(j.sysCPUPercent)),
@@ -89,7 +102,8 @@ public enum FioJSON {
         return .object(members)
     }
 
-    static func direction(_ d: DirectionResult, groupBw: Double) -> JSONValue {
+    static func direction(_ d: DirectionResult, groupBw: Double, selection: PercentileSelection = PercentileSelection(),
+                          plus: Bool = false) -> JSONValue {
         let bw = d.bwSamples, io = d.iopsSamples
         let bwAgg = groupBw == 0 ? 0 : min(100, bw.mean * 100 / groupBw)
         return .object([
@@ -102,9 +116,9 @@ public enum FioJSON {
             ("total_ios", .uint(d.ios)),
             ("short_ios", .uint(d.shortIOs)),
             ("drop_ios", .uint(d.dropIOs)),
-            ("slat_ns", latency(d.slat, percentiles: false)),
-            ("clat_ns", latency(d.clat, percentiles: true)),
-            ("lat_ns", latency(d.lat, percentiles: false)),
+            ("slat_ns", latency(d.slat, percentiles: selection.slat, list: selection.list, plus: plus)),
+            ("clat_ns", latency(d.clat, percentiles: selection.clat, list: selection.list, plus: plus)),
+            ("lat_ns", latency(d.lat, percentiles: selection.lat, list: selection.list, plus: plus)),
             ("bw_min", .uint(UInt64(bw.min / 1024))),
             ("bw_max", .uint(UInt64(bw.max / 1024))),
             ("bw_agg", .double(bwAgg)),
@@ -119,18 +133,22 @@ public enum FioJSON {
         ])
     }
 
-    /// fio's {min, max, mean, stddev, N[, percentile]} (percentiles only when N > 0, as fio).
-    static func latency(_ s: LatencyStats, percentiles: Bool) -> JSONValue {
+    /// fio's {min, max, mean, stddev, N[, percentile[, bins]]} (percentiles only when N > 0,
+    /// as fio; bins with them in json+).
+    static func latency(_ s: LatencyStats, percentiles: Bool, list: [Double] = fioDefaultPercentiles, plus: Bool = false) -> JSONValue {
         var m: [(String, JSONValue)] = [
             ("min", .uint(s.min)), ("max", .uint(s.max)), ("mean", .double(s.mean)),
             ("stddev", .double(s.stddev)), ("N", .uint(s.count)),
         ]
-        if percentiles && s.count > 0 { m.append(("percentile", percentileObject(s))) }
+        if percentiles && s.count > 0 {
+            m.append(("percentile", percentileObject(s, list: list)))
+            if plus { m.append(("bins", .object(s.fioBins().map { (String($0.value), .uint($0.count)) }))) }
+        }
         return .object(m)
     }
 
-    static func percentileObject(_ s: LatencyStats) -> JSONValue {
-        .object(s.percentiles().map { (percentileKey($0.0), .uint($0.1)) })
+    static func percentileObject(_ s: LatencyStats, list: [Double] = fioDefaultPercentiles) -> JSONValue {
+        .object(s.percentiles(list).map { (percentileKey($0.0), .uint($0.1)) })
     }
 
     /// BlockLab's additions to a job: what fio cannot say.

@@ -58,6 +58,19 @@ public struct LatencyStats: Sendable {
         list.map { ($0, percentile($0)) }
     }
 
+    /// fio's bins (json+): (bin midpoint, count) for each non-empty bin in ascending order.
+    /// Exact, not estimated: every histogram bucket (2 significant digits: 128 per power of
+    /// two, unit-wide below 256) lies inside one of fio's (64 per power of two, unit-wide
+    /// below 128), both aligned to powers of two.
+    public func fioBins() -> [(value: UInt64, count: UInt64)] {
+        guard count > 0 else { return [] }
+        var counts: [Int: UInt64] = [:]
+        for v in histogram.recordedValues() where v.count > 0 {
+            counts[FioBins.index(histogram.lowestEquivalentForValue(v.value)), default: 0] += UInt64(v.count)
+        }
+        return counts.keys.sorted().map { (FioBins.value($0), counts[$0]!) }
+    }
+
     /// Adds another set of values (Chan et al.'s parallel variance combination).
     public mutating func merge(_ other: LatencyStats) {
         guard other.count > 0 else { return }

@@ -289,6 +289,18 @@ public struct IntervalFigures: Sendable {
     }
 
     public var durationNs: UInt64 { endNs > startNs ? endNs - startNs : 0 }
+
+    /// Takes in the interval that follows this one: a run's last, partial interval joins the
+    /// one before it instead of being extrapolated to a rate on its own.
+    public mutating func absorb(_ next: IntervalFigures) {
+        for i in 0..<2 {
+            let n = ios[i] + next.ios[i]
+            meanLatNs[i] = n == 0 ? 0 : (meanLatNs[i] * ios[i] + next.meanLatNs[i] * next.ios[i]) / n
+            ios[i] = n
+            bytes[i] += next.bytes[i]
+        }
+        endNs = Swift.max(endNs, next.endNs)
+    }
     /// IOPS of direction `d` over the interval.
     public func iops(_ d: IODirection) -> Double {
         durationNs == 0 || d.rawValue > 1 ? 0 : Double(ios[d.rawValue]) * 1e9 / Double(durationNs)

@@ -101,6 +101,8 @@ public struct JobResult: Sendable {
     public var iodepth: Int = 1
     /// How many jobs this result covers (1 unless merged for group_reporting).
     public var jobCount: Int = 1
+    /// Which latency figures report which percentiles.
+    public var percentiles = PercentileSelection()
 
     public init(name: String) { self.name = name }
 
@@ -136,6 +138,7 @@ public struct JobResult: Sendable {
         out.mapped = first.mapped
         out.hostBound = first.hostBound
         out.iodepth = first.iodepth
+        out.percentiles = first.percentiles
         out.jobCount = 0
         for r in results {
             for d in 0..<out.directions.count where d < r.directions.count {
@@ -172,9 +175,40 @@ public struct RunResult: Sendable {
     public var globalOptions: [(key: String, value: String)] = []
     /// Run-level additions under the top-level `blocklab` key.
     public var extras: [(String, JSONValue)] = []
+    /// fio's disk_util; nil when no target is on a block device (the key is left out).
+    public var diskUtil: [DiskUtil]?
 
     public init(jobs: [JobResult], timestampMs: UInt64) {
         self.jobs = jobs
         self.timestampMs = timestampMs
     }
+}
+
+/// fio's percentile_list and clat/lat/slat_percentiles for one job.
+public struct PercentileSelection: Sendable, Equatable {
+    public var list: [Double]
+    public var clat: Bool
+    public var lat: Bool
+    public var slat: Bool
+    public init(list: [Double] = fioDefaultPercentiles, clat: Bool = true, lat: Bool = false, slat: Bool = false) {
+        self.list = list
+        self.clat = clat
+        self.lat = lat
+        self.slat = slat
+    }
+}
+
+/// One block device's activity over the run (fio's disk_util entry; ticks in ms).
+public struct DiskUtil: Sendable, Equatable {
+    public var name: String
+    public var readIOs: UInt64 = 0
+    public var writeIOs: UInt64 = 0
+    public var readMerges: UInt64 = 0
+    public var writeMerges: UInt64 = 0
+    public var readTicks: UInt64 = 0
+    public var writeTicks: UInt64 = 0
+    public var inQueue: UInt64 = 0
+    /// Percent of the run the device was busy.
+    public var util: Double = 0
+    public init(name: String) { self.name = name }
 }

@@ -84,7 +84,9 @@ public struct SeriesDemand: Sendable {
                 }
             }
             let name = obj["job"] as? String ?? ""
-            if let j = index[name] { jobs[j].intervals.append(iv) } else { index[name] = jobs.count; jobs.append((name, [iv])) }
+            // Clones of one job share its name; `jobnum` (fio's job number) tells them apart.
+            let key = (obj["jobnum"] as? NSNumber).map { "\(name)\u{0}\($0.intValue)" } ?? name
+            if let j = index[key] { jobs[j].intervals.append(iv) } else { index[key] = jobs.count; jobs.append((name, [iv])) }
         }
         guard !jobs.isEmpty else { throw BlockLabError.usage("\(file): no intervals (empty series file)") }
         return SeriesDemand(jobs: jobs)

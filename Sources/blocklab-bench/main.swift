@@ -41,6 +41,10 @@ if only == "latency" {
         return try c.latencySplit(direct: try c.files().direct)
     }
 }
+// What logging costs: `blocklab-bench logging`, or with BENCH_LOGGING=1 in `make bench`.
+if only == "logging" || (only == nil && env["BENCH_LOGGING"] == "1") {
+    section("logging") { try LogCost(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
+}
 section("volume") { try VolumeAccuracy(blocklab: blocklab, dir: dir, seconds: max(seconds, 10)).run() }
 section("throttle") {
     // BENCH_THROTTLE_ROUNDS / _ITERATIONS shrink the run (e.g. to count instructions under valgrind).

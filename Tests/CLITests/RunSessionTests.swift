@@ -94,7 +94,7 @@ import Testing
 
     @Test func badOutputFormatIsRejected() throws {
         var command = try BlockLabCommand.parseAsRoot(["run", "--output-format=xml", "--name=a"])
-        #expect(throws: BlockLabError.usage("--output-format: 'xml' is not one of normal, json, table")) { try command.run() }
+        #expect(throws: BlockLabError.usage("--output-format: 'xml' is not one of normal, json, json+, table (or a comma list of them)")) { try command.run() }
         try? FileManager.default.removeItem(atPath: dir)
     }
 

@@ -63,7 +63,21 @@ func sampleRun() -> RunResult {
     @Test func topLevelAndBlockLabSections() throws {
         let doc = FioJSON.document(sampleRun())
         guard case .object(let top) = doc else { Issue.record("not an object"); return }
-        #expect(top.map(\.0) == ["fio version", "timestamp", "timestamp_ms", "time", "global options", "jobs", "disk_util", "blocklab"])
+        // No target on a block device: no disk_util key (never an empty list).
+        #expect(top.map(\.0) == ["fio version", "timestamp", "timestamp_ms", "time", "global options", "jobs", "blocklab"])
+        var withDisk = sampleRun()
+        var vda = DiskUtil(name: "vda")
+        vda.readIOs = 34319
+        vda.util = 57.37
+        withDisk.diskUtil = [vda]
+        let disk = FioJSON.document(withDisk)
+        guard case .object(let top2) = disk, case .array(let disks)? = disk["disk_util"], case .object(let entry) = disks[0] else {
+            Issue.record("no disk_util"); return
+        }
+        #expect(top2.map(\.0) == ["fio version", "timestamp", "timestamp_ms", "time", "global options", "jobs", "disk_util", "blocklab"])
+        // fio 3.33's keys, in its order.
+        #expect(entry.map(\.0) == ["name", "read_ios", "write_ios", "read_merges", "write_merges", "read_ticks", "write_ticks", "in_queue", "util"])
+        #expect(disks[0]["read_ios"] == .uint(34319))
         #expect(doc["fio version"] == .string("blocklab-0.1.0"))
         #expect(doc["timestamp"] == .uint(1_795_734_873))
         #expect(doc["blocklab"]?["volume"]?["type"] == .string("gp3"))
