@@ -14,6 +14,8 @@ struct FioCompare {
         var deviceBound = true
         /// I/Os in flight the job keeps (for the in-flight line).
         var depth = 32
+        /// Options given to BlockLab only (a BlockLab setting compared against fio's default).
+        var blocklabOnly: [String] = []
     }
 
     let blocklab: String
@@ -64,6 +66,11 @@ struct FioCompare {
         let cases = [
             Case(name: "4k randread qd1 direct=1", options: ["--name=q1", "--rw=randread", "--bs=4k", "--iodepth=1"] + onDisk,
                  minIOPSRatio: 1.00, depth: 1),
+            // The same job with BlockLab's threads left to the scheduler (fio's default
+            // placement): the default placement must never do worse than this.
+            Case(name: "4k randread qd1 direct=1, pin_threads=0 in BlockLab (scheduler's placement)",
+                 options: ["--name=q1", "--rw=randread", "--bs=4k", "--iodepth=1"] + onDisk,
+                 minIOPSRatio: nil, depth: 1, blocklabOnly: ["--pin_threads=0"]),
             Case(name: "4k randread qd32 direct=1", options: ["--name=q32", "--rw=randread", "--bs=4k", "--iodepth=32"] + onDisk,
                  minIOPSRatio: 1.00),
             Case(name: "4k randwrite qd32 direct=1", options: ["--name=w32", "--rw=randwrite", "--bs=4k", "--iodepth=32"] + onDisk,
@@ -153,7 +160,7 @@ struct FioCompare {
                 // a host-side rate limiter refilling during the gap) favours neither.
                 for tool in round % 2 == 0 ? ["fio", "blocklab"] : ["blocklab", "fio"] {
                     let argv = tool == "fio" ? ["fio", "--ioengine=io_uring"] + c.options
-                                             : [blocklab, "run", "--quiet", "--results-dir", dir] + c.options
+                                             : [blocklab, "run", "--quiet", "--results-dir", dir] + c.options + c.blocklabOnly
                     let r = try Subprocess.run(argv)
                     guard r.status == 0 else { throw BlockLabError.runtime("\(tool) failed on \(c.name) (exit \(r.status))") }
                     let s = try FioJSONSummary.parse(r.stdout, source: tool)
