@@ -113,7 +113,7 @@ public struct FioJSONSummary: Sendable {
 
     /// The bytes from the last line that is exactly "{" (fio's pretty-printed top level) or
     /// from the first "{" if no line is, to the last "}".
-    static func lastDocument(_ data: [UInt8]) -> ArraySlice<UInt8> {
+    public static func lastDocument(_ data: [UInt8]) -> ArraySlice<UInt8> {
         let open = UInt8(ascii: "{"), close = UInt8(ascii: "}"), nl = UInt8(ascii: "\n")
         var start: Int?
         for i in data.indices where data[i] == open && (i == 0 || data[i - 1] == nl)

@@ -138,7 +138,11 @@ public enum FluidReplay {
             }
         }
         var r = FluidResult()
-        for c in credits { r.lowestBalancePct[c.name] = c.capacity > 0 ? c.balance * 100 / c.capacity : 100 }
+        // Per limit (peaks, then credit buckets): time it held demand back. Per credit
+        // bucket: first empty, lowest balance. Arrays here, named in the result at the end.
+        var held = [Double](repeating: 0, count: peaks.count + credits.count)
+        var firstEmpty = [Double?](repeating: nil, count: credits.count)
+        var lowest = credits.map { $0.capacity > 0 ? $0.balance * 100 / $0.capacity : 100 }
         var clock = 0.0
         func idle(_ seconds: Double) {
             guard seconds > 0 else { return }
@@ -158,11 +162,12 @@ public enum FluidReplay {
             let a = ios / T
             // Per raw I/O: EBS operations, charged bytes, local device time.
             let cost = costs(iv, volume: v, pattern: pattern)
-            let perIO = [cost.ops / ios, cost.bytes / ios, cost.local / ios]
-            for j in credits.indices { credits[j].cost = credits[j].bytes ? perIO[1] : perIO[0] }
+            let perIO = (cost.ops / ios, cost.bytes / ios, cost.local / ios)
+            func per(_ kind: Int) -> Double { kind == 0 ? perIO.0 : kind == 1 ? perIO.1 : perIO.2 }
+            for j in credits.indices { credits[j].cost = credits[j].bytes ? perIO.1 : perIO.0 }
             // Peak caps in raw IOPS.
-            var peakCap = Double.infinity, peakName = ""
-            for p in peaks where perIO[p.kind] > 0 && p.rate / perIO[p.kind] < peakCap { peakCap = p.rate / perIO[p.kind]; peakName = p.name }
+            var peakCap = Double.infinity, peakIndex = -1
+            for (k, p) in peaks.enumerated() where per(p.kind) > 0 && p.rate / per(p.kind) < peakCap { peakCap = p.rate / per(p.kind); peakIndex = k }
             var sustained = peakCap
             for c in credits where c.cost > 0 { sustained = min(sustained, c.rate / c.cost) }
             if a / peakCap >= r.peakUtilisation {
@@ -175,13 +180,13 @@ public enum FluidReplay {
             }
             var t = 0.0, served = 0.0
             while T - t > T * 1e-12 {
-                var s = a, holder: String?
-                if peakCap < s { s = peakCap; holder = peakName }
+                var s = a, holder = -1
+                if peakCap < s { s = peakCap; holder = peakIndex }
                 var changed = true
                 while changed {
                     changed = false
-                    for c in credits where c.cost > 0 && c.balance <= c.capacity * 1e-12 && c.rate / c.cost < s * (1 - 1e-12) {
-                        s = c.rate / c.cost; holder = c.name; changed = true
+                    for (j, c) in credits.enumerated() where c.cost > 0 && c.balance <= c.capacity * 1e-12 && c.rate / c.cost < s * (1 - 1e-12) {
+                        s = c.rate / c.cost; holder = peaks.count + j; changed = true
                     }
                 }
                 var dt = T - t
@@ -194,17 +199,16 @@ public enum FluidReplay {
                     var b = credits[j].balance + drift * dt
                     if b <= credits[j].capacity * 1e-12 {
                         b = 0
-                        if drift < 0, r.firstEmptyNs[credits[j].name] == nil { r.firstEmptyNs[credits[j].name] = (clock + t + dt) * 1e9 }
+                        if drift < 0, firstEmpty[j] == nil { firstEmpty[j] = (clock + t + dt) * 1e9 }
                     }
                     credits[j].balance = min(credits[j].capacity, b)
-                    let pct = credits[j].capacity > 0 ? credits[j].balance * 100 / credits[j].capacity : 100
-                    r.lowestBalancePct[credits[j].name] = min(r.lowestBalancePct[credits[j].name] ?? 100, pct)
+                    if credits[j].capacity > 0 { lowest[j] = min(lowest[j], credits[j].balance * 100 / credits[j].capacity) }
                 }
                 served += s * dt
-                if let h = holder, s < a * (1 - 1e-9) {
+                if holder >= 0, s < a * (1 - 1e-9) {
                     r.throttledNs += dt * 1e9
                     r.throttledServedIOs += s * dt
-                    r.heldNs[h, default: 0] += dt * 1e9
+                    held[holder] += dt * 1e9
                     r.lowestThrottledIOPS = min(r.lowestThrottledIOPS ?? s, s)
                 }
                 t += dt
@@ -214,6 +218,12 @@ public enum FluidReplay {
             clock += T
         }
         r.totalNs = clock * 1e9
+        let names = peaks.map(\.name) + credits.map(\.name)
+        for (k, ns) in held.enumerated() where ns > 0 { r.heldNs[names[k], default: 0] += ns }
+        for (j, c) in credits.enumerated() {
+            r.lowestBalancePct[c.name] = lowest[j]
+            if let e = firstEmpty[j] { r.firstEmptyNs[c.name] = e }
+        }
         return r
     }
 
