@@ -118,10 +118,12 @@ public struct NeedsInput: Sendable {
             default: break
             }
             guard capGiB != nil else { throw BlockLabError.usage("--capacity: required with --iops/--mibps (how much data, e.g. 500g)") }
+            try Self.checkRates(ioRate: ioRate!, bytesPerSec: bytesPerSec!, what: "--iops/--mibps/--bs")
             needs.demand = Self.steady(ioRate: ioRate!, bytesPerSec: bytesPerSec!, readPercent: pct ?? 100)
             needs.source = "flags"
         } else if let from {
             let r = try Self.fromResult(from)
+            try Self.checkRates(ioRate: r.iops, bytesPerSec: r.bytesPerSec, what: "--from \(Text.escaped(from))")
             if pct != nil || bs != nil { throw BlockLabError.usage("--from: the result gives the I/O size and mix; drop --bs and --read-pct") }
             needs.demand = Self.steady(ioRate: r.iops, bytesPerSec: r.bytesPerSec, readPercent: r.readPercent)
             needs.pattern = sequential ? .sequential : r.pattern
@@ -151,11 +153,19 @@ public struct NeedsInput: Sendable {
         return [DemandInterval(startNs: 0, durationNs: day * NS.perSecond, ios: [rIOs, wIOs], bytes: [rBytes, bytes - rBytes])]
     }
 
+    /// A steady day of demand must stay countable: at most 10^9 I/Os and 2^50 bytes (1 PiB) a second.
+    static func checkRates(ioRate: Double, bytesPerSec: Double, what: String) throws {
+        guard ioRate.isFinite, bytesPerSec.isFinite, ioRate <= 1e9, bytesPerSec <= Double(1 << 50) else {
+            throw BlockLabError.usage("\(what): \(Units.formatDecimal(ioRate, places: 0)) I/Os and \(Units.formatDecimal(bytesPerSec, places: 0)) bytes a second "
+                + "is more than 10^9 I/Os or 1 PiB a second")
+        }
+    }
+
     static func number(_ text: String, _ option: String, atMost limit: Double, whole: Bool = false) throws -> Double {
         guard let v = Double(text), v.isFinite, v >= 0 else {
             throw BlockLabError.usage("\(option): expected a number of at least 0, got '\(Text.escaped(text))'")
         }
-        guard v <= limit else { throw BlockLabError.usage("\(option): must be at most \(Units.formatDecimal(limit, places: 0)), got '\(Text.escaped(text))'") }
+        guard v <= limit else { throw BlockLabError.usage("\(option): must be at most \(limit == limit.rounded() ? Units.formatDecimal(limit, places: 0) : "\(limit)"), got '\(Text.escaped(text))'") }
         guard !whole || v == v.rounded() else { throw BlockLabError.usage("\(option): expected a whole number, got '\(Text.escaped(text))'") }
         return v
     }

@@ -97,8 +97,8 @@ public struct Recommender {
             if v.profile.rules == .instanceStore, let i = instance { currentOption!.monthlyCost = Self.localMonthly(i) ?? 0 }
         }
         guard !options.isEmpty else {
-            throw BlockLabError.usage("recommend: no candidate meets the needs (\(Self.describe(needs))):\n"
-                + rejected.map { "  \($0.type): \($0.reason)" }.joined(separator: "\n"))
+            throw BlockLabError.usage("recommend: no candidate meets the needs (\(Self.describe(needs))): "
+                + rejected.map { "\($0.type): \($0.reason)" }.joined(separator: "; "))
         }
         var finding: String?, why: String?
         if let c = currentOption {
@@ -164,14 +164,14 @@ public struct Recommender {
         func par(_ k: String) -> Double { p.params[k]! }
         let mib = Double(Units.MiB)
         let minSize = max(capacityGiB, p.sizeGiB.lowerBound)
-        guard minSize <= p.sizeGiB.upperBound else { throw BlockLabError.usage("\(p.name): \(capacityGiB) GiB is more than its \(p.sizeGiB.upperBound) GiB") }
+        guard minSize <= p.sizeGiB.upperBound else { throw BlockLabError.usage("\(capacityGiB) GiB a volume is more than its \(p.sizeGiB.upperBound) GiB") }
         switch p.rules {
         case .gp3:
             var tput = max(par("throughput_mibps.included"), (needBytes / mib).rounded(.up))
             var iops = max(par("iops.included"), needOps.rounded(.up))
             if tput > par("throughput_mibps.included") { iops = max(iops, (tput / par("throughput_mibps.max_per_iops")).rounded(.up)) }
             guard iops <= par("iops.max"), tput <= par("throughput_mibps.max") else {
-                throw BlockLabError.usage("\(p.name): needs \(Self.grouped(iops)) IOPS and \(Self.grouped(tput)) MiB/s a volume, more than its "
+                throw BlockLabError.usage("needs \(Self.grouped(iops)) IOPS and \(Self.grouped(tput)) MiB/s a volume, more than its "
                     + "\(Self.grouped(par("iops.max"))) IOPS and \(Self.grouped(par("throughput_mibps.max"))) MiB/s")
             }
             tput = max(tput, par("throughput_mibps.included"))
@@ -185,11 +185,11 @@ public struct Recommender {
             }
             let maxMiB = par("throughput_mibps.max")
             guard iops <= par("iops.max"), needMiB <= maxMiB else {
-                throw BlockLabError.usage("\(p.name): needs \(Self.grouped(iops)) IOPS and \(Self.grouped(needMiB.rounded(.up))) MiB/s a volume, more than its "
+                throw BlockLabError.usage("needs \(Self.grouped(iops)) IOPS and \(Self.grouped(needMiB.rounded(.up))) MiB/s a volume, more than its "
                     + "\(Self.grouped(par("iops.max"))) IOPS and \(Self.grouped(maxMiB)) MiB/s")
             }
             let size = max(minSize, UInt64((iops / par("iops.max_per_gib")).rounded(.up)))
-            guard size <= p.sizeGiB.upperBound else { throw BlockLabError.usage("\(p.name): \(size) GiB for \(Self.grouped(iops)) IOPS is more than its maximum size") }
+            guard size <= p.sizeGiB.upperBound else { throw BlockLabError.usage("\(size) GiB for \(Self.grouped(iops)) IOPS is more than its maximum size") }
             return try VolumeSpec(type: p.name, sizeGiB: size, iops: UInt64(iops)).resolve(profile: p)
         case .gp2, .hdd, .standard:
             // Limits (and credits) grow with size: the smallest size that meets the needs.
@@ -356,9 +356,9 @@ public struct Recommender {
     }
 
     func reason(type: String, profile p: VolumeProfile, failed: RecommendOption?, error: String?, needs: Needs) -> String {
-        if p.smallRandomCostsFullOp, needs.pattern == .random, needs.meanIOSize < Double(p.opSize) * 0.75 {
-            let peak = Double(p.params["iops.max"] ?? 0), tput = Double(p.params["throughput_mibps.max"] ?? 0)
-            let most = min(peak, tput * Double(Units.MiB) / Double(p.opSize))
+        if failed == nil, let e = error { return e }
+        let most = min(Double(p.params["iops.max"] ?? 0), Double(p.params["throughput_mibps.max"] ?? 0) * Double(Units.MiB) / Double(p.opSize))
+        if p.smallRandomCostsFullOp, needs.pattern == .random, needs.meanIOSize < Double(p.opSize) * 0.75, needs.peakIOPS > most {
             let dir = needs.readPercent >= 99.5 ? "reads" : needs.readPercent <= 0.5 ? "writes" : "I/Os"
             return "\(Units.formatBytes(UInt64(needs.meanIOSize.rounded()))) random \(dir) are charged \(Units.formatBytes(p.opSize)) each, "
                 + "\(Self.grouped(most)) IOPS at most (\(Self.grouped(needs.peakIOPS)) needed)"

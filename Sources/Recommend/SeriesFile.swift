@@ -69,6 +69,10 @@ public enum SeriesFile {
         let p = period!
         guard p >= NS.perSecond, p <= 86_400 * NS.perSecond else { throw BlockLabError.usage("--period: must be between 1s and 1d") }
         let t0 = sorted[0].0
+        let span = sorted.last!.0.timeIntervalSince(t0)
+        guard span * 1e9 <= Double(InputLimits.maxDurationNs) else {
+            throw BlockLabError.usage("--series: \(file): the data points span more than 100 years")
+        }
         var out: [DemandInterval] = []
         var lastStart: UInt64?
         for (t, v) in sorted {
@@ -81,7 +85,8 @@ public enum SeriesFile {
             let secs = Double(p) / 1e9
             func whole(_ x: Double?, _ what: String) throws -> UInt64 {
                 guard let x else { return 0 }
-                guard x.isFinite, x >= 0, x / secs <= (what.hasSuffix("Ops") ? 1e9 : Double(1 << 50)) else {
+                // At most 10^9 I/Os and 2^50 bytes a second, and 2^60 bytes in one period.
+                guard x.isFinite, x >= 0, x / secs <= (what.hasSuffix("Ops") ? 1e9 : Double(1 << 50)), x <= Double(InputLimits.maxBytes) else {
                     throw BlockLabError.usage("--series: \(file): \(what) \(x) at \(iso.string(from: t)) is not a count between 0 and "
                         + (what.hasSuffix("Ops") ? "10^9 a second" : "2^50 bytes a second"))
                 }
