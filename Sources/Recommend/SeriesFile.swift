@@ -48,8 +48,32 @@ public enum SeriesFile {
 
     static func timestamp(_ s: String) -> Date? {
         let t = s.trimmingCharacters(in: CharacterSet(charactersIn: "\" \r"))
+        if let d = utcFast(t) { return d }
         // "2025-01-02 03:04:05" (the console's CSV download) is read as UTC.
         return iso.date(from: t) ?? isoFraction.date(from: t) ?? isoSpace.date(from: t) ?? isoSpace.date(from: t + "Z")
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[Z]` (or a space for the T), UTC, read directly: Foundation's
+    /// formatter takes about 50 us a call on Linux, most of a 14-day export's time.
+    static func utcFast(_ t: String) -> Date? {
+        let b = Array(t.utf8)
+        guard b.count == 19 || (b.count == 20 && b[19] == UInt8(ascii: "Z")) else { return nil }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for i in r { guard b[i] >= 48 && b[i] <= 57 else { return nil }; v = v * 10 + Int(b[i] - 48) }
+            return v
+        }
+        guard b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: " "),
+              b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+              let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13), let mi = num(14..<16), let se = num(17..<19),
+              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61 else { return nil }
+        // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = yy / 400, yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146_097 + doe - 719_468
+        return Date(timeIntervalSince1970: Double(days * 86_400 + h * 3600 + mi * 60 + se))
     }
 
     /// Rows of (time, [read ops, write ops, read bytes, write bytes]) -> intervals of `period`.

@@ -203,6 +203,14 @@ struct SeriesFiles {
               {"Id": "rb", "Label": "VolumeReadBytes", "Timestamps": ["2025-01-01T00:00:00Z"], "Values": [14745600000]}
             ]}
             """
+        // The direct reading agrees with Foundation's, and both layouts read.
+        for t in ["2025-01-01T00:00:00Z", "2024-02-29T23:59:59Z", "1999-12-31 12:30:00", "2100-03-01T00:00:01Z"] {
+            let f = ISO8601DateFormatter()
+            f.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+            let iso = f.date(from: t.replacingOccurrences(of: " ", with: "T").replacingOccurrences(of: "Z", with: "") + "Z")
+            #expect(SeriesFile.utcFast(t) != nil && SeriesFile.utcFast(t) == iso, "\(t)")
+        }
+        #expect(SeriesFile.utcFast("2025-13-01T00:00:00Z") == nil)
         let j = try SeriesFile.parse(json, path: "cw.json", periodNs: nil)
         #expect(j.intervals == c.intervals)
         #expect(usageMessage { _ = try SeriesFile.parse("Timestamp,VolumeReadOps\n2025-01-01T00:00:00Z,abc\n", path: "b.csv", periodNs: NS.perSecond) }
