@@ -81,8 +81,8 @@ struct FluidAgainstSimulator {
         return v
     }
 
-    @Test func fourteenDaysPerMinuteReplaysQuickly() throws {
-        // 20,160 intervals: the closed form needs a handful of steps each, not an I/O each.
+    @Test func fourteenDaysPerMinuteInClosedForm() throws {
+        // 20,160 intervals, a handful of linear pieces each (blocklab-bench recommend times it).
         let days = Self.demand(count: 20_160, seconds: 60, iops: 3000, bs: 16384)
         let r = FluidReplay.run(FluidTarget(volume: try resolve("gp2:size=500g")), demand: days.combined(), pattern: .random)
         #expect(r.demandedIOs == 3000 * 60 * 20_160)
