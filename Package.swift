@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "ThrottleReference", dependencies: ["BlockLabCore", "Throttle"]),
         // EBS volume/instance models, I/O accounting, latency models, virtual-clock simulator.
         .target(name: "VolumeModel", dependencies: ["BlockLabCore", "CSupport", "Throttle", "JobSpec", "Workload", "Metrics", "Yams"]),
+        // `blocklab recommend`: needs (flags, a result, a recorded series) -> sized, priced
+        // candidates replayed through the volume models -> ranked options.
+        .target(name: "Recommend", dependencies: ["BlockLabCore", "Metrics", "VolumeModel"]),
         // Copy-on-write block store: thin volumes, snapshots, restore, checker.
         .target(name: "SnapStore", dependencies: ["BlockLabCore", "CSupport", .product(name: "Crypto", package: "swift-crypto")],
                 exclude: ["README.md"]),
@@ -50,15 +53,15 @@ let package = Package(
         // The lab: the standard workloads on the local target and emulated volumes, and the
         // snapshot experiment, under one run directory (plan, ETA, manifest; runs go through
         // an executor the CLI supplies, so the lab knows nothing of engines).
-        .target(name: "Lab", dependencies: ["BlockLabCore", "CSupport", "Metrics", "SnapStore", "Yams"]),
+        .target(name: "Lab", dependencies: ["BlockLabCore", "CSupport", "Metrics", "SnapStore", "VolumeModel"]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
-            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness", "Lab",
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "Recommend", "SnapStore", "SnapStoreHarness", "Lab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
         // `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
-        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "SnapStore", "SnapStoreHarness", "Metrics"]),
+        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "Recommend", "SnapStore", "SnapStoreHarness", "Metrics"]),
 
         // Each test target names every module it imports, so a change to one rebuilds it.
         .testTarget(name: "CoreTests", dependencies: ["BlockLabCore"]),
@@ -69,8 +72,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["BlockLabCore", "JobSpec", "Metrics", "Engine", "VolumeModel"]),
         .testTarget(name: "ThrottleTests", dependencies: ["BlockLabCore", "Throttle", "ThrottleReference"]),
         .testTarget(name: "VolumeModelTests", dependencies: ["BlockLabCore", "JobSpec", "Workload", "Metrics", "Throttle", "VolumeModel"]),
+        .testTarget(name: "RecommendTests", dependencies: ["BlockLabCore", "Metrics", "VolumeModel", "Recommend"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
-        .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab", "Yams"]),
+        .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab", "VolumeModel", "Yams"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),

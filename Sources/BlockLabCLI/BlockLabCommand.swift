@@ -10,6 +10,7 @@ public struct BlockLabCommand: ParsableCommand {
         subcommands: [
             RunCommand.self,
             SimulateCommand.self,
+            RecommendCommand.self,
             PoolCommand.self,
             VolumeCommand.self,
             SnapshotCommand.self,

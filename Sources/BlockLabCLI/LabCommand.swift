@@ -86,7 +86,7 @@ struct LabCommand: ParsableCommand {
         let runner = LabRunner(plan: plan, directory: runDir, file: file, executor: executor,
                                baseEnvironment: ProcessInfo.processInfo.environment, note: { printError($0) })
         if options.snapshots { runner.snapshotPoolPath = scratch + "/pool" }
-        runner.pricesPath = profileDir + "/prices/us-east-1.yaml"
+        runner.prices = try ProfileStore(directory: profileDir).prices(region: "us-east-1")
 
         // Every run is checked (jobs, volumes, instance, target) before any I/O.
         try runner.checkAll()

@@ -3,6 +3,7 @@ import CSupport
 import Foundation
 import Glibc
 import Metrics
+import VolumeModel
 
 /// One `blocklab run` the lab asks for: what `run` would get from its command line.
 public struct LabRun: Sendable {
@@ -77,7 +78,7 @@ public final class LabRunner {
     private let startedMs: UInt64
     /// Where the snapshot experiment keeps its pool (nil: skipped).
     public var snapshotPoolPath: String?
-    public var pricesPath: String?
+    public var prices: PriceTable?
 
     public init(plan: LabPlan, directory: String, file: String, executor: LabExecutor, clock: MonotonicClock = SystemClock.shared,
                 baseEnvironment: [String: String], note: @escaping (String) -> Void) {
@@ -150,7 +151,7 @@ public final class LabRunner {
             note("[snapshots] write, snapshot, overwrite, snapshot, restore lazily and fast, read on first touch")
             do {
                 let exp = SnapshotExperiment(options: plan.options, poolPath: pool, directory: directory, executor: executor,
-                                             environment: baseEnvironment, pricesPath: pricesPath, note: note)
+                                             environment: baseEnvironment, prices: prices, note: note)
                 snapshot = try exp.run()
                 if snapshot?.interrupted == true { interrupted = true }
             } catch {

@@ -2,7 +2,7 @@ import BlockLabCore
 import Foundation
 import Metrics
 import SnapStore
-import Yams
+import VolumeModel
 
 /// The lab's snapshot experiment on a pool volume: write it, snapshot, overwrite a quarter,
 /// snapshot again; restore the first snapshot lazily and with fast restore; read 4 KiB at
@@ -15,7 +15,7 @@ public struct SnapshotExperiment {
     public let directory: String
     public let executor: LabExecutor
     public let environment: [String: String]
-    public let pricesPath: String?
+    public let prices: PriceTable?
     public let note: (String) -> Void
 
     /// Runs of the experiment: its result file name and what it measures.
@@ -95,13 +95,13 @@ public struct SnapshotExperiment {
     }
 
     public init(options: LabOptions, poolPath: String, directory: String, executor: LabExecutor, environment: [String: String],
-                pricesPath: String?, note: @escaping (String) -> Void) {
+                prices: PriceTable?, note: @escaping (String) -> Void) {
         self.options = options
         self.poolPath = poolPath
         self.directory = directory
         self.executor = executor
         self.environment = environment
-        self.pricesPath = pricesPath
+        self.prices = prices
         self.note = note
     }
 
@@ -174,10 +174,10 @@ public struct SnapshotExperiment {
             }
             out.reads.append(f)
         }
-        if let p = pricesPath, let prices = try? Self.loadPrices(p) {
-            out.pricesSource = prices.source
-            out.snapshotGBMonth = prices.snapshotGBMonth
-            out.fastRestoreHour = prices.fastRestoreHour
+        if let prices {
+            out.pricesSource = "\(prices.region), \(prices.source)"
+            out.snapshotGBMonth = prices.price("snapshot.gb_month_standard")
+            out.fastRestoreHour = prices.price("fast_snapshot_restore.snapshot_zone_hour")
         }
         for r in out.reads { note("      " + Self.describe(r)) }
         return out
@@ -209,21 +209,5 @@ public struct SnapshotExperiment {
             s += "; \(r.firstTouchFetches) reads touched blocks not yet loaded, +\(Units.formatDuration(UInt64(r.meanFetchPenaltyNs))) each"
         }
         return s
-    }
-
-    /// The two prices the experiment needs, from profiles/prices/REGION.yaml.
-    static func loadPrices(_ path: String) throws -> (source: String, snapshotGBMonth: Double?, fastRestoreHour: Double?) {
-        let bytes = try InputFile.read(path, limit: InputLimits.maxJobFileBytes, what: "prices")
-        guard let doc = try Yams.load(yaml: String(decoding: bytes, as: UTF8.self)) as? [String: Any] else {
-            throw BlockLabError.usage("\(Text.escaped(path)): not a prices file")
-        }
-        func number(_ section: String, _ key: String) -> Double? {
-            guard let v = (doc[section] as? [String: Any])?[key] else { return nil }
-            if let d = v as? Double, d.isFinite, d >= 0, d < 1e6 { return d }
-            if let i = v as? Int, i >= 0, i < 1_000_000 { return Double(i) }
-            return nil
-        }
-        let source = [doc["region"] as? String, doc["source"] as? String].compactMap { $0 }.joined(separator: ", ")
-        return (source, number("snapshot", "gb_month_standard"), number("fast_snapshot_restore", "snapshot_zone_hour"))
     }
 }

@@ -57,18 +57,26 @@ public final class EmulationPlan {
                     throw BlockLabError.usage("\(job.origin): --instance applies an instance's EBS limit to an EBS volume; give --volume too")
                 }
                 if instanceProfiles[name] == nil { instanceProfiles[name] = try store.instance(named: name) }
-                instanceThreads[name, default: 0] += job.numjobs
             }
             guard let text = job.volume else { continue }
-            let (spec, resolved): (VolumeSpec, ResolvedVolume)
+            let (spec, base): (VolumeSpec, ResolvedVolume)
             if let known = resolvedByText[text] {
-                (spec, resolved) = known
+                (spec, base) = known
             } else {
                 spec = try VolumeSpec.parse(text)
-                resolved = try spec.resolve(in: store)
+                base = try spec.resolve(in: store)
                 resolutions += 1
-                resolvedByText[text] = (spec, resolved)
+                resolvedByText[text] = (spec, base)
             }
+            var resolved = base
+            // Instance store is local: its instance lends it its disks' envelope, and its EBS
+            // limits never apply to it.
+            var instance = job.instance
+            if resolved.profile.rules == .instanceStore, let name = instance {
+                try resolved.attachLocal(instance: instanceProfiles[name]!)
+                instance = nil
+            }
+            if let name = instance { instanceThreads[name, default: 0] += job.numjobs }
             if let size = job.size {
                 let (end, overflow) = job.offset.addingReportingOverflow(size)
                 if overflow || end > resolved.sizeBytes {
@@ -83,7 +91,7 @@ public final class EmulationPlan {
                 volumes[v].largestIO = max(volumes[v].largestIO, UInt64(job.maxBlockSize))
                 volumeOfJob[index] = v
             } else {
-                volumes.append(Volume(spec: spec, resolved: resolved, instance: job.instance, jobs: [index],
+                volumes.append(Volume(spec: spec, resolved: resolved, instance: instance, jobs: [index],
                                       threads: job.numjobs, largestIO: UInt64(job.maxBlockSize)))
                 volumeOfJob[index] = volumes.count - 1
                 if let key { byTarget[key] = volumes.count - 1 }
@@ -126,8 +134,13 @@ public final class EmulationPlan {
     /// volume, admitted from one thread.
     public init(simulating text: String, instance: String?, jobs: [JobSpec], replaysSeries: Bool, store: ProfileStore) throws {
         let spec = try VolumeSpec.parse(text)
-        let resolved = try spec.resolve(in: store)
+        var resolved = try spec.resolve(in: store)
         resolutions = 1
+        var instance = instance
+        if let name = instance, resolved.profile.rules == .instanceStore {
+            try resolved.attachLocal(instance: store.instance(named: name))
+            instance = nil
+        }
         volumes = [Volume(spec: spec, resolved: resolved, instance: instance, jobs: Array(jobs.indices), threads: 1,
                           largestIO: jobs.map { UInt64($0.maxBlockSize) }.max() ?? 0)]
         volumeOfJob = jobs.map { _ in 0 }

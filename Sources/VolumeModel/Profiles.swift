@@ -117,6 +117,9 @@ public struct VolumeProfile: Sendable {
 
 /// An instance type's EBS limits, from `profiles/instances/NAME.yaml`.
 public struct InstanceProfile: Sendable, Equatable {
+    public static func == (a: Self, b: Self) -> Bool { a.name == b.name && a.source == b.source && a.baselineIOPS == b.baselineIOPS && a.maxIOPS == b.maxIOPS
+        && a.baselineBytesPerSec == b.baselineBytesPerSec && a.maxBytesPerSec == b.maxBytesPerSec && a.burstMinutes == b.burstMinutes
+        && a.instanceStore == b.instanceStore && a.price == b.price }
     public let name: String
     public let source: String
     public let baselineBytesPerSec: UInt64
@@ -125,12 +128,73 @@ public struct InstanceProfile: Sendable, Equatable {
     public let maxIOPS: UInt64
     /// Minutes per 24 h the instance may run at its maximum (0: the maximum is sustained).
     public let burstMinutes: UInt64
+    /// The instance's local NVMe (or HDD) disks, nil when it has none.
+    public let instanceStore: InstanceStore?
+    /// On-demand price, nil when the profile gives none.
+    public let price: InstancePrice?
+
+    /// Instance store as AWS publishes it: volumes of `volumeGB` decimal GB each, and the
+    /// aggregate 4 KiB random read and write IOPS at a saturated queue (none for HDD).
+    public struct InstanceStore: Sendable, Equatable {
+        public let volumes: UInt64
+        public let volumeGB: UInt64
+        public let media: VolumeMedia
+        public let readIOPS: UInt64?
+        public let writeIOPS: UInt64?
+        public let source: String
+        public var totalBytes: UInt64 { volumes * volumeGB * 1_000_000_000 }
+    }
+
+    /// Hourly on-demand price; instance store costs the difference to `withoutDisk`.
+    public struct InstancePrice: Sendable, Equatable {
+        public let region: String
+        public let hourly: Double
+        public let source: String
+        public let withoutDisk: (type: String, hourly: Double, basis: String)?
+        public static func == (a: Self, b: Self) -> Bool {
+            a.region == b.region && a.hourly == b.hourly && a.source == b.source && a.withoutDisk?.type == b.withoutDisk?.type
+                && a.withoutDisk?.hourly == b.withoutDisk?.hourly
+        }
+    }
 
     init(document d: ProfileDocument) throws {
         try d.checkKeys(["name", "source", "ebs.baseline_mbps", "ebs.max_mbps", "ebs.baseline_iops", "ebs.max_iops",
-                         "ebs.burst_minutes_per_24h", "instance_store.*"])
+                         "ebs.burst_minutes_per_24h", "instance_store.volumes", "instance_store.volume_gb", "instance_store.media",
+                         "instance_store.read_iops", "instance_store.write_iops", "instance_store.source",
+                         "price.region", "price.hourly", "price.source", "price.without_local_disk.type",
+                         "price.without_local_disk.hourly", "price.without_local_disk.basis"])
         name = try d.string("name")
         source = try d.string("source")
+        if d.optionalString("instance_store.media") != nil || d.numbers["instance_store.volumes"] != nil {
+            let m = try d.string("instance_store.media")
+            guard m == "ssd" || m == "hdd" else { throw BlockLabError.usage("\(d.file): instance_store.media: expected ssd or hdd, got '\(m)'") }
+            let r = try d.optionalNumber("instance_store.read_iops").map { _ in try d.integer("instance_store.read_iops") }
+            let w = try d.optionalNumber("instance_store.write_iops").map { _ in try d.integer("instance_store.write_iops") }
+            guard (r == nil) == (w == nil) else {
+                throw BlockLabError.usage("\(d.file): instance_store: give both read_iops and write_iops, or neither")
+            }
+            guard m == "hdd" || r != nil else { throw BlockLabError.usage("\(d.file): instance_store: an SSD instance store needs read_iops and write_iops") }
+            instanceStore = InstanceStore(volumes: try d.integer("instance_store.volumes", atMost: 64),
+                                          volumeGB: try d.integer("instance_store.volume_gb", atMost: 1_000_000),
+                                          media: m == "ssd" ? .ssd : .hdd, readIOPS: r, writeIOPS: w,
+                                          source: try d.string("instance_store.source"))
+        } else {
+            instanceStore = nil
+        }
+        if d.numbers["price.hourly"] != nil || d.optionalString("price.region") != nil {
+            var without: (String, Double, String)?
+            if d.optionalString("price.without_local_disk.type") != nil {
+                without = (try d.string("price.without_local_disk.type"), try d.number("price.without_local_disk.hourly", atMost: 1e4),
+                           try d.string("price.without_local_disk.basis"))
+            }
+            price = InstancePrice(region: try d.string("price.region"), hourly: try d.number("price.hourly", atMost: 1e4),
+                                  source: try d.string("price.source"), withoutDisk: without)
+            if let w = without, w.1 > price!.hourly {
+                throw BlockLabError.usage("\(d.file): price.without_local_disk.hourly: above price.hourly (the local disk would cost less than nothing)")
+            }
+        } else {
+            price = nil
+        }
         // AWS's instance table uses decimal MB/s.
         // At most 10^7 MB/s (10 TB/s) and 1,440 minutes a day: a full credit bucket (30 min x
         // the difference) stays far within 64 bits.

@@ -20,6 +20,11 @@ extension VolumeShaper {
             ])),
         ]
         for (k, text) in v.profile.notes.sorted(by: { $0.key < $1.key }) { model.append((k, .string(text))) }
+        if let l = v.local {
+            // Instance store on a known instance: its disks' envelope, never its EBS limits.
+            model.append(("local_envelope", .object([("instance", .string(l.instance)), ("read_iops_4k", .uint(l.readIOPS)),
+                                                     ("write_iops_4k", .uint(l.writeIOPS))])))
+        }
         var out: [(String, JSONValue)] = [("model", .object(model))]
         if let i = instance?.profile {
             out.append(("instance", .object([

@@ -23,6 +23,8 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     public let sharing: Sharing
     /// The volume's own credit bucket (gp2 I/O credits, st1/sc1 throughput credits).
     public let credits: CreditTracker?
+    /// The instance-store envelope, charged per I/O in device time (see `LocalEnvelope`).
+    private let local: LocalEnvelope?
     private let cell: MultiWordCell
     /// This volume's limits, then the instance's, over `cell`'s words.
     private let table: BucketTable
@@ -52,6 +54,11 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
         let limiter = Self.peakLimiter(v)
         let peak = [limiter.ops.map { limit($0, bytes: false, start: 1) }, limiter.bytes.map { limit($0, bytes: true, start: v.profile.opSize) }]
         if !peak.compactMap({ $0 }).isEmpty { groups.append(peak.compactMap { $0 }) }
+        if let l = v.local {
+            // Local disks: one device-time bucket (10 ms of work) for reads and writes together.
+            groups.append([limit(GCRA(rate: l.rate, burst: max(l.rate / 100, max(l.readIOPS, l.writeIOPS))), bytes: false, start: max(l.readIOPS, l.writeIOPS))])
+        }
+        local = v.local
         var volumeCreditGroup = -1
         if v.opCredits != nil || v.byteCredits != nil {
             let c = [v.opCredits.map { limit(GCRA(rate: $0.rate, burst: $0.capacity), bytes: false, start: $0.start) },
@@ -110,7 +117,8 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
                 let token = cell.read(into: src)
                 // Words of the instance's other volumes go through unchanged.
                 if instance != nil { dst.update(from: src, count: n) }
-                let (ops, bytes) = accounting.step(src: src, dst: dst, offset: offset, length: length)
+                var (ops, bytes) = accounting.step(src: src, dst: dst, offset: offset, length: length)
+                if let l = local { ops = l.cost(direction, length: UInt64(length)) }
                 let (g, held) = table.reserve(src: src, dst: dst, ops: ops, bytes: bytes, arrival: now)
                 guard cell.publish(token, from: dst, slot: slot, claimed: &claimed) else { continue }
                 // Episodes change only after the publish: `src` was the state just before
@@ -163,7 +171,8 @@ public final class VolumeShaper: IOShaper, @unchecked Sendable {
     /// The effective envelope: the lower of the volume's and the instance's peak limits.
     public var envelope: (iops: UInt64?, bytesPerSec: UInt64?) {
         func lower(_ a: UInt64?, _ b: UInt64?) -> UInt64? { a.map { x in b.map { min(x, $0) } ?? x } ?? b }
-        return (lower(volume.peakIOPS, instance?.profile.maxIOPS), lower(volume.peakBytesPerSec, instance?.profile.maxBytesPerSec))
+        let localIOPS = local.map { max($0.readIOPS, $0.writeIOPS) }
+        return (lower(lower(volume.peakIOPS, localIOPS), instance?.profile.maxIOPS), lower(volume.peakBytesPerSec, instance?.profile.maxBytesPerSec))
     }
 
     /// A warning when the run never reached what the emulated volume allows and never waited

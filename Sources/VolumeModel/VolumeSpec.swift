@@ -10,6 +10,11 @@ public struct VolumeSpec: Sendable, Equatable {
     /// Starting credit balance, percent of capacity.
     public var burstBalancePercent: Double?
 
+    public init(type: String, sizeGiB: UInt64? = nil, iops: UInt64? = nil, throughputMiBps: UInt64? = nil, burstBalancePercent: Double? = nil) {
+        self.type = type; self.sizeGiB = sizeGiB; self.iops = iops; self.throughputMiBps = throughputMiBps
+        self.burstBalancePercent = burstBalancePercent
+    }
+
     public static let keys = ["size", "iops", "throughput", "burst-balance"]
     /// Bounds of the numbers a spec may give (far above any AWS figure; the profile's rules
     /// then check the real limits): products with sizes and 2^20 stay within 64 bits.
@@ -77,8 +82,51 @@ public struct ResolvedVolume: Sendable {
     public var opCredits: (rate: UInt64, capacity: UInt64, start: UInt64)?
     public var byteCredits: (rate: UInt64, capacity: UInt64, start: UInt64)?
 
+    /// An instance-store volume on a known instance: the instance's published 4 KiB random
+    /// read and write IOPS (all its local disks), enforced instead of any EBS limit.
+    public var local: LocalEnvelope?
+
     public var sizeBytes: UInt64 { sizeGiB * Units.GiB }
     public var name: String { profile.name }
+}
+
+/// Local NVMe as its instance's profile publishes it. Reads and writes share the device:
+/// a 4 KiB read takes 1/readIOPS of a second of it, a write 1/writeIOPS, so a mix gets
+/// the time-shared rate. Larger I/Os count as that many 4 KiB ones (AWS publishes no
+/// large-I/O figure; a conservative modelling assumption).
+public struct LocalEnvelope: Sendable, Equatable {
+    public let instance: String
+    public let readIOPS: UInt64
+    public let writeIOPS: UInt64
+    public static let unit: UInt64 = 4096
+
+    /// Device time units per second (readIOPS × writeIOPS) and each 4 KiB I/O's cost in them.
+    public var rate: UInt64 { readIOPS * writeIOPS }
+    public func cost(_ direction: IODirection, length: UInt64) -> UInt64 {
+        let units = max(1, (length + Self.unit - 1) / Self.unit)
+        return units * (direction == .write ? readIOPS : writeIOPS)
+    }
+}
+
+extension ResolvedVolume {
+    /// Puts an instance-store volume on `instance`: its own envelope from the instance's
+    /// instance-store figures, and never the instance's EBS limits (local disks are not
+    /// behind the EBS link). Errors name the instance when it has no such disks, when they
+    /// are too small, or when AWS publishes no IOPS for them (HDD).
+    public mutating func attachLocal(instance p: InstanceProfile) throws {
+        guard profile.rules == .instanceStore else { return }
+        guard let s = p.instanceStore else {
+            throw BlockLabError.usage("--instance \(p.name): has no instance store (instance-store volumes need a type such as i4i.large, m5d.large or c6gd.large)")
+        }
+        guard let r = s.readIOPS, let w = s.writeIOPS else {
+            throw BlockLabError.usage("--instance \(p.name): its instance store is HDD and AWS publishes no IOPS for it, so it cannot be emulated")
+        }
+        guard sizeBytes <= s.totalBytes else {
+            throw BlockLabError.usage("--volume instance-store: size \(sizeGiB) GiB is more than \(p.name)'s instance store "
+                + "(\(s.volumes) x \(s.volumeGB) GB = \(Units.formatBytes(s.totalBytes)))")
+        }
+        local = LocalEnvelope(instance: p.name, readIOPS: r, writeIOPS: w)
+    }
 }
 
 extension VolumeSpec {

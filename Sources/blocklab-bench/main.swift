@@ -55,4 +55,9 @@ section("throttle") {
     return env["BENCH_THROTTLE_ONLY"] == nil ? lines + throttleContention() : lines
 }
 section("snapstore") { SnapStoreBench.all(in: dir) }
+section("recommend") {
+    // profiles/ next to the package (the binary lives in .build/<config>/).
+    let profiles = URL(fileURLWithPath: binDir).deletingLastPathComponent().deletingLastPathComponent().path + "/profiles"
+    return try recommendBench(profiles: profiles, rounds: rounds)
+}
 section("pool") { try PoolCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
