@@ -37,6 +37,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("results-dir"), help: "Where JSON results are saved when no --output is given.")
     var resultsDir: String = "results"
 
+    @Option(name: .customLong("repeat"), help: "Run each job N times (alone, round-robin with the other jobs, order alternating) as one series of samples for `blocklab compare`.")
+    var repeatCount: Int = 1
+
     @Flag(name: .customLong("dry-run"), help: "Print the resolved jobs and exit.")
     var dryRun = false
 
@@ -53,7 +56,11 @@ struct RunCommand: ParsableCommand {
         guard let format = RunSession.Format(rawValue: outputFormat) else {
             throw BlockLabError.usage("--output-format: '\(outputFormat)' is not one of normal, json, table")
         }
+        guard (1...InputLimits.maxRepeat).contains(repeatCount) else {
+            throw BlockLabError.usage("--repeat: \(repeatCount) is out of range (1 to \(InputLimits.maxRepeat))")
+        }
         var session = RunSession(jobArguments: jobArguments)
+        session.repeatCount = repeatCount
         session.format = format
         session.outputPath = output
         session.seriesPath = writeSeries

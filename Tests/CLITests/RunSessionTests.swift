@@ -70,6 +70,35 @@ import Testing
         try FileManager.default.removeItem(atPath: dir)
     }
 
+    @Test func repeatRunsEachJobNTimesRoundRobinInAlternatingOrderAsOneSeries() throws {
+        var s = session(["--name=a", "--rw=randread", "--bs=4k", "--size=1m", "--filename=\(dir)/a.dat",
+                         "--name=b", "--rw=read", "--bs=64k", "--size=1m", "--filename=\(dir)/b.dat"])
+        s.repeatCount = 3
+        s.format = .json
+        s.outputPath = dir + "/rep.json"
+        #expect(try s.execute(stdout: { _ in }, stderr: { _ in }) == 0)
+        let doc = try jsonObject(dir + "/rep.json")
+        let jobs = try #require(doc["jobs"] as? [[String: Any]])
+        #expect(jobs.map { $0["jobname"] as? String ?? "?" } == ["a", "b", "b", "a", "a", "b"])
+        let marks = jobs.compactMap { ($0["blocklab"] as? [String: Any])?["series"] as? [String: Any] }
+        #expect(marks.count == 6)
+        #expect(Set(marks.compactMap { $0["id"] as? String }).count == 1)
+        #expect(marks.map { $0["repetition"] as? Int ?? -1 } == [0, 0, 1, 1, 2, 2])
+        #expect(marks.allSatisfy { $0["repetitions"] as? Int == 3 })
+        let hosts = jobs.compactMap { ($0["blocklab"] as? [String: Any])?["host"] as? String }
+        #expect(hosts.count == 6 && !hosts[0].isEmpty)
+        #expect(RunSession.repeatOrder(jobs: 3, repetition: 1) == [2, 1, 0])
+        try FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func repeatOutOfRangeIsRejected() throws {
+        for bad in ["0", "1001"] {
+            var command = try BlockLabCommand.parseAsRoot(["run", "--repeat=\(bad)", "--name=a"])
+            #expect(throws: BlockLabError.self) { try command.run() }
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
     @Test func dryRunPrintsTheResolvedJobWithoutDoingIO() throws {
         var s = session(["--name=dry", "--rw=randread", "--bs=4k", "--size=1g", "--filename=\(dir)/never.dat"])
         s.dryRun = true
