@@ -47,9 +47,12 @@ let package = Package(
         // (`make bench`): harnesses over SnapStore, kept out of the library.
         .target(name: "SnapStoreHarness", dependencies: ["BlockLabCore", "CSupport", "SnapStore",
                                                          .product(name: "Crypto", package: "swift-crypto")]),
+        // `compare`: BlockLab and fio results read by content, grouped by workload and target,
+        // medians with order-statistic intervals, Mann-Whitney U, bootstrap tail differences.
+        .target(name: "Compare", dependencies: ["BlockLabCore"]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
-            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness",
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness", "Compare",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
@@ -67,6 +70,7 @@ let package = Package(
         .testTarget(name: "VolumeModelTests", dependencies: ["BlockLabCore", "JobSpec", "Workload", "Metrics", "Throttle", "VolumeModel"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
+        .testTarget(name: "CompareTests", dependencies: ["BlockLabCore", "Compare"], exclude: ["Fixtures", "Golden"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),
     ],

@@ -14,6 +14,7 @@ public struct BlockLabCommand: ParsableCommand {
             VolumeCommand.self,
             SnapshotCommand.self,
             RestoreCommand.self,
+            CompareCommand.self,
         ]
     )
 

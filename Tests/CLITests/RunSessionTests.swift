@@ -214,3 +214,48 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir + "/o.dat"))
     }
 }
+
+/// `blocklab compare` between its flags and its exit.
+@Suite struct CompareSessionTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/CompareTests/Fixtures"
+
+    func run(_ paths: [String], format: String = "table", metrics: [String] = [], baseline: String? = nil,
+             fail: Double? = nil) throws -> (output: String?, regressed: Bool) {
+        try CompareSession.run(paths: paths, format: format, metrics: metrics, baseline: baseline, alpha: 0.05,
+                               failOnRegression: fail, output: nil, stderr: { _ in })
+    }
+
+    @Test func fioFilesCompareInEveryFormat() throws {
+        for format in ["table", "markdown", "csv", "json"] {
+            let out = try run(["json=" + Self.fixtures + "/fio-json.json", "plus=" + Self.fixtures + "/fio-jsonplus.json"], format: format)
+            #expect(out.output?.contains("randread-4k") == true, "\(format)")
+            #expect(!out.regressed)
+        }
+        let csv = try run([Self.fixtures + "/fio-json.json"], format: "csv", metrics: ["iops,p99"]).output ?? ""
+        #expect(Set(csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] }) == ["iops", "p99"])
+    }
+
+    @Test func badInputIsExitTwoNamingTheFileOrOption() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/blocklab-cmp-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "plain text\n".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        let cases: [(() throws -> Any, String)] = [
+            ({ try self.run([dir + "/notes.txt"]) }, "notes.txt"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], format: "xml") }, "--format"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], metrics: ["p42"]) }, "--metric"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], baseline: "nope") }, "--baseline"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], fail: -3) }, "--fail-on-regression"),
+            ({ try self.run([]) }, "give result files"),
+        ]
+        for (body, needle) in cases {
+            do {
+                _ = try body()
+                Issue.record("accepted: \(needle)")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2)
+                #expect(e.description.contains(needle), "\(e.description)")
+            }
+        }
+    }
+}
