@@ -50,9 +50,12 @@ let package = Package(
         // `compare`: BlockLab and fio results read by content, grouped by workload and target,
         // medians with order-statistic intervals, Mann-Whitney U, bootstrap tail differences.
         .target(name: "Compare", dependencies: ["BlockLabCore"]),
+        // `report`: one self-contained HTML page (inline SVG) from results, series files, a
+        // comparison, prices and a recommendation.
+        .target(name: "Report", dependencies: ["BlockLabCore", "Compare", "Yams"]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
-            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness", "Compare",
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "SnapStoreHarness", "Compare", "Report",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
@@ -71,6 +74,8 @@ let package = Package(
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "CompareTests", dependencies: ["BlockLabCore", "Compare"], exclude: ["Fixtures", "Golden"]),
+        // Opens the HTML report in headless Chromium (`make deps` installs it).
+        .testTarget(name: "ReportTests", dependencies: ["BlockLabCore", "Compare", "Report"], exclude: ["Fixtures"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),
     ],

@@ -15,6 +15,7 @@ public struct BlockLabCommand: ParsableCommand {
             SnapshotCommand.self,
             RestoreCommand.self,
             CompareCommand.self,
+            ReportCommand.self,
         ]
     )
 

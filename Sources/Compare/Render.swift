@@ -41,6 +41,9 @@ public enum Format {
         return sig4(v) + "ns"
     }
 
+    /// 4 significant digits.
+    public static func sig4Public(_ x: Double) -> String { sig4(x) }
+
     public static func percent(_ d: Double) -> String {
         (d >= 0 ? "+" : "") + Units.formatDecimal(d, places: 2) + "%"
     }
@@ -150,6 +153,14 @@ public enum CompareRenderer {
             body.append(line)
         }
         return (markdown ? [top] : [top, sub], body, groups)
+    }
+
+    /// One table's cells as the markdown format lays them out (one header row), with the
+    /// footnotes its cells use: for other renderings (the HTML report).
+    public static func cells(_ c: Comparison, _ t: MetricTable) -> (header: [String], body: [[String]], footnotes: [String]) {
+        var used = Set<String>()
+        let g = grid(c, t, markdown: true, used: &used)
+        return (g.header[0], g.body, ["ci", "test"].filter(used.contains).map { footnoteMark($0) + " " + footnoteText[$0]! })
     }
 
     static func header(_ c: Comparison) -> [String] {

@@ -259,3 +259,39 @@ import Testing
         }
     }
 }
+
+/// `blocklab report` between its flags and its exit.
+@Suite struct ReportSessionTests {
+    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func writesOnePageAndRefusesBadInputBeforeWriting() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/blocklab-rep-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ReportSession.run(paths: [Self.tests + "/CompareTests/Fixtures/fio-jsonplus.json"], html: dir + "/r.html",
+                              recommendation: nil, prices: nil, baseline: nil, metrics: [], title: "t", stderr: { _ in })
+        let page = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg"))
+        try "hello\n".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        let cases: [([String], String?, String?, String)] = [
+            ([dir + "/notes.txt"], nil, nil, "notes.txt"),
+            ([Self.tests + "/CompareTests/Fixtures/fio-json.json"], dir + "/notes.txt", nil, "notes.txt"),
+            ([Self.tests + "/CompareTests/Fixtures/fio-json.json"], nil, dir + "/notes.txt", "notes.txt"),
+            ([Self.tests + "/CompareTests/Fixtures/fio-json.json"], nil, dir + "/missing.yaml", "missing.yaml"),
+        ]
+        for (paths, reco, prices, needle) in cases {
+            do {
+                try ReportSession.run(paths: paths, html: dir + "/bad.html", recommendation: reco, prices: prices,
+                                      baseline: nil, metrics: [], title: "t", stderr: { _ in })
+                Issue.record("accepted: \(needle)")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2 && e.description.contains(needle), "\(e.description)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/bad.html"))
+        }
+        #expect(throws: BlockLabError.self) {
+            try ReportSession.run(paths: [Self.tests + "/CompareTests/Fixtures/fio-json.json"], html: dir + "/nodir/x.html",
+                                  recommendation: nil, prices: nil, baseline: nil, metrics: [], title: "t", stderr: { _ in })
+        }
+    }
+}
