@@ -172,7 +172,7 @@ public enum ResultReader {
         }
         s.hostBound = bl?["host_bound"] as? String
         s.interrupted = (bl?["interrupted"] as? Bool ?? false) || (runExtras?["interrupted"] as? Bool ?? false)
-        s.error = Int(number(j["error"]))
+        s.error = number(j["error"]) == 0 ? 0 : 1
         // The target.
         if let t = bl?["target"] as? [String: Any] {
             let kind = t["kind"] as? String ?? "file"
@@ -184,7 +184,7 @@ public enum ResultReader {
             s.volumeDocument = v
             let model = v["model"] as? [String: Any]
             var text = model?["type"] as? String ?? "volume"
-            if let g = model?["size_gib"] { text += " \(Int(number(g))) GiB" }
+            if let g = model?["size_gib"] { text += " \(Format.whole(number(g))) GiB" }
             if let inst = (v["instance"] as? [String: Any])?["type"] as? String { text += " on \(inst)" }
             s.volume = text
         }
@@ -204,6 +204,7 @@ public enum ResultReader {
         // Latency: the whole distribution when the file has it, else the printed percentiles
         // of the busiest direction.
         var bins: [(UInt64, UInt64)] = []
+        var total: UInt64 = 0
         for d in ["read", "write", "trim"] {
             let source: Any? = isBlockLab
                 ? ((bl?["lat_histogram_ns"] as? [String: Any])?[d] as? [String: Any])?["bins"]
@@ -211,7 +212,9 @@ public enum ResultReader {
             for (k, c) in (source as? [String: Any]) ?? [:] {
                 guard let v = UInt64(k) else { throw BlockLabError.usage("\(Text.escaped(source_(s))): job \(index): histogram bin '\(Text.escaped(k))' is not a number") }
                 let count = number(c)
-                guard count >= 0, count < 1e18 else { throw BlockLabError.usage("\(Text.escaped(source_(s))): job \(index): histogram count out of range") }
+                // 2^48 I/Os per job (9 years at a million IOPS): sums over thousands of files stay in 64 bits.
+                guard count >= 0, count <= 281_474_976_710_656, total + UInt64(count) <= 281_474_976_710_656 else { throw BlockLabError.usage("\(Text.escaped(source_(s))): job \(index): histogram count out of range") }
+                total += UInt64(count)
                 bins.append((v, UInt64(count)))
             }
         }

@@ -41,6 +41,11 @@ public enum Format {
         return sig4(v) + "ns"
     }
 
+    /// A figure from a file as a whole number (never trapping on a huge or odd value).
+    public static func whole(_ d: Double) -> String {
+        d.isFinite && abs(d) < 1e15 ? String(Int64(d.rounded())) : sig4(d)
+    }
+
     /// 4 significant digits.
     public static func sig4Public(_ x: Double) -> String { sig4(x) }
 
@@ -108,7 +113,7 @@ public enum CompareRenderer {
             var v = Format.value(m, t.metric)
             if let iv = cell.interval {
                 let spread = m == 0 ? 0 : max(iv.upper - m, m - iv.lower) / abs(m) * 100
-                v += " ± " + (spread < 0.5 ? "0%" : "\(Int(spread.rounded()))%")
+                v += " ± " + (spread < 0.5 ? "0%" : "\(Format.whole(spread))%")
             } else {
                 v += " ± ∞ " + footnoteMark("ci")
                 used.insert("ci")

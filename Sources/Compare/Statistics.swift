@@ -59,6 +59,8 @@ public enum Statistics {
     /// The two-sided Mann-Whitney U test, with scipy.stats.mannwhitneyu's method choice:
     /// the exact distribution when there are no ties and either sample has at most 8 values,
     /// otherwise the normal approximation with tie correction and continuity correction.
+    /// (Unlike scipy, the exact table is used only while the other sample has at most 200
+    /// values, so its size stays small; beyond that the two methods agree closely.)
     public static func mannWhitney(_ x: [Double], _ y: [Double]) -> MannWhitney? {
         let n1 = x.count, n2 = y.count
         guard n1 > 0, n2 > 0 else { return nil }
@@ -81,7 +83,7 @@ public enum Statistics {
         let u1 = r1 - Double(n1 * (n1 + 1)) / 2
         let u2 = Double(n1 * n2) - u1
         let big = max(u1, u2)
-        if tieTerm == 0 && (n1 <= 8 || n2 <= 8) {
+        if tieTerm == 0 && (n1 <= 8 || n2 <= 8) && max(n1, n2) <= 200 {
             // P(U >= big) under H0 from the exact null distribution (counts of arrangements).
             let counts = exactUCounts(n1, n2)
             let total = counts.reduce(0, +)

@@ -222,12 +222,12 @@ public enum HTMLReport {
     /// credits first (a cliff to the baseline), then the volume's and the instance's peaks.
     static func attribute(burst: Double?, instanceBurst: Double?, ebsOpsPerSec: Double, bytesPerSec: Double, limits: Limits) -> (String, String) {
         if let b = burst, b <= 0.5 {
-            return ("volume burst credits empty" + (limits.baselineIOPS.map { " (baseline \(Int($0)) IOPS)" } ?? ""), "#d62728")
+            return ("volume burst credits empty" + (limits.baselineIOPS.map { " (baseline \(Format.whole($0)) IOPS)" } ?? ""), "#d62728")
         }
         if let b = instanceBurst, b <= 0.5 { return ("instance burst credits empty", "#8c564b") }
-        if let p = limits.peakIOPS, ebsOpsPerSec >= 0.9 * p { return ("volume IOPS limit (\(Int(p)))", "#ff7f0e") }
+        if let p = limits.peakIOPS, ebsOpsPerSec >= 0.9 * p { return ("volume IOPS limit (\(Format.whole(p)))", "#ff7f0e") }
         if let p = limits.peakBytes, bytesPerSec >= 0.9 * p { return ("volume throughput limit (\(Units.formatRate(p)))", "#9467bd") }
-        if let p = limits.instanceIOPS, ebsOpsPerSec >= 0.9 * p { return ("instance IOPS limit (\(Int(p)))", "#e377c2") }
+        if let p = limits.instanceIOPS, ebsOpsPerSec >= 0.9 * p { return ("instance IOPS limit (\(Format.whole(p)))", "#e377c2") }
         if let p = limits.instanceBytes, bytesPerSec >= 0.9 * p { return ("instance throughput limit (\(Units.formatRate(p)))", "#17becf") }
         return ("throttled (limit not identified)", "#7f7f7f")
     }

@@ -66,7 +66,8 @@ enum SVG {
             let step = [1.0, 2, 5, 10].map { $0 * mag }.first { $0 >= raw } ?? mag * 10
             var out: [Double] = []
             var t = ceil(lower / step) * step
-            while t <= upper + step * 1e-9 { out.append(t); t += step }
+            // Bounded: far from zero a step can be below the values' resolution.
+            while t <= upper + step * 1e-9 && out.count < 50 { out.append(t); t += step }
             return out
         }
 
