@@ -59,7 +59,7 @@ public enum HTMLReport {
         body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
         h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
         .meta,.note{color:#555;margin:2px 0}.note{font-size:12px}
-        table{border-collapse:collapse;margin:8px 0 14px;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
+        table{border-collapse:collapse;margin:8px 0 14px;font-size:13px;display:block;overflow-x:auto;max-width:100%}th,td{border:1px solid #ddd;padding:3px 8px;text-align:right;white-space:nowrap}
         th:first-child,td:first-child{text-align:left}th{background:#f5f5f5}caption{text-align:left;font-weight:600;padding:4px 0}
         figure.chart{margin:10px 0 18px;display:inline-block;width:100%;max-width:780px;vertical-align:top}
         figure.chart svg{width:100%;height:auto;font-size:11px;background:#fff}figcaption{font-weight:600;margin-bottom:2px}
@@ -104,7 +104,7 @@ public enum HTMLReport {
             s += "</table>\n"
         }
         if !r.rejected.isEmpty {
-            s += "<table><caption>Rejected</caption><tr><th>volume</th><th>why</th><th>monthly cost</th></tr>"
+            s += "<table><caption>Rejected</caption><tr><th>volume</th><th style=\"text-align:left\">why</th><th>monthly cost</th></tr>"
             for x in r.rejected {
                 s += "<tr><td>\(e(x.volume))</td><td style=\"text-align:left;white-space:normal\">\(e(x.reason))</td><td>\(x.monthlyCostUSD.map(money) ?? "")</td></tr>"
             }
