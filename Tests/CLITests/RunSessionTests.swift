@@ -235,6 +235,26 @@ import Testing
         #expect(Set(csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] }) == ["iops", "p99"])
     }
 
+    @Test func failOnRegressionFlagsOnlyASignificantChangeBeyondTheThreshold() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/blocklab-cmpreg-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Five runs a side as jobs of one fio-shaped file each: the new side is about 20 % slower.
+        func file(_ name: String, _ iops: [Double]) throws -> String {
+            let jobs = iops.map { "{\"jobname\": \"r\", \"read\": {\"iops\": \($0), \"total_ios\": 1000, \"bw_bytes\": \($0 * 4096)}}" }
+            let path = dir + "/" + name
+            try "{\"fio version\": \"fio-3.33\", \"jobs\": [\(jobs.joined(separator: ","))]}".write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let old = try file("old.json", [1000, 1010, 990, 1005, 995])
+        let new = try file("new.json", [800, 810, 790, 805, 795])
+        let paths = ["old=" + old, "new=" + new]
+        #expect(try run(paths, metrics: ["iops"], fail: 10).regressed)
+        #expect(try !run(paths, metrics: ["iops"], fail: 30).regressed)
+        // Against the slower side as the baseline, the change is for the better.
+        #expect(try !run(paths, metrics: ["iops"], baseline: "new", fail: 0).regressed)
+    }
+
     @Test func badInputIsExitTwoNamingTheFileOrOption() throws {
         let dir = FileManager.default.temporaryDirectory.path + "/blocklab-cmp-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
