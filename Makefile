@@ -1,14 +1,14 @@
 # BlockLab. Every target installs what it needs on a fresh Debian machine.
 SWIFT ?= swift
 BIN := .build/release/blocklab
-APT_PACKAGES := liburing-dev pkg-config fio util-linux e2fsprogs
+APT_PACKAGES := liburing-dev pkg-config fio util-linux e2fsprogs chromium
 
-.PHONY: all build deps test demo install bench crash-test fuzz clean
+.PHONY: all build deps test demo install bench crash-test fuzz clean report-screenshot
 
 all: build
 
 # System packages: liburing (the engine), fio (benchmarks and fio-compat tests),
-# losetup and mkfs.ext4 (loop-device tests).
+# losetup and mkfs.ext4 (loop-device tests), chromium (the HTML report's browser test).
 deps:
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -70,6 +70,17 @@ fuzz:
 			|| { tail -40 .build-fuzz/$$t.log; echo "$$t: crash found (input in .build-fuzz/artifacts/)"; exit 1; }; \
 		grep -E '^(Done|stat::number_of_executed_units)' .build-fuzz/$$t.log; \
 	done
+
+# The HTML report of the test fixtures (a gp2 run out of credits, a --repeat run, fio's
+# json+, a recommendation) opened in headless Chromium and saved as a PNG.
+REPORT_SOURCES ?= Tests/ReportTests/Fixtures Tests/CompareTests/Fixtures/fio-jsonplus.json
+REPORT_PNG ?= report-screenshot.png
+report-screenshot: build
+	@mkdir -p .build/report
+	$(BIN) report $(REPORT_SOURCES) --recommendation Tests/ReportTests/Fixtures/recommendation.json --html .build/report/report.html
+	chromium --headless --disable-gpu --no-sandbox --hide-scrollbars --user-data-dir=.build/report/profile \
+		--window-size=1200,4800 --screenshot=$(CURDIR)/$(REPORT_PNG) file://$(CURDIR)/.build/report/report.html 2>/dev/null
+	@echo "screenshot: $(REPORT_PNG) (page: .build/report/report.html)"
 
 clean:
 	rm -rf .build .build-fuzz

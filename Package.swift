@@ -54,9 +54,15 @@ let package = Package(
         // snapshot experiment, under one run directory (plan, ETA, manifest; runs go through
         // an executor the CLI supplies, so the lab knows nothing of engines).
         .target(name: "Lab", dependencies: ["BlockLabCore", "CSupport", "Metrics", "SnapStore", "VolumeModel"]),
+        // `compare`: BlockLab and fio results read by content, grouped by workload and target,
+        // medians with order-statistic intervals, Mann-Whitney U, bootstrap tail differences.
+        .target(name: "Compare", dependencies: ["BlockLabCore"]),
+        // `report`: one self-contained HTML page (inline SVG) from results, series files, a
+        // comparison, prices and a recommendation.
+        .target(name: "Report", dependencies: ["BlockLabCore", "Compare", "Yams"]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
-            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "Recommend", "SnapStore", "SnapStoreHarness", "Lab",
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "Recommend", "SnapStoreHarness", "Compare", "Report", "Lab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
@@ -76,6 +82,9 @@ let package = Package(
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab", "VolumeModel", "Yams"]),
         .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
+        .testTarget(name: "CompareTests", dependencies: ["BlockLabCore", "Compare"], exclude: ["Fixtures", "Golden"]),
+        // Opens the HTML report in headless Chromium (`make deps` installs it).
+        .testTarget(name: "ReportTests", dependencies: ["BlockLabCore", "Compare", "Report"], exclude: ["Fixtures"]),
         // The malformed-input corpus: runs the built `blocklab` executable as a subprocess.
         .testTarget(name: "CorpusTests"),
     ],

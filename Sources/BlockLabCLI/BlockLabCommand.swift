@@ -16,6 +16,8 @@ public struct BlockLabCommand: ParsableCommand {
             SnapshotCommand.self,
             RestoreCommand.self,
             LabCommand.self,
+            CompareCommand.self,
+            ReportCommand.self,
         ]
     )
 

@@ -40,6 +40,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("results-dir"), help: "Where JSON results are saved when no --output is given.")
     var resultsDir: String = "results"
 
+    @Option(name: .customLong("repeat"), help: "Run each job N times (alone, round-robin with the other jobs, order alternating) as one series of samples for `blocklab compare`.")
+    var repeatCount: Int = 1
+
     @Flag(name: .customLong("dry-run"), help: "Print the resolved jobs and exit.")
     var dryRun = false
 
@@ -53,6 +56,9 @@ struct RunCommand: ParsableCommand {
     var jobArguments: [String] = []
 
     func run() throws {
+        guard (1...InputLimits.maxRepeat).contains(repeatCount) else {
+            throw BlockLabError.usage("--repeat: \(repeatCount) is out of range (1 to \(InputLimits.maxRepeat))")
+        }
         var session = RunSession(jobArguments: jobArguments)
         session.formats = try RunSession.Format.list(outputFormat)
         if let statusInterval {
@@ -60,6 +66,7 @@ struct RunCommand: ParsableCommand {
             guard ns > 0 else { throw BlockLabError.usage("--status-interval: must be more than 0, got '\(Text.escaped(statusInterval))'") }
             session.statusIntervalNs = ns
         }
+        session.repeatCount = repeatCount
         session.outputPath = output
         session.seriesPath = writeSeries
         session.resultsDirectory = resultsDir

@@ -53,6 +53,8 @@ struct RunSession {
     var allowDestructive = false
     var quiet = false
     var dryRun = false
+    /// `--repeat N`: each job N times as one series (1: each job once, as fio).
+    var repeatCount = 1
     var environment = ProcessInfo.processInfo.environment
 
     /// Parses the jobs, applying command-line `--volume`/`--instance` to every job.
@@ -73,6 +75,10 @@ struct RunSession {
         let output = try outputPath.map { try OutputFile.check($0, what: "--output") }
         let series = try seriesPath.map { try OutputFile.check($0, what: "--write-series") }
         let logFiles = try LogFiles.plan(jobs)
+        if repeatCount > 1 && !logFiles.isEmpty {
+            // Every repetition would write the same files: fio's names carry no repetition.
+            throw BlockLabError.usage("--repeat \(repeatCount): fio's log files (write_*_log) name no repetition, so each run would replace the last; run the repetitions apart or drop the log options")
+        }
         let writesJSON = formats.contains(.json) || formats.contains(.jsonPlus)
         let saveJSON = outputPath == nil || !writesJSON
         if saveJSON { try checkResultsDirectory() }
@@ -126,15 +132,69 @@ struct RunSession {
         // are laid out.
         var plan = try Runner.prepare(jobs, options: options)
         try emulation?.check(regionEnds: plan.regionEnds)
-        try Runner.layOut(&plan, options: options)
-        let shapers = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock) ?? []
-        let ran = try Runner.run(plan, shapers: shapers, options: options)
+        var run: RunResult
+        var seriesLines: [String] = []
+        var errors: [String] = []
+        var interrupted = false
+        var warnings: [String] = []
+        var logs: [CloneLog] = []
+        if repeatCount > 1 {
+            // Each job runs alone, N times, round-robin with the others and in alternating
+            // order (A B C, C B A, ...), so a drift of the machine over time is spread over
+            // every variant instead of landing on the last one. Each run gets a fresh plan and
+            // fresh shapers (a volume starts each repetition in its initial state).
+            var singles = try jobs.map { job -> (RunPlan, EmulationPlan?) in
+                let p = try Runner.prepare([job], options: options)
+                let e = job.volume != nil || job.instance != nil
+                    ? try EmulationPlan(jobs: [job], store: ProfileStore(directory: profilesDirectory
+                        ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)))
+                    : nil
+                try e?.check(regionEnds: p.regionEnds)
+                return (p, e)
+            }
+            let seriesID = Self.newSeriesID()
+            run = RunResult(jobs: [], timestampMs: WallClock.nowEpochMilliseconds())
+            repetitions: for rep in 0..<repeatCount {
+                for index in Self.repeatOrder(jobs: jobs.count, repetition: rep) {
+                    // Laid out once, by its first run; later runs find the files ready.
+                    try Runner.layOut(&singles[index].0, options: options)
+                    let (single, singleEmulation) = singles[index]
+                    let shapers = try singleEmulation?.shapers(regionEnds: single.regionEnds, clock: options.clock) ?? []
+                    let ran = try Runner.run(single, shapers: shapers, options: options)
+                    var part = ran.result
+                    warnings += singleEmulation?.markHostBound(&part) ?? []
+                    for var r in part.jobs {
+                        r.specIndex = index
+                        r.series = SeriesMark(id: seriesID, repetition: rep, repetitions: repeatCount)
+                        run.jobs.append(r)
+                    }
+                    seriesLines += ran.series.map { "{\"repetition\":\(rep)," + $0.dropFirst() }
+                    errors += ran.errors
+                    if ran.interrupted { interrupted = true; break repetitions }
+                }
+            }
+            run.extras = [("interrupted", .bool(interrupted)), ("series", .object([
+                ("id", .string(seriesID)), ("repetitions", .int(Int64(repeatCount))),
+                ("order", .string("round-robin, alternating direction")),
+            ]))]
+        } else {
+            try Runner.layOut(&plan, options: options)
+            let shapers = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock) ?? []
+            let ran = try Runner.run(plan, shapers: shapers, options: options)
+            run = ran.result
+            seriesLines = ran.series
+            errors = ran.errors
+            interrupted = ran.interrupted
+            logs = ran.logs
+            warnings = emulation?.markHostBound(&run) ?? []
+        }
         // What an interrupted run left pending is committed here, and a failure is reported.
         try poolVolume?.pool.close()
         if status.enabled { stderr(StatusLine.clear) }
-        var run = ran.result
         run.globalOptions = jobs[0].globalOptions
-        for warning in emulation?.markHostBound(&run) ?? [] { stderr(warning) }
+        let host = Self.hostName()
+        for i in run.jobs.indices { run.jobs[i].host = host }
+        for warning in warnings { stderr(warning) }
         let json = FioJSON.document(run).serialized() + "\n"
         let text = formats.map { format -> String in
             switch format {
@@ -153,11 +213,30 @@ struct RunSession {
             let path = try saveResult(json, jobs: jobs, timestampMs: run.timestampMs)
             if !quiet { stderr("result: \(path)") }
         }
-        if let series { try series.write(ran.series.joined(separator: "\n") + "\n") }
-        if !logFiles.isEmpty { try logFiles.write(ran.logs) }
-        for e in ran.errors { stderr("blocklab: \(Text.escaped(e))") }
-        if ran.interrupted { stderr("blocklab: interrupted; the result is marked interrupted"); return 130 }
-        return ran.errors.isEmpty ? 0 : 1
+        if let series { try series.write(seriesLines.joined(separator: "\n") + "\n") }
+        if !logFiles.isEmpty { try logFiles.write(logs) }
+        for e in errors { stderr("blocklab: \(Text.escaped(e))") }
+        if interrupted { stderr("blocklab: interrupted; the result is marked interrupted"); return 130 }
+        return errors.isEmpty ? 0 : 1
+    }
+
+    /// The job indices of repetition `rep`: in order on even repetitions, reversed on odd.
+    static func repeatOrder(jobs: Int, repetition rep: Int) -> [Int] {
+        rep % 2 == 0 ? Array(0..<jobs) : Array((0..<jobs).reversed())
+    }
+
+    /// A series id unique enough to tell one invocation's results from another's.
+    static func newSeriesID() -> String {
+        var g = SystemRandomNumberGenerator()
+        return String(WallClock.nowEpochMilliseconds(), radix: 36) + "-" + String(g.next() & 0xffff_ffff, radix: 36)
+    }
+
+    /// This machine's name (gethostname), recorded in every result.
+    static func hostName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
+        let name = String(cString: buf)
+        return name.isEmpty ? "unknown" : name
     }
 
     /// The results directory (created when the result is saved) must be creatable: its

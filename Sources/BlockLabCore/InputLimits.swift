@@ -18,6 +18,12 @@ public enum InputLimits {
     public static let maxJobFileBytes = 16 << 20
     /// Series files (`--write-series` output, one line per job and second) up to this many bytes.
     public static let maxSeriesFileBytes = 256 << 20
+    /// Result files read by `compare` and `report` (fio's JSON, json+, BlockLab's) up to this many bytes.
+    public static let maxResultFileBytes = 256 << 20
+    /// `run --repeat N`: at most this many repetitions.
+    public static let maxRepeat = 1000
+    /// `compare` and `report` read at most this many result files (directories walked).
+    public static let maxResultFiles = 10_000
 
     /// `bytes` within 0 ... maxBytes, or a usage error naming `what` and `text`.
     public static func checkBytes(_ bytes: UInt64, _ text: String, what: String) throws -> UInt64 {

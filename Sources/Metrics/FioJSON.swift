@@ -181,11 +181,42 @@ public enum FioJSON {
                 })),
             ])))
         }
+        if let host = j.host { m.append(("host", .string(host))) }
+        if let s = j.series {
+            m.append(("series", .object([("id", .string(s.id)), ("repetition", .int(Int64(s.repetition))),
+                                         ("repetitions", .int(Int64(s.repetitions)))])))
+        }
+        // The merged lat histogram in fio's json+ shape ("bins": {"value_ns": count}), so a
+        // comparison can resample the whole distribution, not only the printed percentiles.
+        var hist: [(String, JSONValue)] = []
+        for d in IODirection.allCases where j.directions[d.rawValue].lat.count > 0 {
+            let bins = j.directions[d.rawValue].lat.bins
+            hist.append((d.name, .object([("bins", .object(bins.map { (String($0.valueNs), .uint($0.count)) }))])))
+        }
+        if !hist.isEmpty {
+            m.append(("lat_histogram_ns", .object([("resolution", .string("HDR, 2 significant digits; bucket midpoints"))] + hist)))
+        }
+        if let w = windows(j) { m.append(("windows", w)) }
         m += j.engine?.json ?? []
         if let v = j.volume { m.append(("volume", v.json)) }
         if let p = j.mapped { m.append(("pool_target", p.json)) }
         if let h = j.hostBound { m.append(("host_bound", .string(h))) }
         return .object(m + j.extras)
+    }
+
+    /// The per-window figures (fio's 500 ms sampling windows) as arrays, so IOPS and
+    /// bandwidth over time can be drawn from the result alone.
+    static func windows(_ j: JobResult) -> JSONValue? {
+        let active = IODirection.allCases.filter { !j.directions[$0.rawValue].windowIOs.isEmpty }
+        guard let first = active.first else { return nil }
+        var m: [(String, JSONValue)] = [("width_ns", .array(j.directions[first.rawValue].windowNs.map { .uint($0) }))]
+        for d in active {
+            let r = j.directions[d.rawValue]
+            m.append((d.name, .object([("ios", .array(r.windowIOs.map { .uint($0) })),
+                                       ("bytes", .array(r.windowBytes.map { .uint($0) })),
+                                       ("width_ns", .array(r.windowNs.map { .uint($0) }))])))
+        }
+        return .object(m)
     }
 
     /// fio's "time": ctime(3) in local time, without the newline.

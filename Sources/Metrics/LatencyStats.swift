@@ -71,6 +71,18 @@ public struct LatencyStats: Sendable {
         return counts.keys.sorted().map { (FioBins.value($0), counts[$0]!) }
     }
 
+    /// The histogram's non-empty buckets as (value, count), ascending; each value is its
+    /// bucket's midpoint (as `percentile` reports), so the bins stand for the distribution
+    /// within the histogram's 2-digit resolution. Written to results for comparisons.
+    public var bins: [(valueNs: UInt64, count: UInt64)] {
+        guard count > 0 else { return [] }
+        var out: [(valueNs: UInt64, count: UInt64)] = []
+        for v in histogram.recordedValues() where v.count > 0 {
+            out.append((histogram.medianEquivalentForValue(v.value), v.count))
+        }
+        return out
+    }
+
     /// Adds another set of values (Chan et al.'s parallel variance combination).
     public mutating func merge(_ other: LatencyStats) {
         guard other.count > 0 else { return }

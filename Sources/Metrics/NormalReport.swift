@@ -47,6 +47,7 @@ public enum NormalReport {
         if dist.waits > 0 { out += "     completions per wait: \(f2(dist.completionsPerWait))\n" }
         if let v = j.volume { out += volumeLines(v, elapsedNs: j.elapsedNs) }
         if let h = j.hostBound { out += "  host-bound   : \(h)\n" }
+        if let s = j.series { out += "  series       : \(s.id), repetition \(s.repetition + 1) of \(s.repetitions)\n" }
         if let p = j.mapped {
             out += "  pool         : \(p.target): \(p.cowCopies) copy-on-write copies, write amplification \(f2(p.writeAmplification)), "
             out += "\(p.commits) commit(s)\n"

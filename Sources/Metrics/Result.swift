@@ -85,6 +85,10 @@ public struct JobResult: Sendable {
     public var hostBound: String?
     /// Anything else for the `blocklab` key (a reporting group's size).
     public var extras: [(String, JSONValue)] = []
+    /// The machine the job ran on (gethostname), so results from a fleet can be grouped.
+    public var host: String?
+    /// Which repetition of which series this result is (`run --repeat N`).
+    public var series: SeriesMark?
 
     /// read, write, trim (index by IODirection.rawValue).
     public var directions: [DirectionResult] = [DirectionResult(), DirectionResult(), DirectionResult()]
@@ -137,6 +141,8 @@ public struct JobResult: Sendable {
         out.volume = first.volume
         out.mapped = first.mapped
         out.hostBound = first.hostBound
+        out.host = first.host
+        out.series = first.series
         out.iodepth = first.iodepth
         out.percentiles = first.percentiles
         out.jobCount = 0
@@ -165,6 +171,18 @@ extension CPUUsage {
         involuntaryContextSwitches += o.involuntaryContextSwitches
         minorFaults += o.minorFaults
         majorFaults += o.majorFaults
+    }
+}
+
+/// One result's place in a series of repetitions: the results of one `run --repeat N`
+/// share `id`; `repetition` counts from 0 to `repetitions - 1`.
+public struct SeriesMark: Sendable, Equatable {
+    public var id: String
+    public var repetition: Int
+    public var repetitions: Int
+
+    public init(id: String, repetition: Int, repetitions: Int) {
+        self.id = id; self.repetition = repetition; self.repetitions = repetitions
     }
 }
 

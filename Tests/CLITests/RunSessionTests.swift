@@ -70,6 +70,35 @@ import Testing
         try FileManager.default.removeItem(atPath: dir)
     }
 
+    @Test func repeatRunsEachJobNTimesRoundRobinInAlternatingOrderAsOneSeries() throws {
+        var s = session(["--name=a", "--rw=randread", "--bs=4k", "--size=1m", "--filename=\(dir)/a.dat",
+                         "--name=b", "--rw=read", "--bs=64k", "--size=1m", "--filename=\(dir)/b.dat"])
+        s.repeatCount = 3
+        s.format = .json
+        s.outputPath = dir + "/rep.json"
+        #expect(try s.execute(stdout: { _ in }, stderr: { _ in }) == 0)
+        let doc = try jsonObject(dir + "/rep.json")
+        let jobs = try #require(doc["jobs"] as? [[String: Any]])
+        #expect(jobs.map { $0["jobname"] as? String ?? "?" } == ["a", "b", "b", "a", "a", "b"])
+        let marks = jobs.compactMap { ($0["blocklab"] as? [String: Any])?["series"] as? [String: Any] }
+        #expect(marks.count == 6)
+        #expect(Set(marks.compactMap { $0["id"] as? String }).count == 1)
+        #expect(marks.map { $0["repetition"] as? Int ?? -1 } == [0, 0, 1, 1, 2, 2])
+        #expect(marks.allSatisfy { $0["repetitions"] as? Int == 3 })
+        let hosts = jobs.compactMap { ($0["blocklab"] as? [String: Any])?["host"] as? String }
+        #expect(hosts.count == 6 && !hosts[0].isEmpty)
+        #expect(RunSession.repeatOrder(jobs: 3, repetition: 1) == [2, 1, 0])
+        try FileManager.default.removeItem(atPath: dir)
+    }
+
+    @Test func repeatOutOfRangeIsRejected() throws {
+        for bad in ["0", "1001"] {
+            var command = try BlockLabCommand.parseAsRoot(["run", "--repeat=\(bad)", "--name=a"])
+            #expect(throws: BlockLabError.self) { try command.run() }
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
     @Test func dryRunPrintsTheResolvedJobWithoutDoingIO() throws {
         var s = session(["--name=dry", "--rw=randread", "--bs=4k", "--size=1g", "--filename=\(dir)/never.dat"])
         s.dryRun = true
@@ -183,5 +212,106 @@ import Testing
             }
         }
         #expect(!FileManager.default.fileExists(atPath: dir + "/o.dat"))
+    }
+}
+
+/// `blocklab compare` between its flags and its exit.
+@Suite struct CompareSessionTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/CompareTests/Fixtures"
+
+    func run(_ paths: [String], format: String = "table", metrics: [String] = [], baseline: String? = nil,
+             fail: Double? = nil) throws -> (output: String?, regressed: Bool) {
+        try CompareSession.run(paths: paths, format: format, metrics: metrics, baseline: baseline, alpha: 0.05,
+                               failOnRegression: fail, output: nil, stderr: { _ in })
+    }
+
+    @Test func fioFilesCompareInEveryFormat() throws {
+        for format in ["table", "markdown", "csv", "json"] {
+            let out = try run(["json=" + Self.fixtures + "/fio-json.json", "plus=" + Self.fixtures + "/fio-jsonplus.json"], format: format)
+            #expect(out.output?.contains("randread-4k") == true, "\(format)")
+            #expect(!out.regressed)
+        }
+        let csv = try run([Self.fixtures + "/fio-json.json"], format: "csv", metrics: ["iops,p99"]).output ?? ""
+        #expect(Set(csv.split(separator: "\n").dropFirst().map { $0.split(separator: ",")[0] }) == ["iops", "p99"])
+    }
+
+    @Test func failOnRegressionFlagsOnlyASignificantChangeBeyondTheThreshold() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/blocklab-cmpreg-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Five runs a side as jobs of one fio-shaped file each: the new side is about 20 % slower.
+        func file(_ name: String, _ iops: [Double]) throws -> String {
+            let jobs = iops.map { "{\"jobname\": \"r\", \"read\": {\"iops\": \($0), \"total_ios\": 1000, \"bw_bytes\": \($0 * 4096)}}" }
+            let path = dir + "/" + name
+            try "{\"fio version\": \"fio-3.33\", \"jobs\": [\(jobs.joined(separator: ","))]}".write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let old = try file("old.json", [1000, 1010, 990, 1005, 995])
+        let new = try file("new.json", [800, 810, 790, 805, 795])
+        let paths = ["old=" + old, "new=" + new]
+        #expect(try run(paths, metrics: ["iops"], fail: 10).regressed)
+        #expect(try !run(paths, metrics: ["iops"], fail: 30).regressed)
+        // Against the slower side as the baseline, the change is for the better.
+        #expect(try !run(paths, metrics: ["iops"], baseline: "new", fail: 0).regressed)
+    }
+
+    @Test func badInputIsExitTwoNamingTheFileOrOption() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/blocklab-cmp-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "plain text\n".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        let cases: [(() throws -> Any, String)] = [
+            ({ try self.run([dir + "/notes.txt"]) }, "notes.txt"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], format: "xml") }, "--format"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], metrics: ["p42"]) }, "--metric"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], baseline: "nope") }, "--baseline"),
+            ({ try self.run([Self.fixtures + "/fio-json.json"], fail: -3) }, "--fail-on-regression"),
+            ({ try self.run([]) }, "give result files"),
+        ]
+        for (body, needle) in cases {
+            do {
+                _ = try body()
+                Issue.record("accepted: \(needle)")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2)
+                #expect(e.description.contains(needle), "\(e.description)")
+            }
+        }
+    }
+}
+
+/// `blocklab report` between its flags and its exit.
+@Suite struct ReportSessionTests {
+    static let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func writesOnePageAndRefusesBadInputBeforeWriting() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/blocklab-rep-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try ReportSession.run(paths: [Self.tests + "/CompareTests/Fixtures/fio-jsonplus.json"], html: dir + "/r.html",
+                              recommendation: nil, prices: nil, baseline: nil, metrics: [], title: "t", stderr: { _ in })
+        let page = try String(contentsOfFile: dir + "/r.html", encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.contains("<svg"))
+        try "hello\n".write(toFile: dir + "/notes.txt", atomically: true, encoding: .utf8)
+        let cases: [([String], String?, String?, String)] = [
+            ([dir + "/notes.txt"], nil, nil, "notes.txt"),
+            ([Self.tests + "/CompareTests/Fixtures/fio-json.json"], dir + "/notes.txt", nil, "notes.txt"),
+            ([Self.tests + "/CompareTests/Fixtures/fio-json.json"], nil, dir + "/notes.txt", "notes.txt"),
+            ([Self.tests + "/CompareTests/Fixtures/fio-json.json"], nil, dir + "/missing.yaml", "missing.yaml"),
+        ]
+        for (paths, reco, prices, needle) in cases {
+            do {
+                try ReportSession.run(paths: paths, html: dir + "/bad.html", recommendation: reco, prices: prices,
+                                      baseline: nil, metrics: [], title: "t", stderr: { _ in })
+                Issue.record("accepted: \(needle)")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2 && e.description.contains(needle), "\(e.description)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: dir + "/bad.html"))
+        }
+        #expect(throws: BlockLabError.self) {
+            try ReportSession.run(paths: [Self.tests + "/CompareTests/Fixtures/fio-json.json"], html: dir + "/nodir/x.html",
+                                  recommendation: nil, prices: nil, baseline: nil, metrics: [], title: "t", stderr: { _ in })
+        }
     }
 }
