@@ -48,6 +48,10 @@ struct LabCommand: ParsableCommand {
 
     @Flag(name: .customLong("dry-run"), help: "Check and print the plan without any I/O.") var dryRun = false
 
+    @Option(name: .customLong("need-iops"), help: "The database-like workload's need the recommendation meets (16 KiB, 70 % reads, random).") var needIOPS: UInt64 = 6000
+
+    @Option(name: .customLong("need-latency"), help: "Its p99 latency target.") var needLatency = "10ms"
+
     func options() throws -> LabOptions {
         var o = LabOptions()
         o.mode = mode
@@ -75,9 +79,9 @@ struct LabCommand: ParsableCommand {
 
         // Where runs work: the user's target, or a scratch directory on real storage (not
         // /tmp, often tmpfs, where direct I/O fails), removed at the end.
-        var results = RunSession(jobArguments: [])
-        results.resultsDirectory = resultsDir
-        try results.checkResultsDirectory()
+        var resultsCheck = RunSession(jobArguments: [])
+        resultsCheck.resultsDirectory = resultsDir
+        try resultsCheck.checkResultsDirectory()
         let scratch = try Self.makeScratch()
         defer { Self.removeScratch(scratch) }
         let file = target ?? scratch + "/lab.dat"
@@ -109,6 +113,30 @@ struct LabCommand: ParsableCommand {
         print("")
         print("Workloads on each target (median IOPS, or MiB/s for sequential):")
         print(runner.matrix())
+        // What was done goes through compare, recommend and report, interrupted or not.
+        // The local target's column is labelled (LABEL=PATH); the volumes' name themselves.
+        let results = runner.records.filter { $0.status == .done || $0.status == .interrupted }
+            .map { ($0.step.target.volume == nil ? "local=" : "") + "\(runDir)/\($0.step.resultName)" }
+        var recommendation: String?
+        if !results.isEmpty {
+            print("")
+            print("Comparison (each run a sample; the first column is the baseline):")
+            let table = try CompareSession.run(paths: results, format: "table", metrics: [], baseline: nil, alpha: 0.05,
+                                               failOnRegression: nil, output: nil, stderr: { _ in })
+            print(table.output ?? "", terminator: "")
+            _ = try CompareSession.run(paths: results, format: "markdown", metrics: [], baseline: nil, alpha: 0.05,
+                                       failOnRegression: nil, output: runDir + "/compare.md", stderr: { _ in })
+        }
+        do {
+            recommendation = try recommend(options: options, profiles: profileDir, runDir: runDir, validate: !runner.interrupted)
+        } catch {
+            printError("lab: recommendation: \(error)")
+        }
+        if !results.isEmpty {
+            try ReportSession.run(paths: results, html: runDir + "/report.html", recommendation: recommendation,
+                                  prices: profileDir + "/prices/us-east-1.yaml", baseline: nil, metrics: [],
+                                  title: "BlockLab lab, \(stamp)", stderr: { _ in })
+        }
         if let snap = runner.snapshot, snap.error == nil, !snap.interrupted {
             print("")
             print("Snapshots of a \(Units.formatBytes(snap.volumeBytes)) volume:")
@@ -120,11 +148,36 @@ struct LabCommand: ParsableCommand {
         }
         print("")
         print("results: \(runDir) (lab.json lists every run)")
+        if !results.isEmpty { print("report: \(runDir)/report.html") }
         if runner.interrupted {
             printError("lab: interrupted; finished results are kept and lab.json says what was done")
             throw ExitCode(130)
         }
         if runner.records.contains(where: { $0.status == .failed }) || runner.snapshot?.error != nil { throw ExitCode(1) }
+    }
+
+    /// The cheapest volume for the database-like workload at the lab's need, validated by a
+    /// run on the emulated volume; its JSON goes to recommendation.json, the verdict to
+    /// validation.txt. Returns the JSON's path.
+    func recommend(options: LabOptions, profiles: String, runDir: String, validate: Bool) throws -> String {
+        var args = ["--iops", String(needIOPS), "--bs", "16k", "--read-pct", "70", "--random",
+                    "--capacity", "\(options.volumeSizeGiB)g", "--latency-target", needLatency, "--format", "json",
+                    "--validate-runtime", "\(options.effectiveRuntimeSeconds)s", "--profiles", profiles]
+        if let instance { args += ["--instance", instance] }
+        let command = try RecommendCommand.parse(args)
+        let rec = try command.recommendation()
+        let path = runDir + "/recommendation.json"
+        try AtomicFile.write(rec.json().serialized() + "\n", to: path)
+        print("")
+        print("Recommendation for db-70-30 at \(needIOPS) IOPS (16 KiB, 70 % reads), p99 within \(needLatency), \(options.volumeSizeGiB) GiB:")
+        print(rec.table(), terminator: "")
+        if validate {
+            let v = try command.runValidation(rec)
+            try AtomicFile.write(v.note + "\n" + v.text, to: runDir + "/validation.txt")
+            print(v.note)
+            print(v.text, terminator: "")
+        }
+        return path
     }
 
     static func stamp() -> String {

@@ -46,6 +46,22 @@ struct RecommendCommand: ParsableCommand {
     @Option(help: "Profiles directory (default: profiles/ next to the package, or in the current directory).") var profiles: String?
 
     func run() throws {
+        let rec = try recommendation()
+        if let e = emit {
+            print(try rec.emit(e, volumeID: volumeID), terminator: "")
+        } else {
+            print(format == "json" ? rec.json().serialized() : rec.table(), terminator: format == "json" ? "\n" : "")
+        }
+        if validate {
+            let v = try runValidation(rec)
+            printError(v.note)
+            print(v.text, terminator: "")
+            if !v.met { throw ExitCode(1) }
+        }
+    }
+
+    /// The needs parsed and checked, every candidate replayed, priced and ranked.
+    func recommendation() throws -> Recommendation {
         guard format == "table" || format == "json" else { throw BlockLabError.usage("--format: expected table or json, got '\(Text.escaped(format))'") }
         guard !(random && sequential) else { throw BlockLabError.usage("--random and --sequential: give one") }
         if let e = emit, e != "aws-cli" && e != "terraform" { throw BlockLabError.usage("--emit: expected aws-cli or terraform, got '\(Text.escaped(e))'") }
@@ -59,18 +75,13 @@ struct RecommendCommand: ParsableCommand {
         let inst = try instance.map { try store.instance(named: $0) }
         let cur = try current.map { try VolumeSpec.parse($0) }
         let needs = try input.needs()
-        let rec = try Recommender(store: store, prices: prices, instance: inst, current: cur).recommend(needs)
-        if let e = emit {
-            print(try rec.emit(e, volumeID: volumeID), terminator: "")
-        } else {
-            print(format == "json" ? rec.json().serialized() : rec.table(), terminator: format == "json" ? "\n" : "")
-        }
-        if validate { try runValidation(rec) }
+        return try Recommender(store: store, prices: prices, instance: inst, current: cur).recommend(needs)
     }
 
     /// Runs the needs for real on the emulated chosen volume (`blocklab run --volume ...`) in a
     /// fresh scratch directory, then judges the result.
-    func runValidation(_ rec: Recommendation) throws {
+    /// Returns the verdict's text, whether the needs were met, and a note on what ran.
+    func runValidation(_ rec: Recommendation) throws -> (text: String, met: Bool, note: String) {
         let base = validateDir ?? ProcessInfo.processInfo.environment["BLOCKLAB_SCRATCH"] ?? "/var/tmp"
         _ = try Units.parseDuration(validateRuntime, defaultUnitNs: NS.perSecond, what: "--validate-runtime")
         var template = Array((base + "/blocklab-validate-XXXXXX").utf8CString)
@@ -99,9 +110,8 @@ struct RecommendCommand: ParsableCommand {
         guard code == 0 else { throw ExitCode(code) }
         let data = try InputFile.read(dir + "/result.json", limit: InputLimits.maxSeriesFileBytes, what: "validation result")
         let verdict = try Validation.judge(rec.needs, option: c, resultJSON: data, source: "validation result")
-        FileHandle.standardError.write(("validate: ran \(c.spec)\(session.instance.map { " on \($0)" } ?? "") for \(validateRuntime)"
-            + (c.stripes > 1 ? " (one stripe of \(c.stripes), at its share of the demand)" : "") + "\n").data(using: .utf8)!)
-        print(verdict.text, terminator: "")
-        if !verdict.met { throw ExitCode(1) }
+        let note = "validate: ran \(c.spec)\(session.instance.map { " on \($0)" } ?? "") for \(validateRuntime)"
+            + (c.stripes > 1 ? " (one stripe of \(c.stripes), at its share of the demand)" : "")
+        return (verdict.text, verdict.met, note)
     }
 }

@@ -97,8 +97,53 @@ import Testing
         let size = try #require((snap["volume_bytes"] as? NSNumber)?.uint64Value)
         #expect((snaps[1]["incremental_bytes"] as? NSNumber)?.uint64Value == size / 4)
         #expect(out.contains("Workloads on each target") && out.contains("results: results/lab-"))
-        // The scratch file was removed.
+
+        // The comparison, the recommendation and the report agree with each other.
+        let compare = Self.text(dir + "/compare.md")
+        let iopsRow = try #require(compare.split(separator: "\n").first { $0.hasPrefix("| db-70-30 |") }, "no db-70-30 row in compare.md")
+        // "| db-70-30 | 30.36k ± ∞ ¹ | ..." : the local median as compare printed it.
+        let localMedian = try #require(iopsRow.split(separator: "|").dropFirst().first?.split(separator: " ").first.map(String.init))
+        let report = Self.text(dir + "/report.html")
+        #expect(report.contains("<svg") && report.contains(localMedian), "report.html lacks compare's \(localMedian)")
+        #expect(out.contains(localMedian))
+        let reco = try Self.json(dir + "/recommendation.json")
+        let chosen = try #require((reco["chosen"] as? [String: Any])?["label"] as? String)
+        #expect(report.contains(chosen))
+        // The recommended volume's emulated run met the need.
+        let validation = Self.text(dir + "/validation.txt")
+        #expect(validation.contains("met the needs") && !validation.contains("did not"), "\(validation)")
+        let spec = try #require((reco["chosen"] as? [String: Any])?["spec"] as? String)
+        #expect(validation.contains(spec))
         #expect(!err.isEmpty)
+
+        // The lab's report in a real browser: every chart drawn, nothing on the console.
+        let (dom, log) = try Self.chromium(page: dir + "/report.html")
+        func attribute(_ name: String) -> Int? {
+            guard let r = dom.range(of: "\(name)=\"") else { return nil }
+            return Int(dom[r.upperBound...].prefix { $0.isNumber })
+        }
+        let charts = try #require(attribute("data-charts"), "the page's check did not run: \(log.suffix(2000))")
+        #expect(charts >= 3 && attribute("data-charts-drawn") == charts)
+        #expect(log.split(separator: "\n").filter { $0.contains(":CONSOLE") }.isEmpty)
+    }
+
+    /// Headless Chromium on a page: the rendered DOM and Chromium's log.
+    static func chromium(page: String) throws -> (dom: String, log: String) {
+        let chromium = try #require(["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                    "chromium is not installed (make deps installs it)")
+        let profile = scratch()
+        defer { try? FileManager.default.removeItem(atPath: profile) }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: chromium)
+        p.arguments = ["--headless", "--disable-gpu", "--no-sandbox", "--no-first-run", "--user-data-dir=\(profile)",
+                       "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000", "--dump-dom", "file://" + page]
+        FileManager.default.createFile(atPath: profile + "/dom", contents: nil)
+        FileManager.default.createFile(atPath: profile + "/log", contents: nil)
+        p.standardOutput = FileHandle(forWritingAtPath: profile + "/dom")
+        p.standardError = FileHandle(forWritingAtPath: profile + "/log")
+        try p.run()
+        p.waitUntilExit()
+        return (text(profile + "/dom"), text(profile + "/log"))
     }
 
     @Test func ctrlCKeepsEveryFinishedResult() throws {
@@ -123,6 +168,9 @@ import Testing
             #expect(r["jobs"] != nil)
         }
         #expect(steps.contains { $0["status"] as? String == "pending" })
+        // And a report of what was done.
+        #expect(FileManager.default.fileExists(atPath: dir + "/report.html"))
+        #expect(Self.text(dir + "/compare.md").contains("read-4k-qd1"))
     }
 
     @Test func badOptionsAreExitTwoBeforeAnyRun() throws {
