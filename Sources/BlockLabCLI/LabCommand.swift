@@ -20,7 +20,7 @@ struct LabCommand: ParsableCommand {
           blocklab lab --target /dev/nvme1n1 --allow-destructive
         """)
 
-    @Flag(help: "quick: a few seconds per run (make demo); full: longer runs, 3 repetitions.") var mode: LabMode = .quick
+    @Flag(help: "quick: 3 s per run (make demo); full: 10 s runs, 6 repetitions (enough for confidence intervals).") var mode: LabMode = .quick
 
     @Option(help: "A device or file to run on (default: a scratch file, removed afterwards).") var target: String?
 
@@ -32,9 +32,9 @@ struct LabCommand: ParsableCommand {
 
     @Option(help: "Workloads to run (names of profiles/lab/*.fio), comma-separated.") var workloads: String?
 
-    @Option(help: "Seconds per run (default: 3 quick, 30 full).") var runtime: UInt64?
+    @Option(help: "Seconds per run (default: 3 quick, 10 full).") var runtime: UInt64?
 
-    @Option(name: .customLong("repeat"), help: "Repetitions of every run (default: 1 quick, 3 full).") var repeats: Int?
+    @Option(name: .customLong("repeat"), help: "Repetitions of every run (default: 1 quick, 6 full).") var repeats: Int?
 
     @Option(name: .customLong("file-size"), help: "Bytes each run works on, e.g. 1g (default: 256m quick, 4g full).") var fileSize: String?
 
@@ -231,6 +231,16 @@ struct SessionExecutor: LabExecutor {
     }
 
     func run(_ run: LabRun) throws -> Int32 {
-        try session(run).execute(stdout: { _ in }, stderr: { printError("      " + $0) })
+        var s = session(run)
+        // The live status line on a terminal (the result goes to its file, so nothing else
+        // is printed).
+        s.quiet = false
+        return try s.execute(stdout: { _ in }, stderr: { line in
+            if line.hasPrefix("\r") {
+                FileHandle.standardError.write(Data(line.utf8))   // the status line redraws in place
+            } else {
+                printError("      " + line)
+            }
+        })
     }
 }

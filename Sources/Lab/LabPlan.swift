@@ -89,8 +89,9 @@ public struct LabOptions: Sendable {
 
     public init() {}
 
-    public var effectiveRuntimeSeconds: UInt64 { runtimeSeconds ?? (mode == .quick ? 3 : 30) }
-    public var effectiveRepeats: Int { repeats ?? (mode == .quick ? 1 : 3) }
+    public var effectiveRuntimeSeconds: UInt64 { runtimeSeconds ?? (mode == .quick ? 3 : 10) }
+    /// Full runs repeat 6 times: compare's confidence intervals need 6 samples, its tests 4.
+    public var effectiveRepeats: Int { repeats ?? (mode == .quick ? 1 : 6) }
     public var effectiveFileBytes: UInt64 { fileBytes ?? (mode == .quick ? 256 * Units.MiB : 4 * Units.GiB) }
     /// The snapshot experiment's volume.
     /// The snapshot experiment's volume: large enough that the slowest background load AWS

@@ -201,3 +201,38 @@ import Testing
         #expect(Self.text(cwd + "/.stdout").contains("db-70-30 on gp2:size=500g"))
     }
 }
+
+/// A fleet's results merge by host: each host's run directory (as deploy/ lays them out,
+/// results/<host>/...) read together by `compare` and `report`.
+@Suite(.serialized) struct FleetMergeTests {
+    @Test func resultsFromSeveralHostsGroupPerHost() throws {
+        let root = LabEndToEndTests.scratch()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        // One real result, then the same run as two other hosts would have written it.
+        let p = try LabEndToEndTests.start(["run", "--quiet", "--name=read-4k-qd1", "--filename=\(root)/f", "--size=8m",
+                                            "--rw=randread", "--bs=4k", "--runtime=1", "--time_based",
+                                            "--output-format=json", "--output=\(root)/one.json"], cwd: root)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, Comment(rawValue: LabEndToEndTests.text(root + "/.stderr")))
+        let original = LabEndToEndTests.text(root + "/one.json")
+        let host = try #require(original.range(of: #""host" : ""#), "no host in the result")
+        let name = original[host.upperBound...].prefix { $0 != "\"" }
+        for h in ["node-a", "node-b", "node-c"] {
+            try FileManager.default.createDirectory(atPath: "\(root)/results/\(h)/lab-1", withIntermediateDirectories: true)
+            try original.replacingOccurrences(of: "\"\(name)\"", with: "\"\(h)\"")
+                .write(toFile: "\(root)/results/\(h)/lab-1/read-4k-qd1--local.json", atomically: true, encoding: .utf8)
+        }
+        let c = try LabEndToEndTests.start(["compare", "results", "--format", "csv"], cwd: root)
+        c.waitUntilExit()
+        let out = LabEndToEndTests.text(root + "/.stdout")
+        #expect(c.terminationStatus == 0, Comment(rawValue: LabEndToEndTests.text(root + "/.stderr")))
+        // One column per host, one row for the workload.
+        for h in ["node-a", "node-b", "node-c"] { #expect(out.contains(h), "\(h) missing: \(out.prefix(600))") }
+        #expect(out.contains("read-4k-qd1"))
+        let r = try LabEndToEndTests.start(["report", "results", "--html", "fleet.html"], cwd: root)
+        r.waitUntilExit()
+        #expect(r.terminationStatus == 0)
+        let html = LabEndToEndTests.text(root + "/fleet.html")
+        for h in ["node-a", "node-b", "node-c"] { #expect(html.contains(h)) }
+    }
+}

@@ -38,7 +38,7 @@ import Testing
         o.volumeSizeGiB = 100
         #expect(o.volumeSpec(type: "io2") == "io2:size=100g,iops=5000")
         o.mode = .full
-        #expect(o.volumeSpec(type: "gp2") == "gp2:size=100g,burst-balance=0.50%")
+        #expect(o.volumeSpec(type: "gp2") == "gp2:size=100g,burst-balance=0.17%")
     }
 
     @Test func outsideNumbersAreRangeChecked() {
