@@ -150,7 +150,9 @@ struct FioCompare {
 
     func compare(_ cases: [Case], title: String) throws -> [String] {
         var lines: [String] = ["\(title) (\(rounds) rounds, \(seconds) s each, interleaved, order alternating; medians)"]
-        for c in cases {
+        // BENCH_CASES=a,b runs only the cases whose names contain one of them.
+        let only = ProcessInfo.processInfo.environment["BENCH_CASES"].map { $0.split(separator: ",").map(String.init) }
+        for c in cases where only.map({ $0.contains { c.name.contains($0) } }) ?? true {
             var iops: [String: [Double]] = ["fio": [], "blocklab": []]
             var cpuPerM: [String: [Double]] = ["fio": [], "blocklab": []]
             var inFlight: [String: [Double]] = ["fio": [], "blocklab": []]
