@@ -45,16 +45,19 @@ enum Options {
         "verify", "verify_pattern", "volume", "instance", "kb_base",
     ] + booleans.sorted()
 
-    /// fio options people often carry over that BlockLab deliberately does not implement.
-    static let knownUnsupported: Set<String> = [
-        "buffer_compress_percentage", "buffer_compress_chunk", "dedupe_percentage", "bs_unaligned",
-        "ioscheduler", "cpumask", "nice", "prio", "prioclass", "rate_min", "ratecycle",
-        "rate_process", "write_bw_log", "write_lat_log", "write_iops_log", "log_avg_msec", "lat_percentiles",
-        "clat_percentiles", "percentile_list", "unified_rw_reporting", "nrfiles",
-        "filesize", "file_service_type", "openfiles", "create_on_open", "fallocate", "overwrite",
-        "exitall", "startdelay", "iomem", "mem", "allow_mounted_write", "trim_percentage",
-        "zonemode", "zonesize", "verify_backlog", "verify_interval", "verify_fatal", "serialize_overlap",
-        "size_percent", "offset_increment", "percentage_random", "rwmixcycle", "norandommap_percentage",
+    /// Why BlockLab does not implement some fio options, for the message (the others get
+    /// the generic "a fio option BlockLab does not support").
+    static let unsupportedReasons: [String: String] = [
+        "flow": "flow control between jobs", "flow_id": "flow control between jobs",
+        "flow_sleep": "flow control between jobs", "flow_watermark": "flow control between jobs",
+        "steadystate": "steady-state detection", "steadystate_duration": "steady-state detection",
+        "steadystate_ramp_time": "steady-state detection", "steadystate_check_interval": "steady-state detection",
+        "latency_target": "latency-target probing", "latency_window": "latency-target probing",
+        "latency_percentile": "latency-target probing", "latency_run": "latency-target probing",
+        "dedupe_percentage": "deduplicable buffer contents", "dedupe_mode": "deduplicable buffer contents",
+        "dedupe_working_set_percentage": "deduplicable buffer contents", "dedupe_global": "deduplicable buffer contents",
+        "buffer_compress_percentage": "compressible buffer contents", "buffer_compress_chunk": "compressible buffer contents",
+        "profile": "fio's built-in job profiles",
     ]
 
     static func canonical(_ key: String) -> String { aliases[key] ?? key }
@@ -188,31 +191,67 @@ enum Options {
         }
     }
 
+    /// An option BlockLab does not implement: a real fio option (any alias) is said to be
+    /// one, with whose it is (an engine's, a profile's); anything else is unknown, with a
+    /// suggestion only when it is a likely typo of an option BlockLab supports.
     static func unknown(_ opt: RawOption) -> BlockLabError {
-        if knownUnsupported.contains(opt.key) {
-            return Value.fail(opt, "is a fio option BlockLab does not support")
+        let key = opt.key
+        let fioName = FioOptionTable.options[key] != nil ? key : FioOptionTable.aliases[key]
+        if let fioName, let kind = FioOptionTable.options[fioName] {
+            let named = fioName == key ? "" : " (fio's alias of \(fioName))"
+            switch kind {
+            case .job:
+                let why = unsupportedReasons[fioName].map { " (\($0))" } ?? ""
+                return Value.fail(opt, "is a fio option\(named) BlockLab does not support\(why)")
+            case .engine(let engines):
+                let list = engines.split(separator: ",").map(String.init)
+                let own = list.filter { EngineCatalog.find($0) != nil }
+                if !own.isEmpty {
+                    return Value.fail(opt, "is an option of fio's \(own.joined(separator: "/")) engine\(named) that BlockLab's engines do not support")
+                }
+                return Value.fail(opt, "is an option of fio's \(list.joined(separator: "/")) engine\(list.count > 1 ? "s" : "")\(named), which BlockLab does not have (engines: \(EngineCatalog.names))")
+            case .profile(let p):
+                return Value.fail(opt, "is an option of fio's '\(p)' profile\(named); BlockLab does not support fio's built-in profiles")
+            }
         }
         // Option names are short: a long unknown name is a typo of none of them (and the
         // distance costs its length times theirs).
-        guard opt.key.count <= 64 else { return Value.fail(opt, "unknown option") }
-        let near = (supported + Array(aliases.keys)).map { ($0, editDistance($0, opt.key)) }.min { $0.1 < $1.1 }
-        if let near, near.1 <= 2 { return Value.fail(opt, "unknown option (did you mean '\(near.0)'?)") }
-        return Value.fail(opt, "unknown option")
+        guard key.count <= 64 else { return Value.fail(opt, "unknown option (not a fio option either)") }
+        if let near = likelyTypo(of: key) {
+            return Value.fail(opt, "unknown option (did you mean '\(near)'?)")
+        }
+        return Value.fail(opt, "unknown option (not a fio option either)")
     }
 
+    /// The supported option `key` is most likely a misspelling of: one edit (a transposed
+    /// pair counts as one) for names of up to 5 letters, two for longer ones; nil when none is
+    /// that close or two are equally close.
+    static func likelyTypo(of key: String) -> String? {
+        let candidates = supported + Array(aliases.keys)
+        let allowed = key.count <= 5 ? 1 : 2
+        let scored = candidates.map { ($0, editDistance($0, key)) }.filter { $0.1 <= allowed && $0.0.count > 2 }
+        guard let best = scored.map(\.1).min() else { return nil }
+        let names = Set(scored.filter { $0.1 == best }.map { canonical($0.0) })
+        return names.count == 1 ? names.first : nil
+    }
+
+    /// Optimal string alignment distance: insertions, deletions, substitutions and
+    /// transpositions of neighbours each cost one.
     static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var prev = row[0]
-            row[0] = i
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let cur = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                prev = cur
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
             }
         }
-        return row[b.count]
+        return d[a.count][b.count]
     }
 }
 

@@ -182,6 +182,9 @@ enum Value {
     static func engine(_ opt: RawOption) throws -> EngineTraits {
         let v = try required(opt)
         guard let e = EngineCatalog.find(v) else {
+            if EngineCatalog.fioNetworkEngines.contains(v.lowercased()) {
+                throw fail(opt, "ioengine '\(v)' is one of fio's network/RDMA/remote-storage engines: BlockLab measures local files and block devices only; it supports \(EngineCatalog.names)")
+            }
             throw fail(opt, "unsupported ioengine '\(v)'; BlockLab supports \(EngineCatalog.names)")
         }
         return e
