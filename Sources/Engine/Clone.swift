@@ -10,7 +10,8 @@ extension Runner {
     /// One job clone on its own thread: open the target, build the backend on this thread
     /// (io_uring's single-issuer mode ties a ring to the thread that created it), run the
     /// phases, and return the result. Errors become the job's error, never a crash.
-    static func runClone(_ plan: ClonePlan, shaper: IOShaper?, progress: JobProgress, options: RunOptions) -> CloneOutcome {
+    static func runClone(_ plan: ClonePlan, shaper: IOShaper?, progress: JobProgress, options: RunOptions,
+                         groupEnd: StopToken = StopToken()) -> CloneOutcome {
         let spec = plan.spec
         var failed = JobResult(name: spec.name)
         failed.options = spec.options
@@ -53,7 +54,7 @@ extension Runner {
                 adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil)
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
-                let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32
+                let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken
                 // A mapped target wraps the engine's backend; the loop sees one I/O either way.
                 func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
                     if let mapped = plan.mapped {
@@ -63,12 +64,14 @@ extension Runner {
                 }
                 func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?) {
                     try Runner.drive(JobLoop(name: plan.spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
-                                             shaper: shaper, codec: codec, progress: progress, stop: options.stop), plan: plan, fd: fd)
+                                             shaper: shaper, codec: codec, progress: progress, stop: options.stop,
+                                             groupEnd: groupEnd), plan: plan, fd: fd)
                 }
             }
             var (result, series, error) = try Engines.driver(for: plan.engine).run(
                 plan, fd: fd, arena: arena,
-                Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd))
+                Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd,
+                      groupEnd: groupEnd))
             result.engine?.engine = plan.engine.name
             if spec.ioengineRequested != plan.engine.name { result.engine?.requested = spec.ioengineRequested }
             return CloneOutcome(plan: plan, result: result, series: series, error: error)

@@ -17,6 +17,7 @@ extension JobLoop {
         var plannerDone = false
         while true {
             if stop.isStopped { interrupted = true; stopping = true }
+            if groupEnd.isSet { stopping = true }
             if recorder == nil, now >= rampEnd { startRecording(now) }
             if endNs != 0, now >= endNs { stopping = true }
             if heldCount > 0 { releaseHeld(now) }

@@ -75,6 +75,8 @@ final class JobLoop<B: IOBackend> {
     let codec: VerifyCodec?
     let progress: JobProgress
     let stop: StopToken
+    /// Set when another job of the group with exitall finished: stop without counting as interrupted.
+    let groupEnd: StopToken
 
     let slots: UnsafeMutablePointer<Slot>
     let free: UnsafeMutablePointer<Int32>
@@ -126,7 +128,8 @@ final class JobLoop<B: IOBackend> {
     var modeChanges = 0
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
-         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken()) {
+         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken(),
+         groupEnd: StopToken = StopToken()) {
         self.name = name
         self.backend = backend
         self.arena = arena
@@ -140,6 +143,7 @@ final class JobLoop<B: IOBackend> {
         self.codec = codec
         self.progress = progress
         self.stop = stop
+        self.groupEnd = groupEnd
         let d = config.depth
         slots = .allocate(capacity: d)
         slots.initialize(repeating: Slot(), count: d)

@@ -100,8 +100,8 @@ public enum Runner {
             if options.stop.isStopped { break }
         }
         var results: [JobResult] = []
-        for group in Set(outcomes.map(\.plan.group)).sorted() {
-            let members = outcomes.filter { $0.plan.group == group }
+        for group in Set(outcomes.map(\.plan.reportGroup)).sorted() {
+            let members = outcomes.filter { $0.plan.reportGroup == group }
             if members.contains(where: { $0.plan.spec.groupReporting }) {
                 var merged = JobResult.merge(members.map(\.result), name: members[0].plan.spec.name)
                 merged.groupID = group
@@ -140,12 +140,31 @@ public enum Runner {
             ? CompletionCPU.choose(path: plans[0].target.path, isBlockDevice: plans[0].target.kind == .blockDevice, allowed: allowedCPUs)
             : nil
         let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: allowedCPUs, completionCPU: completion)
+        // wait_for: each job of the group is done when all its clones are.
+        var finished: [String: DispatchGroup] = [:]
+        for plan in plans {
+            let g = finished[plan.spec.name] ?? DispatchGroup()
+            g.enter()
+            finished[plan.spec.name] = g
+        }
+        // exitall: the first such job to finish ends the group's others (not an interruption).
+        let groupEnd = StopToken()
         for (i, plan) in plans.enumerated() {
             group.enter()
             let shaper = shapers[i]
+            let waitFor = plan.spec.waitFor.flatMap { finished[$0] }
+            let done = finished[plan.spec.name]!
             let thread = Thread {
                 let placement = cpus.apply(thread: i)
-                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)
+                if let waitFor {
+                    while waitFor.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                        if options.stop.isStopped || groupEnd.isSet { break }
+                    }
+                }
+                if plan.spec.startDelayNs > 0 { pause(plan.spec.startDelayNs, options: options, end: groupEnd) }
+                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd)
+                if plan.spec.exitAll { groupEnd.stop() }
+                done.leave()
                 boxes[i].outcome?.result.engine?.cpu = placement
                 boxes[i].outcome?.result.engine?.cpuChoice = cpus.reasons[i]
                 progress[i].finished.store(true, ordering: .relaxed)
@@ -158,6 +177,16 @@ public enum Runner {
             options.onProgress?(progress)
         }
         return boxes.map { $0.outcome! }
+    }
+
+    /// startdelay: sleeps in short steps so Ctrl-C or exitall still ends the wait at once.
+    static func pause(_ ns: UInt64, options: RunOptions, end: StopToken) {
+        let until = options.clock.now() &+ ns
+        while !options.stop.isStopped && !end.isSet {
+            let now = options.clock.now()
+            guard now < until else { return }
+            usleep(useconds_t(min((until - now) / 1000, 50_000)))
+        }
     }
 
     static func plannedBytes(_ plan: ClonePlan) -> UInt64 {

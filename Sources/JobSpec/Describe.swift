@@ -9,11 +9,14 @@ extension JobSpec {
         }
         if let description { add("about", description) }
 
-        var target = filename ?? "(file named after the job)"
+        var target = filename ?? filenameFormat.map { "(file named \($0))" } ?? "(file named after the job)"
         if let directory { target = directory + "/" + target }
         var where_ = [target]
-        if offset > 0 { where_.append("offset \(Units.formatBytes(offset))") }
-        where_.append(size.map { "size \(Units.formatBytes($0))" } ?? "size: whole file/device")
+        if let offsetPercent { where_.append("offset \(Self.percent(offsetPercent))% of the target") }
+        else if offset > 0 { where_.append("offset \(Units.formatBytes(offset))") }
+        if offsetIncrement > 0 { where_.append("each clone \(Units.formatBytes(offsetIncrement)) further") }
+        if let sizePercent { where_.append("size \(Self.percent(sizePercent))% of the target") }
+        else { where_.append(size.map { "size \(Units.formatBytes($0))" } ?? "size: whole file/device") }
         add("target", where_.joined(separator: ", "))
 
         var work: [String] = []
@@ -23,6 +26,10 @@ extension JobSpec {
         if !work.isEmpty { add("work", work.joined(separator: ", ")) }
 
         var pattern = rw.rawValue
+        if sequentialSkip != 0 {
+            pattern += sequentialSkip > 0 ? " skipping \(Units.formatBytes(UInt64(sequentialSkip))) after each I/O"
+                : " backwards (\(Units.formatBytes(UInt64(-sequentialSkip))) back from each I/O's end)"
+        }
         if rw == .readwrite || rw == .randrw { pattern += " (\(rwmixread)% reads, \(100 - rwmixread)% writes)" }
         if rw.isRandom {
             pattern += ", distribution \(distributionText)"
@@ -87,6 +94,11 @@ extension JobSpec {
         if rampTimeNs > 0 { time.append("ramp \(Units.formatDuration(rampTimeNs))") }
         if thinktimeNs > 0 { time.append("thinktime \(Units.formatDuration(thinktimeNs))") }
         add("time", time.isEmpty ? "until the work is done" : time.joined(separator: ", "))
+        var start: [String] = []
+        if let waitFor { start.append("after job '\(waitFor)' finished") }
+        if startDelayNs > 0 { start.append("startdelay \(Units.formatDuration(startDelayNs))") }
+        if exitAll { start.append("exitall (its finish stops the other jobs running with it)") }
+        if !start.isEmpty { add("start", start.joined(separator: ", ")) }
 
         var rates: [String] = []
         for (i, dir) in ["read", "write"].enumerated() where i == 0 ? rw.reads : rw.writes {
@@ -105,6 +117,7 @@ extension JobSpec {
 
         var group: [String] = []
         if stonewall { group.append("stonewall") }
+        if newGroup && !stonewall { group.append("new_group") }
         if groupReporting { group.append("group_reporting") }
         if !group.isEmpty { add("grouping", group.joined(separator: ", ")) }
 

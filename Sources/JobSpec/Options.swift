@@ -26,7 +26,8 @@ enum Options {
         "io_limit": "io_size", "readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange",
         "ba": "blockalign", "iodepth_batch": "iodepth_batch_submit",
         "iodepth_batch_complete": "iodepth_batch_complete_min", "wait_for_previous": "stonewall",
-        "timeout": "runtime",
+        "timeout": "runtime", "fileoffset": "offset", "nr_files": "nrfiles",
+        "disable_bw": "disable_bw_measurement",
     ]
 
     /// Options that may stand alone (`time_based`) meaning true.
@@ -34,6 +35,8 @@ enum Options {
         "direct", "buffered", "invalidate", "end_fsync", "time_based", "norandommap", "randrepeat",
         "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
         "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
+        "new_group", "exitall", "create_serialize", "create_on_open", "disable_lat", "disable_clat",
+        "disable_slat", "disable_bw_measurement", "gtod_reduce",
     ]
 
     static let supported: [String] = [
@@ -43,7 +46,23 @@ enum Options {
         "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
+        "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads",
     ] + booleans.sorted()
+
+    /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
+    /// come to here (`--dry-run` and the run's notes show it).
+    static let inert: [String: String] = [
+        "disable_lat": "BlockLab measures latency anyway (fio's switch only saves the cost of measuring)",
+        "disable_clat": "BlockLab measures latency anyway (fio's switch only saves the cost of measuring)",
+        "disable_slat": "BlockLab measures latency anyway (fio's switch only saves the cost of measuring)",
+        "disable_bw_measurement": "BlockLab measures bandwidth anyway (fio's switch only saves the cost of measuring)",
+        "gtod_reduce": "BlockLab measures latency and bandwidth anyway (fio's switch only saves the cost of measuring)",
+        "create_serialize": "BlockLab lays out every job's files before any job starts, one after another",
+        "create_on_open": "BlockLab lays out files before the jobs start; the I/O is the same",
+        "fallocate": "BlockLab lays files out by writing them in full before the jobs start; the I/O is the same",
+        "threads": "fio reads it only for its tiobench profile (and ignores it elsewhere, as here)",
+    ]
 
     /// Why BlockLab does not implement some fio options, for the message (the others get
     /// the generic "a fio option BlockLab does not support").
@@ -86,17 +105,90 @@ enum Options {
             }
             s.directory = d
         case "size":
+            if let p = try Value.percent(opt) {
+                guard p > 0 else { throw Value.fail(opt, "must be greater than 0%") }
+                (s.size, s.sizePercent) = (nil, p)
+                break
+            }
             let v = try Value.size(opt)
             guard v > 0 else { throw Value.fail(opt, "must be greater than 0") }
-            s.size = v
-        case "offset": s.offset = try Value.size(opt)
+            (s.size, s.sizePercent) = (v, nil)
+        case "offset":
+            if let p = try Value.percent(opt) {
+                guard p < 100 else { throw Value.fail(opt, "must be below 100%") }
+                (s.offset, s.offsetPercent) = (0, p)
+                break
+            }
+            (s.offset, s.offsetPercent) = (try Value.size(opt), nil)
+        case "offset_increment": s.offsetIncrement = try Value.size(opt)
+        case "filesize":
+            let v = try Value.required(opt)
+            if v.contains("-") && !v.hasPrefix("-") {
+                throw Value.fail(opt, "a range of file sizes ('\(v)') is not supported; give one size")
+            }
+            let n = try Value.size(opt)
+            guard n > 0 else { throw Value.fail(opt, "must be greater than 0") }
+            s.fileSize = n
+        case "nrfiles":
+            let n = try Value.int(opt, min: 1, max: Limits.count)
+            guard n == 1 else {
+                throw Value.fail(opt, "several files per job (nrfiles=\(n)) are not supported; use numjobs=\(n) (each clone has its own file unless filename= is shared)")
+            }
+        case "openfiles": _ = try Value.int(opt, min: 1, max: Limits.count) // with one file per job, any limit holds
+        case "filename_format":
+            s.filenameFormat = try Value.required(opt)
+        case "startdelay":
+            let v = try Value.required(opt)
+            if v.contains("-") && !v.hasPrefix("-") {
+                throw Value.fail(opt, "a random start delay range ('\(v)') is not supported; give one time")
+            }
+            s.startDelayNs = try Value.duration(opt, defaultUnitNs: NS.perSecond)
+        case "new_group": s.newGroup = try Value.bool(opt)
+        case "exitall": s.exitAll = try Value.bool(opt)
+        case "wait_for": s.waitFor = try Value.required(opt)
+        case "numa_cpu_nodes": s.numaCPUNodes = try Value.nodeList(try Value.required(opt), opt)
+        case "numa_mem_policy":
+            let v = try Value.required(opt).lowercased()
+            let parts = v.split(separator: ":", maxSplits: 1).map(String.init)
+            switch parts[0] {
+            case "default", "local":
+                guard parts.count == 1 else { throw Value.fail(opt, "'\(parts[0])' takes no node list") }
+                s.numaMemNodes = nil
+            case "prefer", "bind", "interleave":
+                guard parts.count == 2 else { throw Value.fail(opt, "'\(parts[0])' needs nodes, e.g. \(parts[0]):0") }
+                s.numaMemNodes = try Value.nodeList(parts[1], opt)
+            default:
+                throw Value.fail(opt, "expected default, prefer:N, bind:NODES, interleave:NODES or local, got '\(v)'")
+            }
+        case "io_submit_mode":
+            switch try Value.required(opt).lowercased() {
+            case "inline": s.ioSubmitOffload = false
+            // fio's offload mode issues I/Os from a separate thread so that latency counts
+            // from when each was due; BlockLab's lat_ns does that in its one thread.
+            case "offload": s.ioSubmitOffload = true
+            case let v: throw Value.fail(opt, "expected inline or offload, got '\(v)'")
+            }
+        case "fallocate":
+            let v = try Value.required(opt).lowercased()
+            guard ["none", "native", "posix", "keep", "truncate", "0", "1"].contains(v) else {
+                throw Value.fail(opt, "expected none, native, posix, keep, truncate, 0 or 1, got '\(v)'")
+            }
+        case "continue_on_error":
+            let v = try Value.required(opt).lowercased()
+            guard ["none", "0", "false"].contains(v) else {
+                throw Value.fail(opt, "continue_on_error=\(v) is not supported: BlockLab stops a job at its first I/O error (continue_on_error=none)")
+            }
+        case "threads": _ = try Value.int(opt, min: 0, max: Limits.count)
+        case "disable_lat", "disable_clat", "disable_slat", "disable_bw_measurement", "gtod_reduce",
+             "create_serialize", "create_on_open":
+            _ = try Value.bool(opt)
         case "io_size":
             let v = try Value.size(opt)
             s.ioSize = v == 0 ? nil : v
         case "number_ios":
             let v = try Value.uint64(opt)
             s.numberIOs = v == 0 ? nil : v
-        case "rw": s.rw = try Value.rwMode(opt)
+        case "rw": (s.rw, s.sequentialSkip) = try Value.rwMode(opt)
         case "rwmixread", "rwmixwrite":
             let v = try Value.int(opt, min: 0, max: Int.max)
             guard v <= 100 else { throw Value.fail(opt, "must be a percentage 0-100, got \(v)") }
@@ -273,4 +365,10 @@ extension String {
         }
         return out
     }
+}
+
+/// What accepted fio options that do not change BlockLab's I/O come to, for notes.
+public enum JobOptionNotes {
+    /// Option name -> why it changes nothing here.
+    public static var inert: [String: String] { Options.inert }
 }

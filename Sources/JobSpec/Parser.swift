@@ -199,6 +199,11 @@ enum JobBuilder {
         for opt in own { apply(opt) }
         spec.globalOptions = merged(globals)
         spec.options = merged(globals + own)
+        if let file = spec.fileSize {
+            // fio's size is the I/O over all of a job's files; filesize is each file's.
+            if spec.ioSize == nil, let total = spec.size, total != file { spec.ioSize = total }
+            (spec.size, spec.sizePercent) = (file, nil)
+        }
         // Whole-job checks only when every option was understood (else they would
         // repeat or follow from the problems already listed).
         guard !failed else { return nil }
@@ -229,7 +234,13 @@ enum JobBuilder {
         let place = "\(s.origin): job '\(s.name)'"
         guard !s.name.isEmpty else { throw BlockLabError.usage("\(s.origin): a job needs a non-empty name") }
         if s.size == nil && s.filename == nil && sizeRequired {
+            if s.sizePercent != nil {
+                throw BlockLabError.usage("\(place): option size: a percentage size needs filename= of an existing file or device (it is a share of that)")
+            }
             throw BlockLabError.usage("\(place): option size: you need to specify size= (or filename= of an existing file or device to use all of it)")
+        }
+        if let w = s.waitFor, w == s.name {
+            throw BlockLabError.usage("\(place): option wait_for: a job cannot wait for itself")
         }
         if let lo = s.iodepthBatchCompleteMin, let hi = s.iodepthBatchCompleteMax, hi > 0, lo > hi {
             throw BlockLabError.usage("\(place): option iodepth_batch_complete_min (\(lo)) is larger than iodepth_batch_complete_max (\(hi))")

@@ -1,0 +1,79 @@
+import BlockLabCore
+import Foundation
+import JobSpec
+import Testing
+@testable import Engine
+
+/// fio's job scheduling options (startdelay, wait_for, exitall, new_group) and the target
+/// value forms resolved at plan time (size=N%, offset_increment).
+@Suite(.serialized) struct SchedulingTests {
+    func jobs(_ text: String, in s: Scratch) throws -> [JobSpec] {
+        try JobParser.parse(text: text.replacingOccurrences(of: "DIR", with: s.path), path: "t.fio", environment: [:])
+    }
+
+    func timed(_ jobs: [JobSpec]) throws -> (RunOutput, Double) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        let out = try Runner.run(jobs, options: quietOptions())
+        return (out, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+    }
+
+    @Test func waitForRunsTheJobsOneAfterTheOther() throws {
+        let s = Scratch()
+        // Each job: 40 I/Os at 100 IOPS, about 0.4 s.
+        let base = "[global]\nfilename=DIR/f.dat\nsize=160k\nbs=4k\nrw=read\nrate_iops=100\n"
+        let (_, together) = try timed(try jobs(base + "[a]\n[b]\n", in: s))
+        let (out, waited) = try timed(try jobs(base + "[a]\n[b]\nwait_for=a\n", in: s))
+        #expect(out.errors.isEmpty)
+        #expect(out.result.jobs.map(\.read.ios) == [40, 40])
+        #expect(together < 0.6, "\(together)")
+        #expect(waited > 0.7, "\(waited)")
+        #expect(throws: BlockLabError.self) { try Runner.prepare(try jobs(base + "[a]\nwait_for=zz\n", in: s), options: quietOptions()) }
+    }
+
+    @Test func exitallEndsTheOthersWithoutCallingItAnInterruption() throws {
+        let s = Scratch()
+        let text = "[global]\nfilename=DIR/f.dat\nsize=1m\nbs=4k\n[short]\nrw=read\nsize=64k\nrate_iops=100\nexitall\n[long]\nrw=randread\ntime_based\nruntime=30\n"
+        let (out, seconds) = try timed(try jobs(text, in: s))
+        #expect(seconds < 5, "\(seconds)")
+        #expect(!out.interrupted && out.errors.isEmpty)
+        #expect(out.result.jobs[0].read.ios == 16 && out.result.jobs[1].read.ios > 0)
+    }
+
+    @Test func startdelayDelaysTheJob() throws {
+        let s = Scratch()
+        let (out, seconds) = try timed(try jobs("[a]\nfilename=DIR/f.dat\nsize=64k\nstartdelay=600ms\n", in: s))
+        #expect(out.errors.isEmpty && out.result.jobs[0].read.ios == 16)
+        #expect(seconds >= 0.6, "\(seconds)")
+    }
+
+    @Test func newGroupStartsAReportingGroupWithoutAStonewall() throws {
+        let s = Scratch()
+        let out = try Runner.run(try jobs("[global]\nfilename=DIR/f.dat\nsize=64k\n[a]\n[b]\nnew_group\n[c]\n", in: s), options: quietOptions())
+        #expect(out.result.jobs.map(\.groupID) == [0, 1, 1])
+    }
+
+    @Test func percentSizesAndOffsetIncrementResolveAgainstTheTarget() throws {
+        let s = Scratch()
+        FileManager.default.createFile(atPath: s.file("t.dat"), contents: Data(count: 1 << 20))
+        let plan = try Runner.prepare(try jobs("[a]\nfilename=DIR/t.dat\nsize=50%\noffset=25%\n[b]\nfilename=DIR/t.dat\nsize=64k\noffset_increment=128k\nnumjobs=3\n", in: s),
+                                      options: quietOptions())
+        let k: UInt64 = 1024
+        let expected: [Range<UInt64>] = [(256 * k)..<(768 * k), 0..<(64 * k), (128 * k)..<(192 * k), (256 * k)..<(320 * k)]
+        #expect(plan.clones.map(\.region) == expected)
+        #expect(throws: BlockLabError.self) { try Runner.prepare(try jobs("[a]\nfilename=DIR/none.dat\nsize=50%\n", in: s), options: quietOptions()) }
+    }
+
+    @Test func numaNodesThisMachineLacksFailAsInFio() throws {
+        let s = Scratch()
+        let missing = (NUMA.onlineNodes().max() ?? 0) + 1
+        let text = "[a]\nfilename=DIR/f.dat\nsize=64k\nnuma_cpu_nodes=\(missing)\n"
+        do {
+            _ = try Runner.prepare(try jobs(text, in: s), options: quietOptions())
+            Issue.record("no error for node \(missing)")
+        } catch BlockLabError.usage(let m) {
+            #expect(m.contains("NUMA node \(missing) does not exist"), "\(m)")
+        }
+        #expect(try Runner.prepare(try jobs("[a]\nfilename=DIR/f.dat\nsize=64k\nnuma_cpu_nodes=0\nnuma_mem_policy=local\n", in: s),
+                                   options: quietOptions()).clones.count == 1)
+    }
+}
