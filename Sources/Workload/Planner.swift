@@ -103,6 +103,11 @@ public struct IOPlanner: Sendable {
         try IOPlanner(spec: spec, region: region, timeBased: false, seedSalt: 0, withMap: false).plannedBytes ?? 0
     }
 
+    /// The I/Os a bounded job will do (an estimate with variable block sizes), without the map.
+    public static func plannedIOs(spec: JobSpec, region: Range<UInt64>) throws -> UInt64 {
+        try IOPlanner(spec: spec, region: region, timeBased: false, seedSalt: 0, withMap: false).plannedIOCount ?? 0
+    }
+
     private init(spec: JobSpec, region: Range<UInt64>, timeBased: Bool, seedSalt: UInt64, withMap: Bool) throws {
         start = region.lowerBound
         length = UInt64(region.count)
