@@ -93,11 +93,13 @@ public enum Runner {
         let allowed = CPUPlacement.allowedCPUs()
         let timestamp = WallClock.nowEpochMilliseconds()
         var outcomes: [CloneOutcome] = []
+        let endRun = StopToken()
         for group in Set(plan.clones.map(\.group)).sorted() {
             let members = plan.clones.filter { $0.group == group }
             let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
-            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options)
-            if options.stop.isStopped { break }
+            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun)
+            // exit_what=all: the later phases do not start (as in fio).
+            if options.stop.isStopped || endRun.isSet { break }
         }
         var results: [JobResult] = []
         for group in Set(outcomes.map(\.plan.reportGroup)).sorted() {
@@ -129,7 +131,8 @@ public enum Runner {
 
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }
 
-    static func runGroup(_ plans: [ClonePlan], shapers: [IOShaper?], allowedCPUs: [Int], options: RunOptions) -> [CloneOutcome] {
+    static func runGroup(_ plans: [ClonePlan], shapers: [IOShaper?], allowedCPUs: [Int], options: RunOptions,
+                         endRun: StopToken = StopToken()) -> [CloneOutcome] {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
@@ -147,9 +150,13 @@ public enum Runner {
             g.enter()
             finished[plan.spec.name] = g
         }
-        // exitall: the first such job to finish ends the group's others (not an interruption).
-        let groupEnd = StopToken()
+        // exitall: the first such job to finish ends its reporting group's others, or with
+        // exit_what=stonewall/all every job of the phase (not an interruption).
+        var groupEnds: [Int: StopToken] = [:]
+        for plan in plans where groupEnds[plan.reportGroup] == nil { groupEnds[plan.reportGroup] = StopToken() }
+        let allEnds = Array(groupEnds.values)
         for (i, plan) in plans.enumerated() {
+            let groupEnd = groupEnds[plan.reportGroup]!
             group.enter()
             let shaper = shapers[i]
             let waitFor = plan.spec.waitFor.flatMap { finished[$0] }
@@ -163,7 +170,15 @@ public enum Runner {
                 }
                 if plan.spec.startDelayNs > 0 { pause(plan.spec.startDelayNs, options: options, end: groupEnd) }
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd)
-                if plan.spec.exitAll { groupEnd.stop() }
+                if plan.spec.exitAll {
+                    switch plan.spec.exitWhat {
+                    case .group: groupEnd.stop()
+                    case .stonewall: allEnds.forEach { $0.stop() }
+                    case .all:
+                        allEnds.forEach { $0.stop() }
+                        endRun.stop()
+                    }
+                }
                 done.leave()
                 boxes[i].outcome?.result.engine?.cpu = placement
                 boxes[i].outcome?.result.engine?.cpuChoice = cpus.reasons[i]

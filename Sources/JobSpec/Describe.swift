@@ -97,7 +97,11 @@ extension JobSpec {
         var start: [String] = []
         if let waitFor { start.append("after job '\(waitFor)' finished") }
         if startDelayNs > 0 { start.append("startdelay \(Units.formatDuration(startDelayNs))") }
-        if exitAll { start.append("exitall (its finish stops the other jobs running with it)") }
+        if exitAll {
+            start.append(exitWhat == .group ? "exitall (its finish stops the other jobs of its reporting group)"
+                : exitWhat == .stonewall ? "exitall, exit_what=stonewall (its finish stops every running job)"
+                : "exitall, exit_what=all (its finish ends the run)")
+        }
         if !start.isEmpty { add("start", start.joined(separator: ", ")) }
 
         var rates: [String] = []

@@ -9,6 +9,16 @@ public enum RWMode: String, Sendable, CaseIterable {
     public var writes: Bool { self == .write || self == .randwrite || self == .readwrite || self == .randrw }
 }
 
+/// fio's `exit_what`: what a job with `exitall` ends when it finishes.
+public enum ExitWhat: String, Sendable, CaseIterable {
+    /// The other jobs of its reporting group.
+    case group
+    /// Every job running (of any reporting group); the next stonewall phase still runs.
+    case stonewall
+    /// Every job: the run ends (later phases do not start).
+    case all
+}
+
 /// fio's `cpus_allowed_policy`.
 public enum CPUPolicy: String, Sendable, CaseIterable {
     /// Every thread of the job may run on any CPU of the set.
@@ -195,6 +205,8 @@ public struct JobSpec: Sendable {
     public var startDelayNs: UInt64 = 0
     /// fio's `exitall`: when this job finishes, the other jobs of its group stop.
     public var exitAll = false
+    /// fio's `exit_what`: which jobs exitall stops.
+    public var exitWhat: ExitWhat = .group
     /// fio's `wait_for=NAME`: start after every clone of the earlier job NAME finished.
     public var waitFor: String?
     /// fio's `numa_cpu_nodes`: the NUMA nodes whose CPUs the job's threads may use.

@@ -47,7 +47,7 @@ enum Options {
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
         "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
-        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what",
     ] + booleans.sorted()
 
     /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
@@ -145,6 +145,7 @@ enum Options {
             s.startDelayNs = try Value.duration(opt, defaultUnitNs: NS.perSecond)
         case "new_group": s.newGroup = try Value.bool(opt)
         case "exitall": s.exitAll = try Value.bool(opt)
+        case "exit_what": s.exitWhat = try Value.choice(opt, ExitWhat.self)
         case "wait_for": s.waitFor = try Value.required(opt)
         case "numa_cpu_nodes": s.numaCPUNodes = try Value.nodeList(try Value.required(opt), opt)
         case "numa_mem_policy":

@@ -27,7 +27,6 @@ import Glibc
         "dedupe-global.fio": "option dedupe_percentage: is a fio option BlockLab does not support",
         "disk-zone-profile.fio": "option zonemode: is a fio option BlockLab does not support",
         "enospc-pressure.fio": "continue_on_error=write is not supported",
-        "exitwhat.fio": "option exit_what: is a fio option BlockLab does not support",
         "flow.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
         "latency-profile.fio": "option latency_target: is a fio option BlockLab does not support",
         "poisson-rate-submission.fio": "option rate_process: is a fio option BlockLab does not support",

@@ -39,6 +39,22 @@ import Testing
         #expect(out.result.jobs[0].read.ios == 16 && out.result.jobs[1].read.ios > 0)
     }
 
+    @Test func exitWhatChoosesWhatExitallEnds() throws {
+        let s = Scratch()
+        // Two reporting groups in one phase, then a later phase.
+        func text(_ what: String) -> String {
+            "[global]\nfilename=DIR/f.dat\nsize=1m\nbs=4k\n[short]\nrw=read\nsize=64k\nrate_iops=200\nexitall\nexit_what=\(what)\n"
+                + "[other]\nnew_group\nrw=randread\ntime_based\nruntime=3\n[later]\nstonewall\nrw=read\nsize=64k\n"
+        }
+        let (group, gSeconds) = try timed(try jobs(text("group"), in: s))
+        #expect(gSeconds >= 2.9 && group.result.jobs.count == 3, "\(gSeconds)")
+        let (stonewall, sSeconds) = try timed(try jobs(text("stonewall"), in: s))
+        #expect(sSeconds < 2.5 && stonewall.result.jobs.count == 3, "\(sSeconds)")
+        let (all, aSeconds) = try timed(try jobs(text("all"), in: s))
+        #expect(aSeconds < 2.5 && all.result.jobs.map(\.name) == ["short", "other"], "\(aSeconds)")
+        #expect(!all.interrupted)
+    }
+
     @Test func startdelayDelaysTheJob() throws {
         let s = Scratch()
         let (out, seconds) = try timed(try jobs("[a]\nfilename=DIR/f.dat\nsize=64k\nstartdelay=600ms\n", in: s))
