@@ -176,7 +176,9 @@ enum ClonePlanner {
         if let mapped { total = mapped.sizeBytes } else {
             let resolved = try PathSafety.check(path, what: what)
             guard let existing = try Target.inspect(resolved, what: what) else {
-                throw BlockLabError.usage("\(what) does not exist; size=/offset= as a percentage is a share of an existing file or device")
+                let given = [spec.sizePercent.map { "size=\(Units.formatDecimal($0, places: 0))%" },
+                             spec.offsetPercent.map { "offset=\(Units.formatDecimal($0, places: 0))%" }].compactMap { $0 }
+                throw BlockLabError.usage("\(what) does not exist; \(given.joined(separator: " and ")) is a share of an existing file or device")
             }
             total = existing.size
         }

@@ -124,7 +124,7 @@ public enum JobParser {
             reader.diagnostics = Diagnostics()
             let before = diagnostics.messages.count
             let fileJobs = JobBuilder.build(items: items, base: globals, sizeRequired: sizeRequired, diagnostics: &diagnostics)
-            if fileJobs.isEmpty && diagnostics.messages.count == before && !items.isEmpty {
+            if fileJobs.isEmpty && diagnostics.messages.count == before {
                 diagnostics.add("\(file): no jobs defined (only [global] sections)")
             }
             result += fileJobs
