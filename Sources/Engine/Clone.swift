@@ -51,7 +51,10 @@ extension Runner {
                 refillBuffers: spec.refillBuffers,
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
-                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil)
+                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,
+                rateMin: [spec.rateMin[0] ?? 0, spec.rateMin[1] ?? 0],
+                rateIOPSMin: [spec.rateIOPSMin[0] ?? 0, spec.rateIOPSMin[1] ?? 0],
+                rateCycleNs: spec.rateCycleNs)
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
                 let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken

@@ -49,6 +49,12 @@ struct LoopConfig {
     /// (see `JobLoop.adaptBatching`).
     var adaptive: Bool = false
     var sampleWindowNs: UInt64 = 500 * NS.perMillisecond
+    /// fio's rate_min (bytes/s) and rate_iops_min per direction (0 = none), checked at
+    /// completions once per `rateCycleNs` after a 2 s settling time, as fio does.
+    var rateMin: [UInt64] = [0, 0]
+    var rateIOPSMin: [UInt64] = [0, 0]
+    var rateCycleNs: UInt64 = NS.perSecond
+    var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
 }
 
 enum LoopMode { case normal, verifyReplay }
@@ -70,6 +76,8 @@ final class JobLoop<B: IOBackend> {
     let backend: B
     let arena: BufferArena
     let cfg: LoopConfig
+    /// cfg.checksMinRate, read at every completion.
+    let minRateOn: Bool
     let clock: MonotonicClock
     let shaper: IOShaper?
     let codec: VerifyCodec?
@@ -110,6 +118,8 @@ final class JobLoop<B: IOBackend> {
     /// An fsync is prepared but not yet submitted (it is not in pendingList).
     var syncUnsubmitted = false
     var thinkUntil: UInt64 = 0
+    /// rate_min: per direction, the bytes and I/Os done and the time at the last check.
+    var minRateMark: [(bytes: UInt64, ios: UInt64, at: UInt64)?] = [nil, nil]
     var refillSeed: UInt64 = 1
     var syncs: UInt64 = 0
     var stopping = false
@@ -134,6 +144,7 @@ final class JobLoop<B: IOBackend> {
         self.backend = backend
         self.arena = arena
         cfg = config
+        minRateOn = config.checksMinRate
         // Adaptive loops start as for a device: on the page cache the first 64 I/Os,
         // submitted one by one, show it.
         batchSubmit = config.adaptive ? 1 : config.batchSubmit

@@ -110,6 +110,12 @@ extension JobSpec {
             if let r = rateIOPS[i] { rates.append("\(dir) \(r) IOPS") }
         }
         if !rates.isEmpty { add("rate cap", rates.joined(separator: ", ")) }
+        var floors: [String] = []
+        for (i, dir) in ["read", "write"].enumerated() where i == 0 ? rw.reads : rw.writes {
+            if let r = rateMin[i] { floors.append("\(dir) \(Units.formatRate(Double(r)))") }
+            if let r = rateIOPSMin[i] { floors.append("\(dir) \(r) IOPS") }
+        }
+        if !floors.isEmpty { add("rate floor", floors.joined(separator: ", ") + " over \(Units.formatDuration(rateCycleNs)) (below it the job fails)") }
 
         var data: [String] = []
         if let verify { data.append("verify \(verify.rawValue)" + (doVerify ? "" : " (no read-back)")) }

@@ -195,6 +195,11 @@ public struct JobSpec: Sendable {
     public var rate: [UInt64?] = [nil, nil]
     /// IOPS per direction (read, write); nil = unlimited.
     public var rateIOPS: [UInt64?] = [nil, nil]
+    /// fio's rate_min (bytes/s) and rate_iops_min per direction: a job that falls below over
+    /// a rate_cycle (checked at completions, after 2 s) fails.
+    public var rateMin: [UInt64?] = [nil, nil]
+    public var rateIOPSMin: [UInt64?] = [nil, nil]
+    public var rateCycleNs: UInt64 = NS.perSecond
 
     // Grouping and scheduling
     public var stonewall = false

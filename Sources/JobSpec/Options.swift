@@ -26,7 +26,7 @@ enum Options {
         "io_limit": "io_size", "readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange",
         "ba": "blockalign", "iodepth_batch": "iodepth_batch_submit",
         "iodepth_batch_complete": "iodepth_batch_complete_min", "wait_for_previous": "stonewall",
-        "timeout": "runtime", "fileoffset": "offset", "nr_files": "nrfiles",
+        "timeout": "runtime", "fileoffset": "offset", "nr_files": "nrfiles", "ratemin": "rate_min", "ratecycle": "rate_cycle",
         "disable_bw": "disable_bw_measurement",
     ]
 
@@ -47,7 +47,7 @@ enum Options {
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
         "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
-        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle",
     ] + booleans.sorted()
 
     /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
@@ -252,6 +252,20 @@ enum Options {
                 guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
                 s.rateIOPS[i] = v == 0 ? nil : v
             }
+        case "rate_min":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                let v = try Value.size(part!, opt)
+                s.rateMin[i] = v == 0 ? nil : v
+            }
+        case "rate_iops_min":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
+                s.rateIOPSMin[i] = v == 0 ? nil : v
+            }
+        case "rate_cycle":
+            // fio: milliseconds.
+            let ms = try Value.int(opt, min: 1, max: Int(InputLimits.maxDurationNs / NS.perMillisecond))
+            s.rateCycleNs = UInt64(ms) * NS.perMillisecond
         case "stonewall": s.stonewall = try Value.bool(opt)
         case "group_reporting": s.groupReporting = try Value.bool(opt)
         case "verify": s.verify = try Value.verify(opt)

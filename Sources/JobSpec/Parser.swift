@@ -239,6 +239,15 @@ enum JobBuilder {
             }
             throw BlockLabError.usage("\(place): option size: you need to specify size= (or filename= of an existing file or device to use all of it)")
         }
+        for (d, dir) in ["read", "write"].enumerated() {
+            // As fio ("minimum rate exceeds rate"): a floor above the cap can never be met.
+            if let lo = s.rateMin[d], let hi = s.rate[d], lo > hi {
+                throw BlockLabError.usage("\(place): option rate_min: the \(dir) minimum (\(lo) B/s) exceeds rate (\(hi) B/s)")
+            }
+            if let lo = s.rateIOPSMin[d], let hi = s.rateIOPS[d], lo > hi {
+                throw BlockLabError.usage("\(place): option rate_iops_min: the \(dir) minimum (\(lo)) exceeds rate_iops (\(hi))")
+            }
+        }
         if let w = s.waitFor, w == s.name {
             throw BlockLabError.usage("\(place): option wait_for: a job cannot wait for itself")
         }

@@ -55,6 +55,20 @@ import Testing
         #expect(!all.interrupted)
     }
 
+    @Test func rateMinFailsAJobBelowItAsFio() throws {
+        let s = Scratch()
+        // Reads capped at 10 IOPS hold the writes of the mix back too: below a write floor of
+        // 50 IOPS after fio's 2 s settling.
+        let slow = try Runner.run(try jobs("[a]\nfilename=DIR/f.dat\nsize=1m\nrw=randrw\nrate_iops=10,\ntime_based\nruntime=6\nrate_iops_min=,50\n", in: s),
+                                  options: quietOptions())
+        #expect(slow.errors.contains { $0.contains("rate_iops_min=50 not met") }, "\(slow.errors)")
+        // Capped at 100 IOPS, a floor of 80 holds.
+        let steady = try Runner.run(try jobs("[a]\nfilename=DIR/f.dat\nsize=1m\nrate_iops=100\ntime_based\nruntime=4\nratemin=1k\n", in: s),
+                                    options: quietOptions())
+        #expect(steady.errors.isEmpty, "\(steady.errors)")
+        #expect(throws: BlockLabError.self) { try jobs("[a]\nsize=1m\nrate=1k\nrate_min=4k\n", in: s) }
+    }
+
     @Test func startdelayDelaysTheJob() throws {
         let s = Scratch()
         let (out, seconds) = try timed(try jobs("[a]\nfilename=DIR/f.dat\nsize=64k\nstartdelay=600ms\n", in: s))

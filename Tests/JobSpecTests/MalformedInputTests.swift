@@ -122,6 +122,7 @@ import Testing
         // Spot checks against fio 3.33's options.c and engines: the table must be the real one.
         #expect(FioOptionTable.options.count > 300)
         #expect(FioOptionTable.aliases["ratemin"] == "rate_min")
+        #expect(FioOptionTable.aliases["ss"] == "steadystate")
         #expect(FioOptionTable.aliases["timeout"] == "runtime")
         if case .engine(let e) = FioOptionTable.options["sqthread_poll"] { #expect(e.contains("io_uring")) } else { Issue.record("sqthread_poll") }
         if case .job = FioOptionTable.options["write_bw_log"] {} else { Issue.record("write_bw_log") }
