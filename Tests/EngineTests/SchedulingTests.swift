@@ -69,6 +69,18 @@ import Testing
         #expect(throws: BlockLabError.self) { try jobs("[a]\nsize=1m\nrate=1k\nrate_min=4k\n", in: s) }
     }
 
+    @Test func thinktimePacesTheJobAsFio() throws {
+        // fio 3.33 does 30 I/Os in 3 s at thinktime=100ms; an inline completion (a cached
+        // read) used to leave the loop asleep until the runtime ended (2 I/Os).
+        let s = Scratch()
+        for engine in ["psync", "io_uring"] {
+            let out = try Runner.run(try jobs("[a]\nfilename=DIR/f.dat\nsize=1m\nioengine=\(engine)\nthinktime=100ms\ntime_based\nruntime=2\n", in: s),
+                                     options: quietOptions())
+            let ios = out.result.jobs[0].read.ios
+            #expect(ios >= 16 && ios <= 21, "\(engine): \(ios)")
+        }
+    }
+
     @Test func startdelayDelaysTheJob() throws {
         let s = Scratch()
         let (out, seconds) = try timed(try jobs("[a]\nfilename=DIR/f.dat\nsize=64k\nstartdelay=600ms\n", in: s))
