@@ -34,7 +34,8 @@ extension Runner {
             let codec: VerifyCodec? = (spec.verify != nil || spec.verifyPattern != nil)
                 ? try VerifyCodec(kind: spec.verify?.rawValue, pattern: spec.verifyPattern) : nil
             let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
-            if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
+            if codec == nil, let pattern = spec.bufferPattern { arena.fill(pattern: pattern) }
+            else if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
             let config = LoopConfig(
                 depth: plan.depth,
                 batchSubmit: max(1, spec.iodepthBatchSubmit ?? min(4, plan.depth)),
@@ -48,7 +49,8 @@ extension Runner {
                 fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
                 datasync: spec.fsync == 0 && spec.fdatasync > 0,
                 checkReads: codec != nil && !spec.rw.writes,
-                refillBuffers: spec.refillBuffers,
+                // A pattern refilled is the same pattern: nothing to redo per I/O.
+                refillBuffers: spec.refillBuffers && spec.bufferPattern == nil,
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
                 adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,

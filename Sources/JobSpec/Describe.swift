@@ -121,7 +121,8 @@ extension JobSpec {
         if let verify { data.append("verify \(verify.rawValue)" + (doVerify ? "" : " (no read-back)")) }
         if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
         if verifyOnly { data.append("verify only") }
-        if zeroBuffers { data.append("zero buffers") }
+        if let bufferPattern { data.append("buffer pattern 0x" + bufferPattern.map { Self.hex($0) }.joined()) }
+        else if zeroBuffers { data.append("zero buffers") }
         if refillBuffers { data.append("refill buffers") }
         if !data.isEmpty { add("data", data.joined(separator: ", ")) }
 

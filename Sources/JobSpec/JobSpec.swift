@@ -225,6 +225,8 @@ public struct JobSpec: Sendable {
     public var doVerify = true
     public var verifyOnly = false
     public var zeroBuffers = false
+    /// fio's buffer_pattern: write buffers hold these bytes repeated.
+    public var bufferPattern: [UInt8]?
     public var refillBuffers = false
 
     // BlockLab additions (the volume model and target kinds are resolved by the CLI).

@@ -81,6 +81,17 @@ import Testing
         }
     }
 
+    @Test func bufferPatternFillsWritesAsFio() throws {
+        // fio 3.33 writes these bytes (compared with cmp on files it wrote).
+        let s = Scratch()
+        let out = try Runner.run(try jobs("[w]\nfilename=DIR/p.dat\nrw=write\nbs=4k\nsize=64k\nbuffer_pattern=0xdeadbeef\nrefill_buffers\n", in: s),
+                                 options: quietOptions())
+        #expect(out.errors.isEmpty)
+        let data = try #require(FileManager.default.contents(atPath: s.file("p.dat")))
+        #expect(data.count == 65536)
+        #expect(data.enumerated().allSatisfy { $0.element == [0xde, 0xad, 0xbe, 0xef][$0.offset % 4] })
+    }
+
     @Test func startdelayDelaysTheJob() throws {
         let s = Scratch()
         let (out, seconds) = try timed(try jobs("[a]\nfilename=DIR/f.dat\nsize=64k\nstartdelay=600ms\n", in: s))
