@@ -26,6 +26,9 @@ extension JobSpec {
         if !work.isEmpty { add("work", work.joined(separator: ", ")) }
 
         var pattern = rw.rawValue
+        if let z = strideZones {
+            pattern += ", strided zones (\(Units.formatBytes(z.size)) in each \(Units.formatBytes(z.range)) zone, \(Units.formatBytes(z.skip)) skipped between)"
+        }
         if sequentialSkip != 0 {
             pattern += sequentialSkip > 0 ? " skipping \(Units.formatBytes(UInt64(sequentialSkip))) after each I/O"
                 : " backwards (\(Units.formatBytes(UInt64(-sequentialSkip))) back from each I/O's end)"

@@ -9,6 +9,11 @@ public enum RWMode: String, Sendable, CaseIterable {
     public var writes: Bool { self == .write || self == .randwrite || self == .readwrite || self == .randrw }
 }
 
+/// fio's `zonemode` (BlockLab: none or strided; zbd needs a zoned device).
+public enum ZoneMode: String, Sendable, CaseIterable {
+    case none, strided
+}
+
 /// fio's `exit_what`: what a job with `exitall` ends when it finishes.
 public enum ExitWhat: String, Sendable, CaseIterable {
     /// The other jobs of its reporting group.
@@ -136,6 +141,16 @@ public struct JobSpec: Sendable {
     /// many bytes past the end of the last (negative: before it; holes or backwards I/O),
     /// wrapping at the region's ends.
     public var sequentialSkip: Int64 = 0
+    /// fio's `zonemode=strided` (sequential modes): `size` bytes of I/O in each zone, zones
+    /// `range` long with `skip` bytes between them.
+    public var strideZones: (size: UInt64, range: UInt64, skip: UInt64)? {
+        guard zoneMode == .strided, let size = zoneSize, size > 0 else { return nil }
+        return (size, zoneRange ?? size, zoneSkip)
+    }
+    public var zoneMode: ZoneMode = .none
+    public var zoneSize: UInt64?
+    public var zoneRange: UInt64?
+    public var zoneSkip: UInt64 = 0
     /// Percentage of reads in mixed modes (rwmixwrite = 100 - this).
     public var rwmixread: Int = 50
     /// Per direction (read, write; trim unused).

@@ -47,7 +47,7 @@ enum Options {
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
         "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
-        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "zonemode", "zonesize", "zonerange", "zoneskip",
     ] + booleans.sorted()
 
     /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
@@ -274,6 +274,15 @@ enum Options {
         case "verify_only": s.verifyOnly = try Value.bool(opt)
         case "zero_buffers": s.zeroBuffers = try Value.bool(opt)
         case "buffer_pattern": s.bufferPattern = try Value.pattern(opt)
+        case "zonemode":
+            let v = try Value.required(opt).lowercased()
+            if v == "zbd" {
+                throw Value.fail(opt, "zonemode=zbd (zoned block devices) is not supported; zonemode=strided is")
+            }
+            s.zoneMode = try Value.choice(opt, ZoneMode.self)
+        case "zonesize": s.zoneSize = try Value.size(opt)
+        case "zonerange": s.zoneRange = try Value.size(opt)
+        case "zoneskip": s.zoneSkip = try Value.size(opt)
         case "refill_buffers": s.refillBuffers = try Value.bool(opt)
         case "fixedbufs": s.fixedbufs = try Value.bool(opt)
         case "registerfiles": s.registerfiles = try Value.bool(opt)

@@ -248,6 +248,12 @@ enum JobBuilder {
                 throw BlockLabError.usage("\(place): option rate_iops_min: the \(dir) minimum (\(lo)) exceeds rate_iops (\(hi))")
             }
         }
+        if s.strideZones != nil && s.rw.isRandom {
+            throw BlockLabError.usage("\(place): option zonemode: strided zones with random I/O (rw=\(s.rw.rawValue)) are not supported; use a sequential mode")
+        }
+        if s.zoneMode == .strided && s.zoneSize == nil {
+            throw BlockLabError.usage("\(place): option zonemode: strided zones need zonesize=")
+        }
         if let w = s.waitFor, w == s.name {
             throw BlockLabError.usage("\(place): option wait_for: a job cannot wait for itself")
         }

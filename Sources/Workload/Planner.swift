@@ -70,6 +70,12 @@ public struct IOPlanner: Sendable {
     private let skip: Int64
     private var readPosition: UInt64 = 0
     private var writePosition: UInt64 = 0
+    /// zonemode=strided: `zoneSize` bytes of I/O per zone, zones `zoneStride` apart
+    /// (zonerange + zoneskip); per direction, the zone's start and the bytes done in it.
+    private let zoneSize: UInt64
+    private let zoneStride: UInt64
+    private var zoneStart: [UInt64] = [0, 0]
+    private var zoneDone: [UInt64] = [0, 0]
     private var permutation: Permutation
     private var map: RandomMap
     private let distribution: OffsetDistribution
@@ -112,6 +118,12 @@ public struct IOPlanner: Sendable {
         start = region.lowerBound
         length = UInt64(region.count)
         skip = spec.rw.isRandom ? 0 : spec.sequentialSkip
+        if let zones = spec.strideZones, !spec.rw.isRandom {
+            zoneSize = zones.size
+            zoneStride = max(zones.range, zones.size) + zones.skip
+        } else {
+            (zoneSize, zoneStride) = (0, 0)
+        }
         readSizes = BlockSizer(rule: spec.blockSize[0], granularity: spec.blockAlign)
         writeSizes = BlockSizer(rule: spec.blockSize[1], granularity: spec.blockAlign)
         let active = [spec.rw.reads ? readSizes : nil, spec.rw.writes ? writeSizes : nil].compactMap { $0 }
@@ -250,6 +262,18 @@ public struct IOPlanner: Sendable {
         case .sequential:
             var position = read ? readPosition : writePosition
             if skip != 0 { position = skipped(position) }
+            if zoneSize > 0 {
+                // As fio's strided zones: zonesize bytes, then on to the next zone; past the
+                // region's end, back to its start.
+                let d = read ? 0 : 1
+                if zoneDone[d] >= zoneSize {
+                    zoneStart[d] += zoneStride
+                    zoneDone[d] = 0
+                    position = zoneStart[d]
+                }
+                if position >= length { (zoneStart[d], zoneDone[d], position) = (0, 0, 0) }
+                zoneDone[d] += min(len, length - position)
+            }
             let room = length - position
             if len > room {
                 len = UInt64(read ? readSizes.largest(atMost: room) : writeSizes.largest(atMost: room))
@@ -314,6 +338,8 @@ public struct IOPlanner: Sendable {
     private mutating func newPass() {
         readPosition = 0
         writePosition = 0
+        zoneStart = [0, 0]
+        zoneDone = [0, 0]
         passEnded = false
         switch placement {
         case .permutation, .permutationWithMap:

@@ -16,6 +16,14 @@ import Testing
         #expect(blocks == [0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12, 0, 4, 8, 12])
     }
 
+    @Test func stridedZonesMatchFio() throws {
+        // fio 3.33, bs=4k on 64 KiB: zonesize=8k with zoneskip=8k, or with zonerange=16k.
+        for zones in ["--zoneskip=8k", "--zonerange=16k"] {
+            var p = try planner("--rw=read --bs=4k --size=64k --zonemode=strided --zonesize=8k \(zones)")
+            #expect(drain(&p).map { $0.offset / 4096 } == [0, 1, 4, 5, 8, 9, 12, 13, 0, 1, 4, 5, 8, 9, 12, 13], "\(zones)")
+        }
+    }
+
     @Test func offsetsStayInsideAnOffsetRegion() throws {
         var p = try planner("--rw=read:-8k --bs=4k --size=64k --offset=1m")
         let ios = drain(&p)
