@@ -31,7 +31,9 @@ public struct BlockLabCommand: ParsableCommand {
             var command = try parseAsRoot(args)
             try command.run()
         } catch let error as BlockLabError {
-            printError("blocklab: \(Text.escaped(error.description))")
+            // A job file's problems come one per line: each line escaped, the line breaks kept.
+            printError("blocklab: " + error.description.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { Text.escaped(String($0)) }.joined(separator: "\n"))
             Foundation.exit(error.exitCode)
         } catch let error as SystemError {
             printError("blocklab: \(Text.escaped(error.description))")

@@ -41,6 +41,15 @@ final class BufferArena {
     /// dedupes (fio's default; zero_buffers asks for zeros instead).
     func fillRandom(seed: UInt64) { fillPseudoRandom(base, bytes: slotSize * count, seed: seed) }
 
+    /// fio's buffer_pattern: every slot holds the pattern repeated from its start.
+    func fill(pattern: [UInt8]) {
+        guard !pattern.isEmpty else { return }
+        for slot in 0..<count {
+            let p = buffer(slot).assumingMemoryBound(to: UInt8.self)
+            for i in 0..<slotSize { p[i] = pattern[i % pattern.count] }
+        }
+    }
+
     func fillRandom(slot: Int, seed: UInt64) { fillPseudoRandom(buffer(slot), bytes: slotSize, seed: seed) }
 }
 

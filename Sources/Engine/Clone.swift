@@ -10,7 +10,8 @@ extension Runner {
     /// One job clone on its own thread: open the target, build the backend on this thread
     /// (io_uring's single-issuer mode ties a ring to the thread that created it), run the
     /// phases, and return the result. Errors become the job's error, never a crash.
-    static func runClone(_ plan: ClonePlan, shaper: IOShaper?, progress: JobProgress, options: RunOptions) -> CloneOutcome {
+    static func runClone(_ plan: ClonePlan, shaper: IOShaper?, progress: JobProgress, options: RunOptions,
+                         groupEnd: StopToken = StopToken()) -> CloneOutcome {
         let spec = plan.spec
         var failed = JobResult(name: spec.name)
         failed.options = spec.options
@@ -33,7 +34,8 @@ extension Runner {
             let codec: VerifyCodec? = (spec.verify != nil || spec.verifyPattern != nil)
                 ? try VerifyCodec(kind: spec.verify?.rawValue, pattern: spec.verifyPattern) : nil
             let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
-            if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
+            if codec == nil, let pattern = spec.bufferPattern { arena.fill(pattern: pattern) }
+            else if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
             let config = LoopConfig(
                 depth: plan.depth,
                 batchSubmit: max(1, spec.iodepthBatchSubmit ?? min(4, plan.depth)),
@@ -47,15 +49,19 @@ extension Runner {
                 fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
                 datasync: spec.fsync == 0 && spec.fdatasync > 0,
                 checkReads: codec != nil && !spec.rw.writes,
-                refillBuffers: spec.refillBuffers,
+                // A pattern refilled is the same pattern: nothing to redo per I/O.
+                refillBuffers: spec.refillBuffers && spec.bufferPattern == nil,
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
                 adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,
                 log: Runner.logConfig(spec.logs),
-                jobNumber: plan.jobNumber + 1)
+                jobNumber: plan.jobNumber + 1,
+                rateMin: [spec.rateMin[0] ?? 0, spec.rateMin[1] ?? 0],
+                rateIOPSMin: [spec.rateIOPSMin[0] ?? 0, spec.rateIOPSMin[1] ?? 0],
+                rateCycleNs: spec.rateCycleNs)
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
-                let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32
+                let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken
                 // A mapped target wraps the engine's backend; the loop sees one I/O either way.
                 func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
                     if let mapped = plan.mapped {
@@ -65,12 +71,14 @@ extension Runner {
                 }
                 func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
                     try Runner.drive(JobLoop(name: plan.spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
-                                             shaper: shaper, codec: codec, progress: progress, stop: options.stop), plan: plan, fd: fd)
+                                             shaper: shaper, codec: codec, progress: progress, stop: options.stop,
+                                             groupEnd: groupEnd), plan: plan, fd: fd)
                 }
             }
             var (result, series, error, logs) = try Engines.driver(for: plan.engine).run(
                 plan, fd: fd, arena: arena,
-                Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd))
+                Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd,
+                      groupEnd: groupEnd))
             result.engine?.engine = plan.engine.name
             if spec.ioengineRequested != plan.engine.name { result.engine?.requested = spec.ioengineRequested }
             return CloneOutcome(plan: plan, result: result, series: series, error: error, logs: logs)

@@ -96,8 +96,10 @@ extension JobLoop {
         }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
+            if minRateOn { checkMinRate(0, now: t) }
         } else {
             counts.1 += 1; counts.3 += UInt64(s.length)
+            if minRateOn { checkMinRate(1, now: t) }
             if cfg.fsyncEvery > 0 {
                 writesSinceSync += 1
                 if writesSinceSync >= cfg.fsyncEvery {
@@ -138,6 +140,31 @@ extension JobLoop {
         var m = UInt64.max
         for i in 0..<heldCount { m = Swift.min(m, slots[Int(held[i])].releaseAt) }
         return m
+    }
+
+    /// fio's __check_min_rate: after 2 s, at a completion at least one cycle after the last
+    /// check, the rate since then must reach rate_min (or rate_iops_min), else the job fails.
+    func checkMinRate(_ d: Int, now: UInt64) {
+        guard recorder != nil, now >= measuredStart &+ 2 * NS.perSecond else { return }
+        let bytes = d == 0 ? counts.2 : counts.3, ios = d == 0 ? counts.0 : counts.1
+        if let mark = minRateMark[d] {
+            let spent = now - mark.at
+            guard spent >= cfg.rateCycleNs, spent > 0 else { return }
+            if cfg.rateMin[d] > 0 {
+                let rate = (bytes - mark.bytes) * NS.perSecond / spent
+                if rate < cfg.rateMin[d] {
+                    fail(EIO, "rate_min=\(cfg.rateMin[d])B/s not met, got \(rate)B/s")
+                    return
+                }
+            } else if cfg.rateIOPSMin[d] > 0 {
+                let iops = (ios - mark.ios) * NS.perSecond / spent
+                if iops < cfg.rateIOPSMin[d] {
+                    fail(EIO, "rate_iops_min=\(cfg.rateIOPSMin[d]) not met, got \(iops) IOPS")
+                    return
+                }
+            }
+        }
+        minRateMark[d] = (bytes, ios, now)
     }
 
     func fail(_ code: Int32, _ message: String) {

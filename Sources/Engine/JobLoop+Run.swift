@@ -17,6 +17,7 @@ extension JobLoop {
         var plannerDone = false
         while true {
             if stop.isStopped { interrupted = true; stopping = true }
+            if groupEnd.isSet { stopping = true }
             if recorder == nil, now >= rampEnd { startRecording(now) }
             if endNs != 0, now >= endNs { stopping = true }
             if heldCount > 0 { releaseHeld(now) }
@@ -81,6 +82,9 @@ extension JobLoop {
                 }
             }
             if schedCount > 0 { wake = Swift.min(wake, slots[Int(scheduled[schedHead])].issueAt) }
+            // An I/O that completed inside the fill (an inline completion at flush) may have
+            // started a think time the fill loop did not see.
+            if thinkUntil > now { wake = Swift.min(wake, thinkUntil) }
             if heldCount > 0 { wake = Swift.min(wake, earliestRelease()) }
             if !stopping, endNs != 0 { wake = Swift.min(wake, endNs) }
             if recorder == nil { wake = Swift.min(wake, rampEnd) }

@@ -60,6 +60,12 @@ struct LoopConfig {
     var log: IOLogConfig?
     /// fio's job number of this thread (1-based over the run's clones), for the series.
     var jobNumber: Int?
+    /// fio's rate_min (bytes/s) and rate_iops_min per direction (0 = none), checked at
+    /// completions once per `rateCycleNs` after a 2 s settling time, as fio does.
+    var rateMin: [UInt64] = [0, 0]
+    var rateIOPSMin: [UInt64] = [0, 0]
+    var rateCycleNs: UInt64 = NS.perSecond
+    var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
 }
 
 enum LoopMode { case normal, verifyReplay }
@@ -82,11 +88,15 @@ final class JobLoop<B: IOBackend> {
     let backend: B
     let arena: BufferArena
     let cfg: LoopConfig
+    /// cfg.checksMinRate, read at every completion.
+    let minRateOn: Bool
     let clock: MonotonicClock
     let shaper: IOShaper?
     let codec: VerifyCodec?
     let progress: JobProgress
     let stop: StopToken
+    /// Set when another job of the group with exitall finished: stop without counting as interrupted.
+    let groupEnd: StopToken
 
     let slots: UnsafeMutablePointer<Slot>
     let free: UnsafeMutablePointer<Int32>
@@ -127,6 +137,8 @@ final class JobLoop<B: IOBackend> {
     /// An fsync is prepared but not yet submitted (it is not in pendingList).
     var syncUnsubmitted = false
     var thinkUntil: UInt64 = 0
+    /// rate_min: per direction, the bytes and I/Os done and the time at the last check.
+    var minRateMark: [(bytes: UInt64, ios: UInt64, at: UInt64)?] = [nil, nil]
     var refillSeed: UInt64 = 1
     var syncs: UInt64 = 0
     var stopping = false
@@ -148,11 +160,13 @@ final class JobLoop<B: IOBackend> {
     var modeChanges = 0
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
-         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken()) {
+         shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken(),
+         groupEnd: StopToken = StopToken()) {
         self.name = name
         self.backend = backend
         self.arena = arena
         cfg = config
+        minRateOn = config.checksMinRate
         // Adaptive loops start as for a device: on the page cache the first 64 I/Os,
         // submitted one by one, show it.
         batchSubmit = config.adaptive ? 1 : config.batchSubmit
@@ -162,6 +176,7 @@ final class JobLoop<B: IOBackend> {
         self.codec = codec
         self.progress = progress
         self.stop = stop
+        self.groupEnd = groupEnd
         let d = config.depth
         slots = .allocate(capacity: d)
         slots.initialize(repeating: Slot(), count: d)

@@ -11,7 +11,10 @@ struct ClonePlan {
     /// The job's index in the run's job list.
     var jobIndex: Int
     var jobNumber: Int
+    /// The stonewall phase it runs in (phases run one after another).
     var group: Int
+    /// fio's reporting group (groupid): a stonewall or new_group starts the next one.
+    var reportGroup: Int
     var target: TargetInfo
     var region: Range<UInt64>
     var depth: Int
@@ -39,11 +42,32 @@ enum ClonePlanner {
         var plans: [ClonePlan] = []
         var layouts = LayoutPlan()
         var group = 0
+        var reportGroup = 0
         var jobNumber = 0
         var said: Set<String> = []
-        for (index, spec) in jobs.enumerated() {
+        let allowed = CPUPlacement.allowedCPUs()
+        for (index, original) in jobs.enumerated() {
+            var spec = original
             if spec.stonewall && index > 0 { group += 1 }
+            if (spec.stonewall || spec.newGroup) && index > 0 { reportGroup += 1 }
             try validate(spec)
+            try NUMA.apply(&spec, allowed: allowed)
+            if let w = spec.waitFor {
+                // fio: the job waited for must come before (it has then started or finished).
+                guard jobs[..<index].contains(where: { $0.name == w }) else {
+                    throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': wait_for=\(w): no job of that name comes before it")
+                }
+            }
+            for (key, _) in spec.options {
+                let name = key == "disable_bw" ? "disable_bw_measurement" : key
+                guard let why = JobOptionNotes.inert[name], !said.contains(name) else { continue }
+                notice("note: \(key): \(why)")
+                said.insert(name)
+            }
+            if spec.ioSubmitOffload && !said.contains("io_submit_mode") {
+                notice("note: io_submit_mode=offload: BlockLab's lat_ns already counts from when each I/O was due (what offload gives in fio); I/Os are issued by the job's own thread")
+                said.insert("io_submit_mode")
+            }
             let engine = spec.ioengine
             if spec.ioengineRequested != engine.name && !said.contains(spec.ioengineRequested) {
                 notice("note: ioengine=\(spec.ioengineRequested) runs on \(engine.name): \(engine.summary)")
@@ -65,8 +89,19 @@ enum ClonePlanner {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) is already used by another job running at the same time; add stonewall")
                 }
             }
+            let base = spec
             for clone in 0..<spec.numjobs {
-                let path = targetPath(spec, jobNumber: jobNumber)
+                var spec = base
+                let path = targetPath(spec, jobNumber: jobNumber, clone: clone)
+                if spec.offsetIncrement > 0 {
+                    let (step, o1) = spec.offsetIncrement.multipliedReportingOverflow(by: UInt64(clone))
+                    let (offset, o2) = spec.offset.addingReportingOverflow(step)
+                    guard !o1, !o2 else { throw BlockLabError.usage("\(spec.origin): offset_increment x numjobs overflows") }
+                    spec.offset = offset
+                }
+                if spec.sizePercent != nil || spec.offsetPercent != nil {
+                    try resolvePercentages(&spec, path: path, mapped: mapped)
+                }
                 let target = try mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
                     ?? checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts)
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
@@ -74,13 +109,17 @@ enum ClonePlanner {
                 guard !overflow, end <= target.size, length > 0 else {
                     throw BlockLabError.usage("\(spec.origin): offset=\(spec.offset) size=\(length) lies outside \(path) (\(Units.formatBytes(target.size)))")
                 }
+                if spec.sequentialSkip < 0, UInt64(-spec.sequentialSkip) >= length {
+                    throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': rw=\(spec.rw.rawValue):\(spec.sequentialSkip) steps back further than the job's region (\(Units.formatBytes(length)))")
+                }
                 let largest = UInt64(spec.maxBlockSize)
                 if largest > length {
                     throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': bs=\(Units.formatBytes(largest)) is larger than the job's region "
                         + "(\(Units.formatBytes(length))); lower bs or raise size")
                 }
                 if spec.direct { try checkAlignment(spec, target: target) }
-                plans.append(ClonePlan(spec: spec, clone: clone, jobIndex: index, jobNumber: jobNumber, group: group, target: target,
+                plans.append(ClonePlan(spec: spec, clone: clone, jobIndex: index, jobNumber: jobNumber, group: group,
+                                       reportGroup: reportGroup, target: target,
                                        region: spec.offset..<end, depth: depth, engine: engine,
                                        mapped: mapped))
                 jobNumber += 1
@@ -113,11 +152,48 @@ enum ClonePlanner {
 
     /// fio's naming: `filename` (relative to `directory` when both are given), else
     /// `directory/jobname.N.0` with N the job's number counting numjobs clones.
-    static func targetPath(_ spec: JobSpec, jobNumber: Int) -> String {
+    /// `filename_format` (`$jobname`, `$jobnum` = the clone, `$filenum` = 0: one file per
+    /// job) names the file when filename= is not given.
+    static func targetPath(_ spec: JobSpec, jobNumber: Int, clone: Int = 0) -> String {
         let dir = (spec.directory?.isEmpty ?? true) ? "." : spec.directory!
-        guard let file = spec.filename else { return "\(dir)/\(spec.name).\(jobNumber).0" }
+        guard let file = spec.filename else {
+            guard let format = spec.filenameFormat else { return "\(dir)/\(spec.name).\(jobNumber).0" }
+            let name = format.replacingOccurrences(of: "$jobname", with: spec.name)
+                .replacingOccurrences(of: "$jobnum", with: String(clone))
+                .replacingOccurrences(of: "$filenum", with: "0")
+                .replacingOccurrences(of: "$clientuid", with: "0")
+            return name.hasPrefix("/") ? name : "\(dir)/\(name)"
+        }
         if file.hasPrefix("/") || spec.directory == nil { return file }
         return "\(dir)/\(file)"
+    }
+
+    /// `size=N%` / `offset=N%`: shares of the target's real size (it must exist), the offset
+    /// rounded down to the job's alignment and the size to whole smallest blocks, as fio.
+    static func resolvePercentages(_ spec: inout JobSpec, path: String, mapped: MappedTarget?) throws {
+        let what = "\(spec.origin): filename=\(Text.escaped(path))"
+        let total: UInt64
+        if let mapped { total = mapped.sizeBytes } else {
+            let resolved = try PathSafety.check(path, what: what)
+            guard let existing = try Target.inspect(resolved, what: what) else {
+                let given = [spec.sizePercent.map { "size=\(Units.formatDecimal($0, places: 0))%" },
+                             spec.offsetPercent.map { "offset=\(Units.formatDecimal($0, places: 0))%" }].compactMap { $0 }
+                throw BlockLabError.usage("\(what) does not exist; \(given.joined(separator: " and ")) is a share of an existing file or device")
+            }
+            total = existing.size
+        }
+        let align = UInt64(max(1, spec.blockAlign ?? spec.blockSize.map(\.minimum).min() ?? 1))
+        if let p = spec.offsetPercent {
+            spec.offset = UInt64(Double(total) * p / 100) / align * align
+        }
+        if let p = spec.sizePercent {
+            let room = total > spec.offset ? total - spec.offset : 0
+            let size = min(UInt64(Double(total) * p / 100), room) / align * align
+            guard size > 0 else {
+                throw BlockLabError.usage("\(what): size=\(Units.formatDecimal(p, places: 2))% of \(Units.formatBytes(total)) from offset \(spec.offset) is less than one block")
+            }
+            spec.size = size
+        }
     }
 
     /// A mapped target is addressed by logical offset; the engine opens its data file.

@@ -56,4 +56,8 @@ public final class StopToken: Sendable {
     /// True once stop() was called or the process got SIGINT/SIGTERM.
     @inline(__always)
     public var isStopped: Bool { flag.load(ordering: .relaxed) || bl_stop_requested() != 0 }
+
+    /// True once stop() was called on this token (signals aside).
+    @inline(__always)
+    public var isSet: Bool { flag.load(ordering: .relaxed) }
 }

@@ -105,15 +105,17 @@ public enum Runner {
         let disks = DiskStats.Watch(paths: plan.clones.map { ($0.target.path, $0.target.kind == .blockDevice) },
                                     clock: options.clock)
         var outcomes: [CloneOutcome] = []
+        let endRun = StopToken()
         for group in Set(plan.clones.map(\.group)).sorted() {
             let members = plan.clones.filter { $0.group == group }
             let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
-            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options)
-            if options.stop.isStopped { break }
+            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun)
+            // exit_what=all: the later phases do not start (as in fio).
+            if options.stop.isStopped || endRun.isSet { break }
         }
         var results: [JobResult] = []
-        for group in Set(outcomes.map(\.plan.group)).sorted() {
-            let members = outcomes.filter { $0.plan.group == group }
+        for group in Set(outcomes.map(\.plan.reportGroup)).sorted() {
+            let members = outcomes.filter { $0.plan.reportGroup == group }
             if members.contains(where: { $0.plan.spec.groupReporting }) {
                 var merged = JobResult.merge(members.map(\.result), name: members[0].plan.spec.name)
                 merged.groupID = group
@@ -145,7 +147,8 @@ public enum Runner {
 
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }
 
-    static func runGroup(_ plans: [ClonePlan], shapers: [IOShaper?], allowedCPUs: [Int], options: RunOptions) -> [CloneOutcome] {
+    static func runGroup(_ plans: [ClonePlan], shapers: [IOShaper?], allowedCPUs: [Int], options: RunOptions,
+                         endRun: StopToken = StopToken()) -> [CloneOutcome] {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
@@ -156,12 +159,43 @@ public enum Runner {
             ? CompletionCPU.choose(path: plans[0].target.path, isBlockDevice: plans[0].target.kind == .blockDevice, allowed: allowedCPUs)
             : nil
         let cpus = CPUPlacement(threads: plans.map { ($0.spec, $0.clone) }, allowed: allowedCPUs, completionCPU: completion)
+        // wait_for: each job of the group is done when all its clones are.
+        var finished: [String: DispatchGroup] = [:]
+        for plan in plans {
+            let g = finished[plan.spec.name] ?? DispatchGroup()
+            g.enter()
+            finished[plan.spec.name] = g
+        }
+        // exitall: the first such job to finish ends its reporting group's others, or with
+        // exit_what=stonewall/all every job of the phase (not an interruption).
+        var groupEnds: [Int: StopToken] = [:]
+        for plan in plans where groupEnds[plan.reportGroup] == nil { groupEnds[plan.reportGroup] = StopToken() }
+        let allEnds = Array(groupEnds.values)
         for (i, plan) in plans.enumerated() {
+            let groupEnd = groupEnds[plan.reportGroup]!
             group.enter()
             let shaper = shapers[i]
+            let waitFor = plan.spec.waitFor.flatMap { finished[$0] }
+            let done = finished[plan.spec.name]!
             let thread = Thread {
                 let placement = cpus.apply(thread: i)
-                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options)
+                if let waitFor {
+                    while waitFor.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+                        if options.stop.isStopped || groupEnd.isSet { break }
+                    }
+                }
+                if plan.spec.startDelayNs > 0 { pause(plan.spec.startDelayNs, options: options, end: groupEnd) }
+                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd)
+                if plan.spec.exitAll {
+                    switch plan.spec.exitWhat {
+                    case .group: groupEnd.stop()
+                    case .stonewall: allEnds.forEach { $0.stop() }
+                    case .all:
+                        allEnds.forEach { $0.stop() }
+                        endRun.stop()
+                    }
+                }
+                done.leave()
                 boxes[i].outcome?.result.engine?.cpu = placement
                 boxes[i].outcome?.result.engine?.cpuChoice = cpus.reasons[i]
                 progress[i].finished.store(true, ordering: .relaxed)
@@ -174,6 +208,16 @@ public enum Runner {
             options.onProgress?(progress)
         }
         return boxes.map { $0.outcome! }
+    }
+
+    /// startdelay: sleeps in short steps so Ctrl-C or exitall still ends the wait at once.
+    static func pause(_ ns: UInt64, options: RunOptions, end: StopToken) {
+        let until = options.clock.now() &+ ns
+        while !options.stop.isStopped && !end.isSet {
+            let now = options.clock.now()
+            guard now < until else { return }
+            usleep(useconds_t(min((until - now) / 1000, 50_000)))
+        }
     }
 
     static func plannedBytes(_ plan: ClonePlan) -> UInt64 {

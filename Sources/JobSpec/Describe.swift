@@ -9,11 +9,14 @@ extension JobSpec {
         }
         if let description { add("about", description) }
 
-        var target = filename ?? "(file named after the job)"
+        var target = filename ?? filenameFormat.map { "(file named \($0))" } ?? "(file named after the job)"
         if let directory { target = directory + "/" + target }
         var where_ = [target]
-        if offset > 0 { where_.append("offset \(Units.formatBytes(offset))") }
-        where_.append(size.map { "size \(Units.formatBytes($0))" } ?? "size: whole file/device")
+        if let offsetPercent { where_.append("offset \(Self.percent(offsetPercent))% of the target") }
+        else if offset > 0 { where_.append("offset \(Units.formatBytes(offset))") }
+        if offsetIncrement > 0 { where_.append("each clone \(Units.formatBytes(offsetIncrement)) further") }
+        if let sizePercent { where_.append("size \(Self.percent(sizePercent))% of the target") }
+        else { where_.append(size.map { "size \(Units.formatBytes($0))" } ?? "size: whole file/device") }
         add("target", where_.joined(separator: ", "))
 
         var work: [String] = []
@@ -23,6 +26,13 @@ extension JobSpec {
         if !work.isEmpty { add("work", work.joined(separator: ", ")) }
 
         var pattern = rw.rawValue
+        if let z = strideZones {
+            pattern += ", strided zones (\(Units.formatBytes(z.size)) in each \(Units.formatBytes(z.range)) zone, \(Units.formatBytes(z.skip)) skipped between)"
+        }
+        if sequentialSkip != 0 {
+            pattern += sequentialSkip > 0 ? " skipping \(Units.formatBytes(UInt64(sequentialSkip))) after each I/O"
+                : " backwards (\(Units.formatBytes(UInt64(-sequentialSkip))) back from each I/O's end)"
+        }
         if rw == .readwrite || rw == .randrw { pattern += " (\(rwmixread)% reads, \(100 - rwmixread)% writes)" }
         if rw.isRandom {
             pattern += ", distribution \(distributionText)"
@@ -87,6 +97,15 @@ extension JobSpec {
         if rampTimeNs > 0 { time.append("ramp \(Units.formatDuration(rampTimeNs))") }
         if thinktimeNs > 0 { time.append("thinktime \(Units.formatDuration(thinktimeNs))") }
         add("time", time.isEmpty ? "until the work is done" : time.joined(separator: ", "))
+        var start: [String] = []
+        if let waitFor { start.append("after job '\(waitFor)' finished") }
+        if startDelayNs > 0 { start.append("startdelay \(Units.formatDuration(startDelayNs))") }
+        if exitAll {
+            start.append(exitWhat == .group ? "exitall (its finish stops the other jobs of its reporting group)"
+                : exitWhat == .stonewall ? "exitall, exit_what=stonewall (its finish stops every running job)"
+                : "exitall, exit_what=all (its finish ends the run)")
+        }
+        if !start.isEmpty { add("start", start.joined(separator: ", ")) }
 
         var rates: [String] = []
         for (i, dir) in ["read", "write"].enumerated() where i == 0 ? rw.reads : rw.writes {
@@ -94,17 +113,25 @@ extension JobSpec {
             if let r = rateIOPS[i] { rates.append("\(dir) \(r) IOPS") }
         }
         if !rates.isEmpty { add("rate cap", rates.joined(separator: ", ")) }
+        var floors: [String] = []
+        for (i, dir) in ["read", "write"].enumerated() where i == 0 ? rw.reads : rw.writes {
+            if let r = rateMin[i] { floors.append("\(dir) \(Units.formatRate(Double(r)))") }
+            if let r = rateIOPSMin[i] { floors.append("\(dir) \(r) IOPS") }
+        }
+        if !floors.isEmpty { add("rate floor", floors.joined(separator: ", ") + " over \(Units.formatDuration(rateCycleNs)) (below it the job fails)") }
 
         var data: [String] = []
         if let verify { data.append("verify \(verify.rawValue)" + (doVerify ? "" : " (no read-back)")) }
         if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
         if verifyOnly { data.append("verify only") }
-        if zeroBuffers { data.append("zero buffers") }
+        if let bufferPattern { data.append("buffer pattern 0x" + bufferPattern.map { Self.hex($0) }.joined()) }
+        else if zeroBuffers { data.append("zero buffers") }
         if refillBuffers { data.append("refill buffers") }
         if !data.isEmpty { add("data", data.joined(separator: ", ")) }
 
         var group: [String] = []
         if stonewall { group.append("stonewall") }
+        if newGroup && !stonewall { group.append("new_group") }
         if groupReporting { group.append("group_reporting") }
         if !group.isEmpty { add("grouping", group.joined(separator: ", ")) }
 

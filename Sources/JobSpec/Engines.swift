@@ -25,6 +25,14 @@ public enum EngineCatalog {
 
     public static let all = [ioUring, psync]
 
+    /// fio 3.33's engines that talk to a network, RDMA or remote storage service (engines/):
+    /// they cannot mean anything for a local block-storage lab, and their error says so.
+    static let fioNetworkEngines: Set<String> = [
+        "net", "netsplice", "rdma", "librpma_apm_client", "librpma_apm_server", "librpma_gpspm_client",
+        "librpma_gpspm_server", "http", "nbd", "libiscsi", "nfs", "rados", "rbd", "gfapi", "gfapi_async",
+        "dfs", "libhdfs",
+    ]
+
     /// The engine `name` (a fio engine name, any case) runs on, or nil.
     public static func find(_ name: String) -> EngineTraits? {
         let n = name.lowercased()

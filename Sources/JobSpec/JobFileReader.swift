@@ -27,6 +27,8 @@ struct RawOption {
 enum JobFileItem {
     case section(name: String, origin: String)
     case option(RawOption)
+    /// A malformed section header: the options after it belong to no job (they are still checked).
+    case brokenSection
 }
 
 /// Reads INI job files: sections, comments, `include`, `${VAR}` expansion. It knows nothing of
@@ -38,6 +40,8 @@ struct JobFileReader {
     /// The section lines belong to; kept across `include` since inclusion is textual (an
     /// included file may add options to the including file's section, and vice versa).
     private var scope: Int?
+    /// Problems found so far; reading goes on past a bad line (it is skipped).
+    var diagnostics = Diagnostics()
 
     init(environment: [String: String], firstScope: Int) {
         self.environment = environment
@@ -66,37 +70,57 @@ struct JobFileReader {
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             let origin = "\(Text.escaped(path)):\(lineNumber)"
-            var line = Self.stripComment(String(rawLine)).trimmingWhitespace()
-            if line.isEmpty { continue }
-            line = try expandVariables(line, origin: origin)
-            if line.hasPrefix("[") {
-                guard line.hasSuffix("]") else { throw BlockLabError.usage("\(origin): unterminated section header '\(line)'") }
-                let name = String(line.dropFirst().dropLast()).trimmingWhitespace()
-                guard !name.isEmpty else { throw BlockLabError.usage("\(origin): empty section name '[]'") }
-                items.append(.section(name: name, origin: origin))
-                scope = nextScope
-                nextScope += 1
-                continue
-            }
-            if line.hasPrefix("include ") || line.hasPrefix("include\t") {
-                let target = String(line.dropFirst("include".count)).trimmingWhitespace()
-                guard !target.isEmpty else { throw BlockLabError.usage("\(origin): include needs a file name") }
-                let resolved = target.hasPrefix("/") ? target : Self.directory(of: path) + target
-                let included: String
-                do { included = try Self.load(resolved) } catch let e as BlockLabError {
-                    throw BlockLabError.usage("\(origin): include \(target): \(e.description)")
-                }
-                items += try read(text: included, path: resolved)
-                continue
-            }
-            guard let scope else {
-                throw BlockLabError.usage("\(origin): option '\(line)' outside of a [section] (put it under [global] or a job)")
-            }
-            let (key, value) = Self.splitOption(line)
-            guard !key.isEmpty else { throw BlockLabError.usage("\(origin): missing option name in '\(line)'") }
-            items.append(.option(RawOption(key: key, value: value, origin: origin, fromCommandLine: false, scope: scope)))
+            let stripped = Self.stripComment(String(rawLine)).trimmingWhitespace()
+            if stripped.isEmpty { continue }
+            // A bad line is recorded and skipped; the lines after it are still read.
+            do {
+                if let item = try readLine(stripped, origin: origin, path: path, into: &items) { items.append(item) }
+            } catch BlockLabError.usage(let m) { diagnostics.add(m) }
         }
         return items
+    }
+
+    /// One non-empty, comment-free line: a section header, an include (its items appended to
+    /// `items`) or an option.
+    private mutating func readLine(_ text: String, origin: String, path: String, into items: inout [JobFileItem]) throws -> JobFileItem? {
+        let line = try expandVariables(text, origin: origin)
+        if line.hasPrefix("[") {
+            guard line.hasSuffix("]") else {
+                // Its options would land in the section before it: start a nameless one instead,
+                // so they are checked but belong to no job.
+                scope = nextScope
+                nextScope += 1
+                items.append(.brokenSection)
+                throw BlockLabError.usage("\(origin): unterminated section header '\(line)'")
+            }
+            let name = String(line.dropFirst().dropLast()).trimmingWhitespace()
+            guard !name.isEmpty else {
+                scope = nextScope
+                nextScope += 1
+                items.append(.brokenSection)
+                throw BlockLabError.usage("\(origin): empty section name '[]'")
+            }
+            scope = nextScope
+            nextScope += 1
+            return .section(name: name, origin: origin)
+        }
+        if line.hasPrefix("include ") || line.hasPrefix("include\t") {
+            let target = String(line.dropFirst("include".count)).trimmingWhitespace()
+            guard !target.isEmpty else { throw BlockLabError.usage("\(origin): include needs a file name") }
+            let resolved = target.hasPrefix("/") ? target : Self.directory(of: path) + target
+            let included: String
+            do { included = try Self.load(resolved) } catch let e as BlockLabError {
+                throw BlockLabError.usage("\(origin): include \(target): \(e.description)")
+            }
+            items += try read(text: included, path: resolved)
+            return nil
+        }
+        guard let scope else {
+            throw BlockLabError.usage("\(origin): option '\(line)' outside of a [section] (put it under [global] or a job)")
+        }
+        let (key, value) = Self.splitOption(line)
+        guard !key.isEmpty else { throw BlockLabError.usage("\(origin): missing option name in '\(line)'") }
+        return .option(RawOption(key: key, value: value, origin: origin, fromCommandLine: false, scope: scope))
     }
 
     /// `key = value` -> ("key", "value"); a bare `key` -> ("key", nil).

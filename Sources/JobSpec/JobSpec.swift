@@ -9,6 +9,21 @@ public enum RWMode: String, Sendable, CaseIterable {
     public var writes: Bool { self == .write || self == .randwrite || self == .readwrite || self == .randrw }
 }
 
+/// fio's `zonemode` (BlockLab: none or strided; zbd needs a zoned device).
+public enum ZoneMode: String, Sendable, CaseIterable {
+    case none, strided
+}
+
+/// fio's `exit_what`: what a job with `exitall` ends when it finishes.
+public enum ExitWhat: String, Sendable, CaseIterable {
+    /// The other jobs of its reporting group.
+    case group
+    /// Every job running (of any reporting group); the next stonewall phase still runs.
+    case stonewall
+    /// Every job: the run ends (later phases do not start).
+    case all
+}
+
 /// fio's `cpus_allowed_policy`.
 public enum CPUPolicy: String, Sendable, CaseIterable {
     /// Every thread of the job may run on any CPU of the set.
@@ -99,6 +114,9 @@ public struct JobSpec: Sendable {
 
     // Target
     public var filename: String?
+    /// fio's `filename_format` for jobs without filename= (`$jobname`, `$jobnum`,
+    /// `$filenum`; default `$jobname.$jobnum.$filenum`).
+    public var filenameFormat: String?
     public var directory: String?
     /// The target's bytes to use; nil = the whole file/device (must exist then).
     public var size: UInt64?
@@ -107,9 +125,32 @@ public struct JobSpec: Sendable {
     public var ioSize: UInt64?
     /// Stop after this many I/Os.
     public var numberIOs: UInt64?
+    /// `size=N%` / `offset=N%`: a share of the target's real size, resolved against the
+    /// target when the job is planned (`size` / `offset` then hold the result).
+    public var sizePercent: Double?
+    public var offsetPercent: Double?
+    /// fio's `offset_increment`: clone N of the job starts N x this further into the target.
+    public var offsetIncrement: UInt64 = 0
+    /// fio's `filesize`: the size of the job's file (its region); with `size=` as well, size
+    /// is the I/O to do over it (as fio, whose size is the total over the job's files).
+    public var fileSize: UInt64?
 
     // Pattern
     public var rw: RWMode = .read
+    /// fio's `rw=read:-8k` modifier for sequential modes: after each I/O the next starts this
+    /// many bytes past the end of the last (negative: before it; holes or backwards I/O),
+    /// wrapping at the region's ends.
+    public var sequentialSkip: Int64 = 0
+    /// fio's `zonemode=strided` (sequential modes): `size` bytes of I/O in each zone, zones
+    /// `range` long with `skip` bytes between them.
+    public var strideZones: (size: UInt64, range: UInt64, skip: UInt64)? {
+        guard zoneMode == .strided, let size = zoneSize, size > 0 else { return nil }
+        return (size, zoneRange ?? size, zoneSkip)
+    }
+    public var zoneMode: ZoneMode = .none
+    public var zoneSize: UInt64?
+    public var zoneRange: UInt64?
+    public var zoneSkip: UInt64 = 0
     /// Percentage of reads in mixed modes (rwmixwrite = 100 - this).
     public var rwmixread: Int = 50
     /// Per direction (read, write; trim unused).
@@ -149,6 +190,9 @@ public struct JobSpec: Sendable {
     public var cpusAllowed: [Int]?
     public var cpusAllowedPolicy: CPUPolicy = .shared
     public var hipri = false
+    /// fio's `io_submit_mode=offload` (see Options: BlockLab's latency already counts from
+    /// when an I/O was due, which is what offload gives in fio).
+    public var ioSubmitOffload = false
 
     // Sync
     /// fsync after every N writes (0 = never).
@@ -166,10 +210,29 @@ public struct JobSpec: Sendable {
     public var rate: [UInt64?] = [nil, nil]
     /// IOPS per direction (read, write); nil = unlimited.
     public var rateIOPS: [UInt64?] = [nil, nil]
+    /// fio's rate_min (bytes/s) and rate_iops_min per direction: a job that falls below over
+    /// a rate_cycle (checked at completions, after 2 s) fails.
+    public var rateMin: [UInt64?] = [nil, nil]
+    public var rateIOPSMin: [UInt64?] = [nil, nil]
+    public var rateCycleNs: UInt64 = NS.perSecond
 
-    // Grouping
+    // Grouping and scheduling
     public var stonewall = false
     public var groupReporting = false
+    /// fio's `new_group`: a new reporting group starts here (stonewall implies one).
+    public var newGroup = false
+    /// fio's `startdelay`: the job starts this long after its group does.
+    public var startDelayNs: UInt64 = 0
+    /// fio's `exitall`: when this job finishes, the other jobs of its group stop.
+    public var exitAll = false
+    /// fio's `exit_what`: which jobs exitall stops.
+    public var exitWhat: ExitWhat = .group
+    /// fio's `wait_for=NAME`: start after every clone of the earlier job NAME finished.
+    public var waitFor: String?
+    /// fio's `numa_cpu_nodes`: the NUMA nodes whose CPUs the job's threads may use.
+    public var numaCPUNodes: [Int]?
+    /// fio's `numa_mem_policy` nodes (the policy's node list), checked against the machine's.
+    public var numaMemNodes: [Int]?
 
     // Data
     public var verify: VerifyKind?
@@ -177,6 +240,8 @@ public struct JobSpec: Sendable {
     public var doVerify = true
     public var verifyOnly = false
     public var zeroBuffers = false
+    /// fio's buffer_pattern: write buffers hold these bytes repeated.
+    public var bufferPattern: [UInt8]?
     public var refillBuffers = false
 
     // Reporting

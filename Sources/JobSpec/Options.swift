@@ -26,7 +26,8 @@ enum Options {
         "io_limit": "io_size", "readwrite": "rw", "blocksize": "bs", "blocksize_range": "bsrange",
         "ba": "blockalign", "iodepth_batch": "iodepth_batch_submit",
         "iodepth_batch_complete": "iodepth_batch_complete_min", "wait_for_previous": "stonewall",
-        "timeout": "runtime",
+        "timeout": "runtime", "fileoffset": "offset", "nr_files": "nrfiles", "ratemin": "rate_min", "ratecycle": "rate_cycle",
+        "disable_bw": "disable_bw_measurement",
     ]
 
     /// Options that may stand alone (`time_based`) meaning true.
@@ -34,6 +35,8 @@ enum Options {
         "direct", "buffered", "invalidate", "end_fsync", "time_based", "norandommap", "randrepeat",
         "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
         "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
+        "new_group", "exitall", "create_serialize", "create_on_open", "disable_lat", "disable_clat",
+        "disable_slat", "disable_bw_measurement", "gtod_reduce",
     ]
 
     static let supported: [String] = [
@@ -43,17 +46,37 @@ enum Options {
         "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
+        "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "zonemode", "zonesize", "zonerange", "zoneskip",
     ] + booleans.sorted() + LogOptionParser.names
 
-    /// fio options people often carry over that BlockLab deliberately does not implement.
-    static let knownUnsupported: Set<String> = [
-        "buffer_compress_percentage", "buffer_compress_chunk", "dedupe_percentage", "bs_unaligned",
-        "ioscheduler", "cpumask", "nice", "prio", "prioclass", "rate_min", "ratecycle",
-        "rate_process", "unified_rw_reporting", "nrfiles",
-        "filesize", "file_service_type", "openfiles", "create_on_open", "fallocate", "overwrite",
-        "exitall", "startdelay", "iomem", "mem", "allow_mounted_write", "trim_percentage",
-        "zonemode", "zonesize", "verify_backlog", "verify_interval", "verify_fatal", "serialize_overlap",
-        "size_percent", "offset_increment", "percentage_random", "rwmixcycle", "norandommap_percentage",
+    /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
+    /// come to here (`--dry-run` and the run's notes show it).
+    static let inert: [String: String] = [
+        "disable_lat": "BlockLab measures latency anyway (fio's switch only saves the cost of measuring)",
+        "disable_clat": "BlockLab measures latency anyway (fio's switch only saves the cost of measuring)",
+        "disable_slat": "BlockLab measures latency anyway (fio's switch only saves the cost of measuring)",
+        "disable_bw_measurement": "BlockLab measures bandwidth anyway (fio's switch only saves the cost of measuring)",
+        "gtod_reduce": "BlockLab measures latency and bandwidth anyway (fio's switch only saves the cost of measuring)",
+        "create_serialize": "BlockLab lays out every job's files before any job starts, one after another",
+        "create_on_open": "BlockLab lays out files before the jobs start; the I/O is the same",
+        "fallocate": "BlockLab lays files out by writing them in full before the jobs start; the I/O is the same",
+        "threads": "fio reads it only for its tiobench profile (and ignores it elsewhere, as here)",
+    ]
+
+    /// Why BlockLab does not implement some fio options, for the message (the others get
+    /// the generic "a fio option BlockLab does not support").
+    static let unsupportedReasons: [String: String] = [
+        "flow": "flow control between jobs", "flow_id": "flow control between jobs",
+        "flow_sleep": "flow control between jobs", "flow_watermark": "flow control between jobs",
+        "steadystate": "steady-state detection", "steadystate_duration": "steady-state detection",
+        "steadystate_ramp_time": "steady-state detection", "steadystate_check_interval": "steady-state detection",
+        "latency_target": "latency-target probing", "latency_window": "latency-target probing",
+        "latency_percentile": "latency-target probing", "latency_run": "latency-target probing",
+        "dedupe_percentage": "deduplicable buffer contents", "dedupe_mode": "deduplicable buffer contents",
+        "dedupe_working_set_percentage": "deduplicable buffer contents", "dedupe_global": "deduplicable buffer contents",
+        "buffer_compress_percentage": "compressible buffer contents", "buffer_compress_chunk": "compressible buffer contents",
+        "profile": "fio's built-in job profiles",
     ]
 
     static func canonical(_ key: String) -> String { aliases[key] ?? key }
@@ -83,17 +106,91 @@ enum Options {
             }
             s.directory = d
         case "size":
+            if let p = try Value.percent(opt) {
+                guard p > 0 else { throw Value.fail(opt, "must be greater than 0%") }
+                (s.size, s.sizePercent) = (nil, p)
+                break
+            }
             let v = try Value.size(opt)
             guard v > 0 else { throw Value.fail(opt, "must be greater than 0") }
-            s.size = v
-        case "offset": s.offset = try Value.size(opt)
+            (s.size, s.sizePercent) = (v, nil)
+        case "offset":
+            if let p = try Value.percent(opt) {
+                guard p < 100 else { throw Value.fail(opt, "must be below 100%") }
+                (s.offset, s.offsetPercent) = (0, p)
+                break
+            }
+            (s.offset, s.offsetPercent) = (try Value.size(opt), nil)
+        case "offset_increment": s.offsetIncrement = try Value.size(opt)
+        case "filesize":
+            let v = try Value.required(opt)
+            if v.contains("-") && !v.hasPrefix("-") {
+                throw Value.fail(opt, "a range of file sizes ('\(v)') is not supported; give one size")
+            }
+            let n = try Value.size(opt)
+            guard n > 0 else { throw Value.fail(opt, "must be greater than 0") }
+            s.fileSize = n
+        case "nrfiles":
+            let n = try Value.int(opt, min: 1, max: Limits.count)
+            guard n == 1 else {
+                throw Value.fail(opt, "several files per job (nrfiles=\(n)) are not supported; use numjobs=\(n) (each clone has its own file unless filename= is shared)")
+            }
+        case "openfiles": _ = try Value.int(opt, min: 1, max: Limits.count) // with one file per job, any limit holds
+        case "filename_format":
+            s.filenameFormat = try Value.required(opt)
+        case "startdelay":
+            let v = try Value.required(opt)
+            if v.contains("-") && !v.hasPrefix("-") {
+                throw Value.fail(opt, "a random start delay range ('\(v)') is not supported; give one time")
+            }
+            s.startDelayNs = try Value.duration(opt, defaultUnitNs: NS.perSecond)
+        case "new_group": s.newGroup = try Value.bool(opt)
+        case "exitall": s.exitAll = try Value.bool(opt)
+        case "exit_what": s.exitWhat = try Value.choice(opt, ExitWhat.self)
+        case "wait_for": s.waitFor = try Value.required(opt)
+        case "numa_cpu_nodes": s.numaCPUNodes = try Value.nodeList(try Value.required(opt), opt)
+        case "numa_mem_policy":
+            let v = try Value.required(opt).lowercased()
+            let parts = v.split(separator: ":", maxSplits: 1).map(String.init)
+            switch parts[0] {
+            case "default", "local":
+                guard parts.count == 1 else { throw Value.fail(opt, "'\(parts[0])' takes no node list") }
+                s.numaMemNodes = nil
+            case "prefer", "bind", "interleave":
+                guard parts.count == 2 else { throw Value.fail(opt, "'\(parts[0])' needs nodes, e.g. \(parts[0]):0") }
+                s.numaMemNodes = try Value.nodeList(parts[1], opt)
+            default:
+                throw Value.fail(opt, "expected default, prefer:N, bind:NODES, interleave:NODES or local, got '\(v)'")
+            }
+        case "io_submit_mode":
+            switch try Value.required(opt).lowercased() {
+            case "inline": s.ioSubmitOffload = false
+            // fio's offload mode issues I/Os from a separate thread so that latency counts
+            // from when each was due; BlockLab's lat_ns does that in its one thread.
+            case "offload": s.ioSubmitOffload = true
+            case let v: throw Value.fail(opt, "expected inline or offload, got '\(v)'")
+            }
+        case "fallocate":
+            let v = try Value.required(opt).lowercased()
+            guard ["none", "native", "posix", "keep", "truncate", "0", "1"].contains(v) else {
+                throw Value.fail(opt, "expected none, native, posix, keep, truncate, 0 or 1, got '\(v)'")
+            }
+        case "continue_on_error":
+            let v = try Value.required(opt).lowercased()
+            guard ["none", "0", "false"].contains(v) else {
+                throw Value.fail(opt, "continue_on_error=\(v) is not supported: BlockLab stops a job at its first I/O error (continue_on_error=none)")
+            }
+        case "threads": _ = try Value.int(opt, min: 0, max: Limits.count)
+        case "disable_lat", "disable_clat", "disable_slat", "disable_bw_measurement", "gtod_reduce",
+             "create_serialize", "create_on_open":
+            _ = try Value.bool(opt)
         case "io_size":
             let v = try Value.size(opt)
             s.ioSize = v == 0 ? nil : v
         case "number_ios":
             let v = try Value.uint64(opt)
             s.numberIOs = v == 0 ? nil : v
-        case "rw": s.rw = try Value.rwMode(opt)
+        case "rw": (s.rw, s.sequentialSkip) = try Value.rwMode(opt)
         case "rwmixread", "rwmixwrite":
             let v = try Value.int(opt, min: 0, max: Int.max)
             guard v <= 100 else { throw Value.fail(opt, "must be a percentage 0-100, got \(v)") }
@@ -156,6 +253,20 @@ enum Options {
                 guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
                 s.rateIOPS[i] = v == 0 ? nil : v
             }
+        case "rate_min":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                let v = try Value.size(part!, opt)
+                s.rateMin[i] = v == 0 ? nil : v
+            }
+        case "rate_iops_min":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
+                s.rateIOPSMin[i] = v == 0 ? nil : v
+            }
+        case "rate_cycle":
+            // fio: milliseconds.
+            let ms = try Value.int(opt, min: 1, max: Int(InputLimits.maxDurationNs / NS.perMillisecond))
+            s.rateCycleNs = UInt64(ms) * NS.perMillisecond
         case "stonewall": s.stonewall = try Value.bool(opt)
         case "group_reporting": s.groupReporting = try Value.bool(opt)
         case "verify": s.verify = try Value.verify(opt)
@@ -163,6 +274,16 @@ enum Options {
         case "do_verify": s.doVerify = try Value.bool(opt)
         case "verify_only": s.verifyOnly = try Value.bool(opt)
         case "zero_buffers": s.zeroBuffers = try Value.bool(opt)
+        case "buffer_pattern": s.bufferPattern = try Value.pattern(opt)
+        case "zonemode":
+            let v = try Value.required(opt).lowercased()
+            if v == "zbd" {
+                throw Value.fail(opt, "zonemode=zbd (zoned block devices) is not supported; zonemode=strided is")
+            }
+            s.zoneMode = try Value.choice(opt, ZoneMode.self)
+        case "zonesize": s.zoneSize = try Value.size(opt)
+        case "zonerange": s.zoneRange = try Value.size(opt)
+        case "zoneskip": s.zoneSkip = try Value.size(opt)
         case "refill_buffers": s.refillBuffers = try Value.bool(opt)
         case "fixedbufs": s.fixedbufs = try Value.bool(opt)
         case "registerfiles": s.registerfiles = try Value.bool(opt)
@@ -188,31 +309,67 @@ enum Options {
         }
     }
 
+    /// An option BlockLab does not implement: a real fio option (any alias) is said to be
+    /// one, with whose it is (an engine's, a profile's); anything else is unknown, with a
+    /// suggestion only when it is a likely typo of an option BlockLab supports.
     static func unknown(_ opt: RawOption) -> BlockLabError {
-        if knownUnsupported.contains(opt.key) {
-            return Value.fail(opt, "is a fio option BlockLab does not support")
+        let key = opt.key
+        let fioName = FioOptionTable.options[key] != nil ? key : FioOptionTable.aliases[key]
+        if let fioName, let kind = FioOptionTable.options[fioName] {
+            let named = fioName == key ? "" : " (fio's alias of \(fioName))"
+            switch kind {
+            case .job:
+                let why = unsupportedReasons[fioName].map { " (\($0))" } ?? ""
+                return Value.fail(opt, "is a fio option\(named) BlockLab does not support\(why)")
+            case .engine(let engines):
+                let list = engines.split(separator: ",").map(String.init)
+                let own = list.filter { EngineCatalog.find($0) != nil }
+                if !own.isEmpty {
+                    return Value.fail(opt, "is an option of fio's \(own.joined(separator: "/")) engine\(named) that BlockLab's engines do not support")
+                }
+                return Value.fail(opt, "is an option of fio's \(list.joined(separator: "/")) engine\(list.count > 1 ? "s" : "")\(named), which BlockLab does not have (engines: \(EngineCatalog.names))")
+            case .profile(let p):
+                return Value.fail(opt, "is an option of fio's '\(p)' profile\(named); BlockLab does not support fio's built-in profiles")
+            }
         }
         // Option names are short: a long unknown name is a typo of none of them (and the
         // distance costs its length times theirs).
-        guard opt.key.count <= 64 else { return Value.fail(opt, "unknown option") }
-        let near = (supported + Array(aliases.keys)).map { ($0, editDistance($0, opt.key)) }.min { $0.1 < $1.1 }
-        if let near, near.1 <= 2 { return Value.fail(opt, "unknown option (did you mean '\(near.0)'?)") }
-        return Value.fail(opt, "unknown option")
+        guard key.count <= 64 else { return Value.fail(opt, "unknown option (not a fio option either)") }
+        if let near = likelyTypo(of: key) {
+            return Value.fail(opt, "unknown option (did you mean '\(near)'?)")
+        }
+        return Value.fail(opt, "unknown option (not a fio option either)")
     }
 
+    /// The supported option `key` is most likely a misspelling of: one edit (a transposed
+    /// pair counts as one) for names of up to 5 letters, two for longer ones; nil when none is
+    /// that close or two are equally close.
+    static func likelyTypo(of key: String) -> String? {
+        let candidates = supported + Array(aliases.keys)
+        let allowed = key.count <= 5 ? 1 : 2
+        let scored = candidates.map { ($0, editDistance($0, key)) }.filter { $0.1 <= allowed && $0.0.count > 2 }
+        guard let best = scored.map(\.1).min() else { return nil }
+        let names = Set(scored.filter { $0.1 == best }.map { canonical($0.0) })
+        return names.count == 1 ? names.first : nil
+    }
+
+    /// Optimal string alignment distance: insertions, deletions, substitutions and
+    /// transpositions of neighbours each cost one.
     static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a), b = Array(b)
-        var row = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var prev = row[0]
-            row[0] = i
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                let cur = row[j]
-                row[j] = min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1))
-                prev = cur
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var d = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
+        for i in 0...a.count { d[i][0] = i }
+        for j in 0...b.count { d[0][j] = j }
+        for i in 1...a.count {
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+                if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] { d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1) }
             }
         }
-        return row[b.count]
+        return d[a.count][b.count]
     }
 }
 
@@ -234,4 +391,10 @@ extension String {
         }
         return out
     }
+}
+
+/// What accepted fio options that do not change BlockLab's I/O come to, for notes.
+public enum JobOptionNotes {
+    /// Option name -> why it changes nothing here.
+    public static var inert: [String: String] { Options.inert }
 }

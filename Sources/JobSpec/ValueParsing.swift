@@ -58,6 +58,29 @@ enum Value {
         return n
     }
 
+    /// `N%` (0-100, decimals allowed) as a number, or nil when the value is not a percentage.
+    static func percent(_ opt: RawOption) throws -> Double? {
+        let v = try required(opt)
+        guard v.hasSuffix("%") else { return nil }
+        guard let p = Double(v.dropLast()), p.isFinite, p >= 0, p <= 100 else {
+            throw fail(opt, "expected a percentage 0-100%, got '\(v)'")
+        }
+        return p
+    }
+
+    /// fio's NUMA node list: `0`, `0-1`, `0,2`.
+    static func nodeList(_ text: String, _ opt: RawOption) throws -> [Int] {
+        var nodes = Set<Int>()
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let ends = part.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+            guard (1...2).contains(ends.count), let lo = ends.first!, let hi = ends.last!, lo >= 0, lo <= hi, hi < 1024 else {
+                throw fail(opt, "expected NUMA nodes like 0, 0-1 or 0,2, got '\(text)'")
+            }
+            nodes.formUnion(lo...hi)
+        }
+        return nodes.sorted()
+    }
+
     static func size(_ text: String, _ opt: RawOption) throws -> UInt64 {
         if text.hasPrefix("-") { throw fail(opt, "must not be negative, got '\(text)'") }
         if text.hasSuffix("%") { throw fail(opt, "percentage sizes ('\(text)') are not supported; give a size such as 10g") }
@@ -135,7 +158,7 @@ enum Value {
                 throw fail(opt, "expected size/percent entries such as 4k/60:64k/40, got '\(entry)'")
             }
             sizes.append(try blockSize(fields[0], opt))
-            if fields.count == 2 {
+            if fields.count == 2 && !fields[1].isEmpty {
                 guard let p = Int(fields[1]), p >= 0, p <= 100 else {
                     throw fail(opt, "percent must be a whole number 0-100, got '\(fields[1])' in '\(entry)'")
                 }
@@ -160,11 +183,23 @@ enum Value {
         return .split(zip(sizes, percents).map { BlockSizeSplit(size: $0, percent: $1!) })
     }
 
-    static func rwMode(_ opt: RawOption) throws -> RWMode {
-        let v = try required(opt).lowercased()
-        if let colon = v.firstIndex(of: ":") {
-            throw fail(opt, "the ':N' suffix ('\(v)') is not supported; use rw=\(v[..<colon]) (and offset/size to pick a region)")
+    /// The mode and, for a sequential mode, fio's `:N` modifier (`read:-8k`, `write:112k`): the
+    /// bytes to skip after each I/O (negative: go back).
+    static func rwMode(_ opt: RawOption) throws -> (RWMode, Int64) {
+        let full = try required(opt).lowercased()
+        guard let colon = full.firstIndex(of: ":") else { return (try rwModeName(full, opt), 0) }
+        let mode = try rwModeName(String(full[..<colon]), opt)
+        let text = String(full[full.index(after: colon)...])
+        guard !mode.isRandom else {
+            throw fail(opt, "the ':N' suffix ('\(full)') is not supported for random modes (fio's new random offset every N I/Os); use rw=\(full[..<colon])")
         }
+        let negative = text.hasPrefix("-")
+        let magnitude = try Units.parseSize(negative ? String(text.dropFirst()) : text, what: opt.label)
+        guard magnitude <= InputLimits.maxBytes else { throw fail(opt, "offset modifier '\(text)' is too large") }
+        return (mode, negative ? -Int64(magnitude) : Int64(magnitude))
+    }
+
+    static func rwModeName(_ v: String, _ opt: RawOption) throws -> RWMode {
         switch v {
         case "read": return .read
         case "write": return .write
@@ -182,6 +217,9 @@ enum Value {
     static func engine(_ opt: RawOption) throws -> EngineTraits {
         let v = try required(opt)
         guard let e = EngineCatalog.find(v) else {
+            if EngineCatalog.fioNetworkEngines.contains(v.lowercased()) {
+                throw fail(opt, "ioengine '\(v)' is one of fio's network/RDMA/remote-storage engines: BlockLab measures local files and block devices only; it supports \(EngineCatalog.names)")
+            }
             throw fail(opt, "unsupported ioengine '\(v)'; BlockLab supports \(EngineCatalog.names)")
         }
         return e
@@ -264,10 +302,14 @@ extension Value {
         case "zoned":
             guard parts.count >= 2 else { throw fail(opt, "expected zoned:ACCESS%/SIZE%:..., e.g. zoned:80/20:20/80") }
             var zones: [RandomDistribution.Zone] = []
-            for z in parts.dropFirst() {
+            let last = parts.count - 1
+            for (i, z) in parts.enumerated().dropFirst() {
                 let f = z.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
                 guard f.count == 2 else { throw fail(opt, "zone '\(z)' must be ACCESS%/SIZE%, e.g. 80/20") }
-                let access = try number(f[0]), size = try number(f[1])
+                // As fio: the last zone's empty size is the rest of the region.
+                let access = try number(f[0])
+                let size = i == last && f[1].isEmpty
+                    ? 100 - zones.reduce(0) { $0 + $1.sizePercent } : try number(f[1])
                 guard access >= 0, size > 0, access <= 100, size <= 100 else {
                     throw fail(opt, "zone '\(z)': access must be 0-100 and size 1-100 percent")
                 }

@@ -18,7 +18,7 @@ extension SimStream {
     public static func clones(of job: JobSpec, region: Range<UInt64>) throws -> [SimStream] {
         let depth = job.effectiveDepth
         return try (0..<max(1, job.numjobs)).map { clone in
-            SimStream(source: try IOPlanner(spec: job, region: region, timeBased: true, seedSalt: UInt64(clone)),
+            SimStream(source: try IOPlanner(spec: job, region: region, timeBased: job.timeBased, seedSalt: UInt64(clone)),
                       iodepth: depth,
                       rateIOs: [job.rateIOPS[0] ?? 0, job.rateIOPS[1] ?? 0],
                       rateBytes: [job.rate[0] ?? 0, job.rate[1] ?? 0])

@@ -1,6 +1,7 @@
 import BlockLabCore
 import Throttle
 import JobSpec
+import Workload
 
 /// `blocklab simulate`'s logic, kept here so it is testable without the CLI: jobs (each a
 /// phase, run one after another), a volume spec, an optional instance -> the report text.
@@ -70,23 +71,40 @@ public struct SimulateRequest {
             guard let ns = series.playedNs else { throw BlockLabError.usage("--series: the intervals add up to more virtual time than can be played") }
             played = ns
         }
-        for job in jobs {
-            guard let runtime = job.runtimeNs, runtime > 0 else {
-                throw BlockLabError.usage("\(job.origin): runtime= is required for simulate (virtual time to play)")
+        // A job stops where a real run would: at its runtime, or when its work (size,
+        // io_size, number_ios, loops) is done. Only time_based needs a runtime.
+        let regions = try regions(on: v)
+        var plannedIOs: UInt64 = 0
+        for (job, region) in zip(jobs, regions) {
+            if job.timeBased {
+                guard let runtime = job.runtimeNs, runtime > 0 else {
+                    throw BlockLabError.usage("\(job.origin): job '\(job.name)': time_based needs runtime= (virtual time to play)")
+                }
             }
-            let (sum, overflow) = played.addingReportingOverflow(runtime)
-            guard !overflow, sum <= InputLimits.maxDurationNs else {
-                throw BlockLabError.usage("\(job.origin): job '\(job.name)': the runtimes add up to more than 100 years of virtual time")
+            if let runtime = job.runtimeNs {
+                let (sum, overflow) = played.addingReportingOverflow(runtime)
+                guard !overflow, sum <= InputLimits.maxDurationNs else {
+                    throw BlockLabError.usage("\(job.origin): job '\(job.name)': the runtimes add up to more than 100 years of virtual time")
+                }
+                played = sum
             }
-            played = sum
+            if !job.timeBased {
+                let per = try IOPlanner.plannedIOs(spec: job, region: region)
+                plannedIOs = plannedIOs.addingReportingOverflow(per.multipliedReportingOverflow(by: UInt64(max(1, job.numjobs))).partialValue).partialValue
+            }
         }
-        guard played / intervalNs <= Self.maxRows else {
+        let timeKnown = jobs.allSatisfy { $0.runtimeNs != nil }
+        if timeKnown, played / intervalNs > Self.maxRows {
             throw BlockLabError.usage("simulate: \(Units.formatDuration(played)) of virtual time at --interval \(Units.formatDuration(intervalNs)) "
                 + "would be more than \(Self.maxRows) rows; give a longer --interval or a shorter runtime")
         }
         // Every I/O is stepped (about a microsecond each): bound the work by what the volume
         // (or the instance) can admit in the virtual time.
-        if let iops = maxIOPS {
+        if !timeKnown {
+            guard plannedIOs <= Self.maxIOs else {
+                throw BlockLabError.usage("simulate: the jobs plan about \(plannedIOs) I/Os, more than \(Self.maxIOs) (each is stepped); give a smaller size or a runtime")
+            }
+        } else if let iops = maxIOPS {
             let ios = Double(played) / 1e9 * Double(iops)
             guard ios <= Double(Self.maxIOs) else {
                 throw BlockLabError.usage("simulate: \(Units.formatDuration(played)) of virtual time at up to \(iops) IOPS could be "
@@ -94,10 +112,29 @@ public struct SimulateRequest {
             }
         }
         var phases = series?.phases(volumeSize: v.sizeBytes) ?? []
-        for (job, region) in zip(jobs, try regions(on: v)) {
-            phases.append(SimPhase(name: job.name, streams: try SimStream.clones(of: job, region: region), runtimeNs: job.runtimeNs!))
+        for (job, region) in zip(jobs, regions) {
+            phases.append(SimPhase(name: job.name, streams: try SimStream.clones(of: job, region: region),
+                                   runtimeNs: job.runtimeNs ?? .max, workBound: Self.workBound(job, region: region)))
         }
-        return Simulator(shaper: shaper, intervalNs: intervalNs).run(phases)
+        let result = Simulator(shaper: shaper, intervalNs: intervalNs).run(phases)
+        guard UInt64(result.intervals.count) <= Self.maxRows else {
+            throw BlockLabError.usage("simulate: \(Units.formatDuration(result.endNs - shaper.epoch)) of virtual time at --interval "
+                + "\(Units.formatDuration(intervalNs)) is more than \(Self.maxRows) rows; give a longer --interval")
+        }
+        return result
+    }
+
+    /// What ends a job's work when its runtime does not, in fio's terms (the planner stops
+    /// at the first of io_size (default size) bytes and number_ios I/Os, loops times over).
+    static func workBound(_ job: JobSpec, region: Range<UInt64>) -> String {
+        var bounds: [String] = []
+        if let io = job.ioSize { bounds.append("io_size \(Units.formatBytes(io))") } else {
+            bounds.append("size \(Units.formatBytes(UInt64(region.count)))")
+        }
+        if let n = job.numberIOs { bounds.append("number_ios \(n)") }
+        var text = bounds.joined(separator: " or ")
+        if job.loops > 1 { text += " x loops \(job.loops)" }
+        return text + " done"
     }
 
     public func run() throws -> String {

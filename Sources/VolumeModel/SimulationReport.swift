@@ -30,6 +30,10 @@ extension SimulationResult {
                 }
             }
         }
+        for p in phases where p.reason != .idle {
+            lines.append("job '\(p.name)': \(Units.formatDuration(p.startNs))-\(Units.formatDuration(p.endNs)), "
+                + "\(p.ios) I/Os, \(Units.formatBytes(p.bytes)); ended: \(p.reasonText)")
+        }
         if case .uint(let t)? = summary["throttled_ns"] { lines.append("throttled: \(Units.formatDuration(t)) in total") }
         if case .uint(let raw)? = summary["raw_ios"], case .uint(let ops)? = summary["ebs_ops"] {
             lines.append("I/Os: \(raw) raw, \(ops) EBS operations")
@@ -52,6 +56,12 @@ extension SimulationResult {
         return .object([
             ("interval_ns", .uint(intervalNs)), ("end_ns", .uint(endNs)),
             ("total_ios", .uint(totalIOs)), ("total_bytes", .uint(totalBytes)),
+            ("jobs", .array(phases.map { p in
+                .object([("name", .string(p.name)), ("start_ns", .uint(p.startNs)), ("end_ns", .uint(p.endNs)),
+                         ("ios", .uint(p.ios)), ("bytes", .uint(p.bytes)),
+                         ("ended_by", .string(p.reason == .runtime ? "runtime" : p.reason == .idle ? "idle" : "work_done")),
+                         ("ended", .string(p.reasonText))])
+            })),
             ("series", .array(series)), ("volume", summary),
         ])
     }

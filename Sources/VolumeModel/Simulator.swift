@@ -22,14 +22,20 @@ public struct SimStream {
 }
 
 /// One stretch of simulated load: streams (job threads) sharing the volume for `runtimeNs`
-/// of virtual time, each a closed loop of `iodepth` I/Os. An idle phase has no streams.
+/// of virtual time, each a closed loop of `iodepth` I/Os, or until every stream's source
+/// has no more I/O (and those in flight completed), whichever comes first, as a job ends
+/// in a real run. An idle phase has no streams.
 public struct SimPhase {
     public var name: String
     public var streams: [SimStream]
+    /// UInt64.max: no time limit (the phase ends when its work is done).
     public var runtimeNs: UInt64
+    /// What "the work is done" means for this phase, for the report (`size 1 GiB done`);
+    /// nil: the phase lasts its runtime even when its sources run dry (a replayed interval).
+    public var workBound: String?
 
-    public init(name: String, streams: [SimStream], runtimeNs: UInt64) {
-        self.name = name; self.streams = streams; self.runtimeNs = runtimeNs
+    public init(name: String, streams: [SimStream], runtimeNs: UInt64, workBound: String? = nil) {
+        self.name = name; self.streams = streams; self.runtimeNs = runtimeNs; self.workBound = workBound
     }
 
     /// One stream; `rateIOPS` limits each direction (rate_iops=N).
@@ -50,8 +56,36 @@ public struct SimInterval: Sendable {
     public var sample: [(String, Double)] = []
 }
 
+/// When and why one phase (job) ended.
+public struct SimPhaseResult: Sendable {
+    public enum Reason: Sendable, Equatable {
+        /// Its runtime ran out.
+        case runtime
+        /// Its sources had no more I/O (size, io_size, number_ios or loops reached).
+        case workDone(String)
+        /// Nothing to play (an idle phase).
+        case idle
+    }
+    public var name: String
+    public var startNs: UInt64
+    public var endNs: UInt64
+    public var ios: UInt64
+    public var bytes: UInt64
+    public var reason: Reason
+
+    public var reasonText: String {
+        switch reason {
+        case .runtime: return "runtime reached"
+        case .workDone(let what): return what
+        case .idle: return "idle"
+        }
+    }
+}
+
 public struct SimulationResult {
     public var intervalNs: UInt64
+    /// Per phase: when it started and ended (virtual time) and why.
+    public var phases: [SimPhaseResult] = []
     public var intervals: [SimInterval]
     public var endNs: UInt64
     public var totalIOs: UInt64
@@ -117,7 +151,10 @@ public struct Simulator {
         }
         var t0 = start
         for phase in phases {
-            let end = t0 + phase.runtimeNs
+            let (sum, overflow) = t0.addingReportingOverflow(phase.runtimeNs)
+            let end = overflow ? UInt64.max : sum
+            var phaseIOs: UInt64 = 0, phaseBytes: UInt64 = 0, lastDone = t0
+            var ranOut = false
             var live: [Live] = phase.streams.map { s in
                 var l = Live(stream: s)
                 l.slots.reset(count: s.iodepth, value: t0)
@@ -131,7 +168,8 @@ public struct Simulator {
                     let d = live[i].due(start: t0)
                     if d < due { due = d; pick = i }
                 }
-                guard pick >= 0, due < end, let io = live[pick].next else { break }
+                guard pick >= 0, let io = live[pick].next else { break }
+                guard due < end else { ranOut = true; break }
                 closeIntervals(upTo: due)
                 let go = shaper.admit(direction: io.direction, offset: io.offset, length: io.length, now: due)
                 let done = go + shaper.serviceTime(direction: io.direction, offset: io.offset, length: io.length, issuedAt: go)
@@ -144,8 +182,24 @@ public struct Simulator {
                 result.totalIOs += 1
                 result.totalBytes += UInt64(io.length)
                 result.lastIssueNs = max(result.lastIssueNs, go)
+                phaseIOs += 1
+                phaseBytes += UInt64(io.length)
+                lastDone = max(lastDone, done)
             }
-            t0 = end
+            // Out of work: the phase ends when its last I/O completes (the next starts then,
+            // as after a stonewall); out of time: at its runtime.
+            let phaseEnd: UInt64
+            let reason: SimPhaseResult.Reason
+            if phase.streams.isEmpty {
+                (phaseEnd, reason) = (end == .max ? t0 : end, .idle)
+            } else if let bound = phase.workBound, !ranOut {
+                (phaseEnd, reason) = (min(lastDone, end), .workDone(bound))
+            } else {
+                (phaseEnd, reason) = (end == .max ? max(lastDone, t0) : end, .runtime)
+            }
+            result.phases.append(SimPhaseResult(name: phase.name, startNs: t0 - start, endNs: phaseEnd - start,
+                                                ios: phaseIOs, bytes: phaseBytes, reason: reason))
+            t0 = phaseEnd
         }
         // Drain: in-flight I/Os complete after the last phase ends.
         var last = t0

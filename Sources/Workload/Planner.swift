@@ -66,8 +66,16 @@ public struct IOPlanner: Sendable {
     private var sizeRng: Xoshiro256
     private var offsetRng: Xoshiro256
     private var keyRng: Xoshiro256
+    /// rw=read:N: bytes skipped after each sequential I/O (negative: backwards).
+    private let skip: Int64
     private var readPosition: UInt64 = 0
     private var writePosition: UInt64 = 0
+    /// zonemode=strided: `zoneSize` bytes of I/O per zone, zones `zoneStride` apart
+    /// (zonerange + zoneskip); per direction, the zone's start and the bytes done in it.
+    private let zoneSize: UInt64
+    private let zoneStride: UInt64
+    private var zoneStart: [UInt64] = [0, 0]
+    private var zoneDone: [UInt64] = [0, 0]
     private var permutation: Permutation
     private var map: RandomMap
     private let distribution: OffsetDistribution
@@ -101,9 +109,21 @@ public struct IOPlanner: Sendable {
         try IOPlanner(spec: spec, region: region, timeBased: false, seedSalt: 0, withMap: false).plannedBytes ?? 0
     }
 
+    /// The I/Os a bounded job will do (an estimate with variable block sizes), without the map.
+    public static func plannedIOs(spec: JobSpec, region: Range<UInt64>) throws -> UInt64 {
+        try IOPlanner(spec: spec, region: region, timeBased: false, seedSalt: 0, withMap: false).plannedIOCount ?? 0
+    }
+
     private init(spec: JobSpec, region: Range<UInt64>, timeBased: Bool, seedSalt: UInt64, withMap: Bool) throws {
         start = region.lowerBound
         length = UInt64(region.count)
+        skip = spec.rw.isRandom ? 0 : spec.sequentialSkip
+        if let zones = spec.strideZones, !spec.rw.isRandom {
+            zoneSize = zones.size
+            zoneStride = max(zones.range, zones.size) + zones.skip
+        } else {
+            (zoneSize, zoneStride) = (0, 0)
+        }
         readSizes = BlockSizer(rule: spec.blockSize[0], granularity: spec.blockAlign)
         writeSizes = BlockSizer(rule: spec.blockSize[1], granularity: spec.blockAlign)
         let active = [spec.rw.reads ? readSizes : nil, spec.rw.writes ? writeSizes : nil].compactMap { $0 }
@@ -185,6 +205,20 @@ public struct IOPlanner: Sendable {
         }
     }
 
+    /// As fio with a modifier: a pass's first I/O is at the region start; each next one
+    /// starts `skip` bytes past the end of the last (negative: before it), and running off
+    /// either end wraps (forwards to the start, backwards to the end less the step). fio's
+    /// own offsets for `read:-8k` and `write:12k` at bs=4k are pinned in WorkloadTests.
+    @inline(__always)
+    private func skipped(_ end: UInt64) -> UInt64 {
+        let len = Int64(length)
+        var p = Int64(end)
+        guard p != 0 else { return 0 }
+        p += skip
+        if p < 0 || p >= len { p = skip > 0 ? 0 : len + skip }
+        return UInt64(max(0, p))
+    }
+
     /// The next I/O, or nil when the job's work is done.
     public mutating func next() -> PlannedIO? {
         while !done {
@@ -226,13 +260,26 @@ public struct IOPlanner: Sendable {
         var len = wanted
         switch placement {
         case .sequential:
-            let position = read ? readPosition : writePosition
+            var position = read ? readPosition : writePosition
+            if skip != 0 { position = skipped(position) }
+            if zoneSize > 0 {
+                // As fio's strided zones: zonesize bytes, then on to the next zone; past the
+                // region's end, back to its start.
+                let d = read ? 0 : 1
+                if zoneDone[d] >= zoneSize {
+                    zoneStart[d] += zoneStride
+                    zoneDone[d] = 0
+                    position = zoneStart[d]
+                }
+                if position >= length { (zoneStart[d], zoneDone[d], position) = (0, 0, 0) }
+                zoneDone[d] += min(len, length - position)
+            }
             let room = length - position
             if len > room {
                 len = UInt64(read ? readSizes.largest(atMost: room) : writeSizes.largest(atMost: room))
                 if len == 0 { return nil }
             }
-            if read { readPosition += len } else { writePosition += len }
+            if read { readPosition = position + len } else { writePosition = position + len }
             return PlannedIO(direction: direction, offset: start + position, length: UInt32(len))
         case .drawWithMap:
             if map.used == blocks { return nil }
@@ -291,6 +338,8 @@ public struct IOPlanner: Sendable {
     private mutating func newPass() {
         readPosition = 0
         writePosition = 0
+        zoneStart = [0, 0]
+        zoneDone = [0, 0]
         passEnded = false
         switch placement {
         case .permutation, .permutationWithMap:

@@ -252,7 +252,8 @@ enum Corpus {
         simulate("cli: simulate huge iodepth", ["--volume", "gp3:size=100g", "--iodepth=99999999999"], ["iodepth"], memoryKiB: 2_000_000),
         simulate("cli: simulate --output-format=xml", ["--volume", "gp3:size=100g", "--output-format=xml"], ["--output-format", "xml"]),
         simulate("cli: simulate without --volume", [], ["--volume"]),
-        CorpusCase(name: "cli: simulate without runtime", args: ["simulate", "--name=j", "--rw=randread", "--volume", "gp3:size=100g"], stderr: ["runtime"]),
+        CorpusCase(name: "cli: simulate time_based without runtime", args: ["simulate", "--name=j", "--rw=randread", "--time_based", "--volume", "gp3:size=100g"],
+                   stderr: ["time_based needs runtime"]),
         CorpusCase(name: "cli: simulate without jobs", args: ["simulate", "--volume", "gp3:size=100g"], stderr: ["job"]),
     ]
 

@@ -13,7 +13,7 @@ import Testing
         ("[j]\nsize=1m\nbs=-4k\n", "t.fio:3: option bs: must not be negative"),
         ("[j]\nsize=12q\n", "t.fio:2: option size: unknown size suffix in '12q'"),
         ("[j]\nsize=k\n", "t.fio:2: option size: malformed size 'k'"),
-        ("[j]\nsize=50%\n", "t.fio:2: option size: percentage sizes"),
+        ("[j]\nsize=50%\n", "t.fio:1: job 'j': option size: a percentage size needs filename="),
         ("[j]\nsize=1m\nruntime=10x\n", "t.fio:3: option runtime: unknown time unit in '10x'"),
         ("[j]\nsize=1m\nramp_time=abc\n", "t.fio:3: option ramp_time: unknown time unit in 'abc'"),
         ("[j]\nsize=1m\nrwmixread=101\n", "t.fio:3: option rwmixread: must be a percentage 0-100, got 101"),
@@ -24,7 +24,7 @@ import Testing
         ("[j]\nsize=1m\nbssplit=4k/80:8k/30:16k\n", "t.fio:3: option bssplit: percentages add up to 110, more than 100"),
         ("[j]\nsize=1m\nbssplit=4k/x\n", "t.fio:3: option bssplit: percent must be a whole number"),
         ("[j]\nsize=1m\nioengine=windowsaio\n", "t.fio:3: option ioengine: unsupported ioengine 'windowsaio'; BlockLab supports io_uring (also libaio), psync (also sync, pvsync)"),
-        ("[j]\nsize=1m\nrw=randread:8\n", "t.fio:3: option rw: the ':N' suffix ('randread:8') is not supported"),
+        ("[j]\nsize=1m\nrw=randread:8\n", "t.fio:3: option rw: the ':N' suffix ('randread:8') is not supported for random modes"),
         ("[j]\nsize=1m\nrw=randtrim\n", "t.fio:3: option rw: 'randtrim' is not supported"),
         ("[j]\nsize=1m\nrw=sideways\n", "t.fio:3: option rw: unknown mode 'sideways'"),
         ("[j]\nfilename=/a:/b\n", "t.fio:2: option filename: several files separated by ':'"),
@@ -71,6 +71,73 @@ import Testing
             #expect(e.exitCode == 2)
         } catch {
             Issue.record("unexpected \(error)")
+        }
+    }
+}
+
+/// Every problem of a job file in one pass, and fio's option table deciding "unsupported"
+/// versus "unknown".
+@Suite struct AllProblemsTests {
+    @Test func everyProblemIsListedWithItsLineInOrder() {
+        let text = "[global]\nbs=7z\n[a]\nsize=1m\nss=1\nbogusopt=1\n[b\nrw=sideways\n[c]\nsize=1m\niodepth=0\n"
+        let m = usageMessage { try parse(text) } ?? ""
+        let lines = m.split(separator: "\n").map(String.init)
+        let expected = ["t.fio:2: option bs:", "t.fio:5: option ss:", "t.fio:6: option bogusopt:",
+                        "t.fio:7: unterminated section header", "t.fio:8: option rw:", "t.fio:11: option iodepth:"]
+        #expect(lines.count == expected.count + 1, "\(m)")
+        for (line, prefix) in zip(lines, expected) { #expect(line.hasPrefix(prefix), "\(line) / \(prefix)") }
+        #expect(lines.last == "(6 problems)")
+    }
+
+    @Test func aGlobalProblemIsListedOnceForAllItsJobs() {
+        let m = usageMessage { try parse("[global]\nsize=1m\nbs=7z\n[a]\n[b]\n[c]\n") } ?? ""
+        #expect(m == "t.fio:3: option bs: unknown size suffix in '7z' (use k, m, g, t or p; powers of 1024)", "\(m)")
+    }
+
+    @Test func fioOptionsAreToldFromUnknownOnes() {
+        let cases: [(String, String)] = [
+            ("ss=1", "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support (steady-state detection)"),
+            ("flow=2", "option flow: is a fio option BlockLab does not support (flow control between jobs)"),
+            ("cmdprio_percentage=10", "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support"),
+            ("hostname=a", "option hostname: is an option of fio's libhdfs/net/rdma engines, which BlockLab does not have (engines: io_uring (also libaio), psync (also sync, pvsync))"),
+            ("ioengine=rdma", "option ioengine: ioengine 'rdma' is one of fio's network/RDMA/remote-storage engines: BlockLab measures local files and block devices only; it supports io_uring (also libaio), psync (also sync, pvsync)"),
+            ("bx=4k", "option bx: unknown option (not a fio option either)"),
+            ("rutnime=4", "option rutnime: unknown option (did you mean 'runtime'?)"),
+            ("ioengin=psync", "option ioengin: unknown option (did you mean 'ioengine'?)"),
+        ]
+        for (line, expected) in cases {
+            let m = usageMessage { try parse("[j]\nsize=1m\n\(line)\n") } ?? ""
+            #expect(m == "t.fio:3: " + expected, "\(line): \(m)")
+        }
+    }
+
+    @Test func noSuggestionForARealFioOptionOrAFarName() {
+        #expect(Options.likelyTypo(of: "ss") == nil)
+        #expect(Options.likelyTypo(of: "xyz") == nil)
+        #expect(Options.likelyTypo(of: "iodepht") == "iodepth")
+        #expect(Options.editDistance("iodepht", "iodepth") == 1)
+    }
+
+    @Test func theTableHoldsFiosOptionsAndAliases() {
+        // Spot checks against fio 3.33's options.c and engines: the table must be the real one.
+        #expect(FioOptionTable.options.count > 300)
+        #expect(FioOptionTable.aliases["ratemin"] == "rate_min")
+        #expect(FioOptionTable.aliases["ss"] == "steadystate")
+        #expect(FioOptionTable.aliases["timeout"] == "runtime")
+        if case .engine(let e) = FioOptionTable.options["sqthread_poll"] { #expect(e.contains("io_uring")) } else { Issue.record("sqthread_poll") }
+        if case .job = FioOptionTable.options["write_bw_log"] {} else { Issue.record("write_bw_log") }
+    }
+
+    @Test func fiosProgramOptionsAreNotJobOptions() {
+        let cases: [([String], String)] = [
+            (["--name=a", "--size=1m", "--minimal"], "command line: --minimal: is one of fio's program options (not a job option): fio's terse"),
+            (["--eta=never", "--name=a", "--size=1m"], "command line: --eta: is one of fio's program options (not a job option): fio's progress display"),
+            (["--name=a", "--size=1m", "--append-terse"], "command line: --append-terse: is one of fio's program options"),
+            (["--name=a", "--size=1m", "--trigger-file=x"], "command line: --trigger-file: is one of fio's program options (not a job option), which BlockLab does not support"),
+        ]
+        for (args, expected) in cases {
+            let m = usageMessage { try JobParser.parse(arguments: args, environment: [:]) } ?? ""
+            #expect(m.hasPrefix(expected), "\(args): \(m)")
         }
     }
 }

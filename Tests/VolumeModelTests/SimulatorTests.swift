@@ -105,7 +105,8 @@ func episodes(_ r: SimulationResult) -> [(empty: UInt64, full: UInt64?)] {
     #expect(usageMessage { _ = try bad.run() }.contains("--volume"))
     bad.volume = "gp3:size=100g"
     bad.jobs[0].runtimeNs = nil
-    #expect(usageMessage { _ = try bad.run() }.contains("runtime="))
+    bad.jobs[0].timeBased = true
+    #expect(usageMessage { _ = try bad.run() }.contains("time_based needs runtime="))
 }
 
 @Test func serviceTimeFollowsTheLatencyModel() throws {
