@@ -4,6 +4,7 @@ import CSupport
 import Foundation
 import Glibc
 import Lab
+import Recommend
 import VolumeModel
 
 struct LabCommand: ParsableCommand {
@@ -86,14 +87,17 @@ struct LabCommand: ParsableCommand {
         defer { Self.removeScratch(scratch) }
         let file = target ?? scratch + "/lab.dat"
         let stamp = Self.stamp()
-        let runDir = "\(resultsDir)/lab-\(stamp)"
+        var runDir = "\(resultsDir)/lab-\(stamp)"
         let runner = LabRunner(plan: plan, directory: runDir, file: file, executor: executor,
                                baseEnvironment: ProcessInfo.processInfo.environment, note: { printError($0) })
         if options.snapshots { runner.snapshotPoolPath = scratch + "/pool" }
         runner.prices = try ProfileStore(directory: profileDir).prices(region: "us-east-1")
 
-        // Every run is checked (jobs, volumes, instance, target) before any I/O.
+        // Every run is checked (jobs, volumes, instance, target) before any I/O, and so is the
+        // recommendation's need (its flags, and that some volume can meet it).
         try runner.checkAll()
+        let recommendCommand = try RecommendCommand.parse(recommendArguments(options: options, profiles: profileDir))
+        let recommendation = try recommendCommand.recommendation()
         let eta = LabETA(runtimeSeconds: options.effectiveRuntimeSeconds,
                          fixedSeconds: options.snapshots ? Double(SnapshotExperiment.estimatedSeconds(options)) : 0)
         let total = eta.remainingSeconds(done: 0, total: plan.steps.count, elapsedNs: 0)
@@ -105,7 +109,18 @@ struct LabCommand: ParsableCommand {
             }
             return
         }
-        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: resultsDir.isEmpty ? "." : resultsDir, withIntermediateDirectories: true)
+        // A directory of its own: a lab started in the same second (another pod on the node,
+        // a second shell) gets the next name rather than sharing and overwriting results.
+        var n = 1
+        while mkdir(runDir, 0o755) != 0 {
+            guard errno == EEXIST, n < 1000 else {
+                throw BlockLabError.runtime("lab: cannot create \(Text.escaped(runDir)): \(String(cString: strerror(errno)))")
+            }
+            n += 1
+            runDir = "\(resultsDir)/lab-\(stamp)-\(n)"
+        }
+        runner.directory = runDir
         _ = bl_install_stop_signals()
         printError("lab: \(plan.workloads.count) workloads on \(options.targets.count) targets, \(plan.steps.count) runs, about \(LabETA.format(seconds: total)); results in \(runDir)")
         try runner.runAll()
@@ -117,7 +132,7 @@ struct LabCommand: ParsableCommand {
         // The local target's column is labelled (LABEL=PATH); the volumes' name themselves.
         let results = runner.records.filter { $0.status == .done || $0.status == .interrupted }
             .map { ($0.step.target.volume == nil ? "local=" : "") + "\(runDir)/\($0.step.resultName)" }
-        var recommendation: String?
+        var recommendationPath: String?
         if !results.isEmpty {
             print("")
             print("Comparison (each run a sample; the first column is the baseline):")
@@ -127,13 +142,16 @@ struct LabCommand: ParsableCommand {
             _ = try CompareSession.run(paths: results, format: "markdown", metrics: [], baseline: nil, alpha: 0.05,
                                        failOnRegression: nil, output: runDir + "/compare.md", stderr: { _ in })
         }
+        var recommendationFailed = false
         do {
-            recommendation = try recommend(options: options, profiles: profileDir, runDir: runDir, validate: !runner.interrupted)
+            recommendationPath = try writeRecommendation(recommendation, command: recommendCommand, options: options, runDir: runDir,
+                                                         validate: !runner.interrupted)
         } catch {
             printError("lab: recommendation: \(error)")
+            recommendationFailed = true
         }
         if !results.isEmpty {
-            try ReportSession.run(paths: results, html: runDir + "/report.html", recommendation: recommendation,
+            try ReportSession.run(paths: results, html: runDir + "/report.html", recommendation: recommendationPath,
                                   prices: profileDir + "/prices/us-east-1.yaml", baseline: nil, metrics: [],
                                   title: "BlockLab lab, \(stamp)", stderr: { _ in })
         }
@@ -153,19 +171,22 @@ struct LabCommand: ParsableCommand {
             printError("lab: interrupted; finished results are kept and lab.json says what was done")
             throw ExitCode(130)
         }
-        if runner.records.contains(where: { $0.status == .failed }) || runner.snapshot?.error != nil { throw ExitCode(1) }
+        if runner.records.contains(where: { $0.status == .failed }) || runner.snapshot?.error != nil || recommendationFailed { throw ExitCode(1) }
     }
 
     /// The cheapest volume for the database-like workload at the lab's need, validated by a
     /// run on the emulated volume; its JSON goes to recommendation.json, the verdict to
     /// validation.txt. Returns the JSON's path.
-    func recommend(options: LabOptions, profiles: String, runDir: String, validate: Bool) throws -> String {
+    func recommendArguments(options: LabOptions, profiles: String) -> [String] {
         var args = ["--iops", String(needIOPS), "--bs", "16k", "--read-pct", "70", "--random",
                     "--capacity", "\(options.volumeSizeGiB)g", "--latency-target", needLatency, "--format", "json",
                     "--validate-runtime", "\(options.effectiveRuntimeSeconds)s", "--profiles", profiles]
         if let instance { args += ["--instance", instance] }
-        let command = try RecommendCommand.parse(args)
-        let rec = try command.recommendation()
+        return args
+    }
+
+    func writeRecommendation(_ rec: Recommendation, command: RecommendCommand, options: LabOptions, runDir: String,
+                             validate: Bool) throws -> String {
         let path = runDir + "/recommendation.json"
         try AtomicFile.write(rec.json().serialized() + "\n", to: path)
         print("")
@@ -176,6 +197,7 @@ struct LabCommand: ParsableCommand {
             try AtomicFile.write(v.note + "\n" + v.text, to: runDir + "/validation.txt")
             print(v.note)
             print(v.text, terminator: "")
+            if !v.met { throw BlockLabError.runtime("the recommended volume's emulated run did not meet the need (validation.txt)") }
         }
         return path
     }

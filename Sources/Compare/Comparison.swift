@@ -188,7 +188,7 @@ public struct Comparison: Sendable {
             notes.append("marked runs are grouped apart, never mixed with clean ones: \(flagged.joined(separator: ", "))")
         }
         if Set(samples.map(\.latencyBasis)).count > 1 {
-            notes.append("latency: BlockLab's lat counts from when each I/O was due; fio's clat from submission")
+            notes.append("latency: lat where the file has its distribution; fio records it only with lat_percentiles=1, else its clat (from the end of submission) is shown")
         }
         var tables: [MetricTable] = []
         for metric in options.metrics {

@@ -25,7 +25,7 @@ public struct RunSample {
     public var interrupted = false
     public var error = 0
     public var values: [Metric: Double] = [:]
-    /// lat (BlockLab: from when the I/O was due) or clat (fio) of every direction, merged.
+    /// lat of every direction, merged (fio's clat when its file has no lat distribution).
     public var histogram = LatencyHistogram()
     /// Which latency the percentiles are ("lat" or "clat").
     public var latencyBasis: String
@@ -132,6 +132,11 @@ public enum ResultReader {
         let bytes = try InputFile.read(path, limit: InputLimits.maxResultFileBytes, what: "result file")
         let shown = Text.escaped(path)
         if let series = seriesLines(bytes) {
+            for line in series where line["repetition"] != nil {
+                guard validRepetition(line["repetition"]) != nil else {
+                    throw BlockLabError.usage("\(shown): repetition \(Text.escaped(String(describing: line["repetition"]!).prefix(40).description)) is out of range (0 to \(InputLimits.maxRepeat - 1))")
+                }
+            }
             out.series.append(SeriesFile(source: path, lines: series))
             return
         }
@@ -168,7 +173,12 @@ public enum ResultReader {
         s.host = (bl?["host"] as? String) ?? (j["hostname"] as? String)
         if let series = bl?["series"] as? [String: Any] {
             s.seriesID = series["id"] as? String
-            s.repetition = (series["repetition"] as? NSNumber)?.intValue
+            if series["repetition"] != nil {
+                guard let r = validRepetition(series["repetition"]) else {
+                    throw BlockLabError.usage("\(Text.escaped(source_(s))): job \(index): series repetition is out of range (0 to \(InputLimits.maxRepeat - 1))")
+                }
+                s.repetition = r
+            }
         }
         s.hostBound = bl?["host_bound"] as? String
         s.interrupted = (bl?["interrupted"] as? Bool ?? false) || (runExtras?["interrupted"] as? Bool ?? false)
@@ -205,6 +215,10 @@ public enum ResultReader {
         // of the busiest direction.
         var bins: [(UInt64, UInt64)] = []
         var total: UInt64 = 0
+        if !isBlockLab, ["read", "write", "trim"].contains(where: { ((j[$0] as? [String: Any])?["lat_ns"] as? [String: Any])?["bins"] != nil
+                                                                    || ((j[$0] as? [String: Any])?["lat_ns"] as? [String: Any])?["percentile"] != nil }) {
+            s.latencyBasis = "lat"
+        }
         for d in ["read", "write", "trim"] {
             // lat in both tools (the same points since BlockLab splits latency as fio does);
             // fio records lat's distribution only with lat_percentiles=1, else its clat.
@@ -268,6 +282,12 @@ public enum ResultReader {
         var out: [String: String] = [:]
         for (k, v) in o { out[k] = (v as? String) ?? "\(v)" }
         return out
+    }
+
+    /// A repetition index as `run --repeat` writes it (a whole number below maxRepeat), or nil.
+    public static func validRepetition(_ any: Any?) -> Int? {
+        guard let d = (any as? NSNumber)?.doubleValue, d >= 0, d < Double(InputLimits.maxRepeat), d == d.rounded() else { return nil }
+        return Int(d)
     }
 
     /// A BlockLab series file: every non-empty line a JSON object with t_ms and job.

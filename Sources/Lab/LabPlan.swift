@@ -112,6 +112,12 @@ public struct LabOptions: Sendable {
         if let b = fileBytes, b < 16 * Units.MiB || b > InputLimits.maxBytes {
             throw BlockLabError.usage("lab: --file-size \(b): give 16 MiB or more")
         }
+        if Set(volumes).count != volumes.count {
+            throw BlockLabError.usage("lab: --volumes names a type twice (\(volumes.joined(separator: ","))): each run's result would replace the other's")
+        }
+        if let w = workloads, Set(w).count != w.count {
+            throw BlockLabError.usage("lab: --workloads names a workload twice (\(w.joined(separator: ","))): each run's result would replace the other's")
+        }
         for v in volumes where v.isEmpty || v.contains(",") || v.contains(":") {
             throw BlockLabError.usage("lab: --volumes: '\(Text.escaped(v))' is not a volume type (give types such as gp3,st1; --size sets the size)")
         }
@@ -124,8 +130,8 @@ public struct LabOptions: Sendable {
         let size = "size=\(volumeSizeGiB)g"
         switch type {
         case "gp2":
-            // About a third of a run at full burst on a 500 GiB volume (2,700 credits over
-            // 3,000 - 1,500 IOPS drain 1.8 s); longer runs start with proportionally more.
+            // On a 500 GiB volume at full burst 2,700 credits drain at 3,000 - 1,500 IOPS in
+            // 1.8 s, about 60 % of a quick run; longer runs start with proportionally more.
             let balance = mode == .quick ? "0.05" : String(format: "%.2f", min(100, 0.05 * Double(effectiveRuntimeSeconds) / 3))
             return "gp2:\(size),burst-balance=\(balance)%"
         case "io2", "io1":

@@ -65,7 +65,8 @@ public struct LabStepRecord: Sendable {
 /// snapshot experiment.
 public final class LabRunner {
     public let plan: LabPlan
-    public let directory: String
+    /// The run directory (set before `runAll`).
+    public var directory: String
     /// The file (or device) runs work on.
     public let file: String
     public let executor: LabExecutor

@@ -4,12 +4,12 @@ import BlockLabCore
 /// engine calls `recordCompletion` once per I/O, so it must not allocate.
 ///
 /// Latency definitions (ns), fio's for each engine:
-/// - slat: from when the job took the I/O up (fio's start_time) to its issue time: the end
-///   of the call that submitted it (io_uring), or the start of the call that performed it
-///   (psync, fio's FIO_SYNCIO);
+/// - slat: from when the I/O was prepared for the engine (fio's start_time; with a shaper,
+///   when the shaper let it go) to its issue time: the end of the call that submitted it
+///   (io_uring), or the start of the call that performed it (psync, fio's FIO_SYNCIO);
 /// - clat: from issue to completion (on an emulated volume, time the volume's limits held
 ///   the I/O back is here, as a real volume queues it after submission);
-/// - lat: slat + clat.
+/// - lat: slat + clat (from when the job took the I/O up, so a shaper's hold is in it).
 /// And BlockLab's own, `latFromDue`: from when the I/O was *due* (its time under `rate`)
 /// to completion. fio starts its clock after a rate limit let the I/O go, which hides a
 /// rate the target cannot keep up with (coordinated omission); this does not. Without a

@@ -153,11 +153,12 @@ public struct NeedsInput: Sendable {
         return [DemandInterval(startNs: 0, durationNs: day * NS.perSecond, ios: [rIOs, wIOs], bytes: [rBytes, bytes - rBytes])]
     }
 
-    /// A steady day of demand must stay countable: at most 10^9 I/Os and 2^50 bytes (1 PiB) a second.
+    /// A steady day of demand must stay countable in 64 bits: at most 10^9 I/Os and 2^47 bytes
+    /// (128 TiB) a second (a day of 2^47 B/s is 1.2 x 10^19 bytes, under 2^64).
     static func checkRates(ioRate: Double, bytesPerSec: Double, what: String) throws {
-        guard ioRate.isFinite, bytesPerSec.isFinite, ioRate <= 1e9, bytesPerSec <= Double(1 << 50) else {
+        guard ioRate.isFinite, bytesPerSec.isFinite, ioRate <= 1e9, bytesPerSec <= Double(1 << 47) else {
             throw BlockLabError.usage("\(what): \(Units.formatDecimal(ioRate, places: 0)) I/Os and \(Units.formatDecimal(bytesPerSec, places: 0)) bytes a second "
-                + "is more than 10^9 I/Os or 1 PiB a second")
+                + "is more than 10^9 I/Os or 128 TiB a second")
         }
     }
 

@@ -108,6 +108,13 @@ extension Recommendation {
     /// The chosen option as configuration: `aws ec2 create-volume` (or `modify-volume` with
     /// a volume id), or a Terraform `aws_ebs_volume` block.
     public func emit(_ format: String, volumeID: String?) throws -> String {
+        // Printed into shell text: only an EBS volume id's own characters.
+        if let id = volumeID {
+            let hex = id.dropFirst(4)
+            guard id.hasPrefix("vol-"), (8...17).contains(hex.count), hex.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) else {
+                throw BlockLabError.usage("--volume-id: '\(Text.escaped(id))' is not an EBS volume id (vol- and 8 to 17 lowercase hex digits)")
+            }
+        }
         let c = chosen
         if c.type == "instance-store" {
             let i = c.instanceType ?? "?"

@@ -88,6 +88,10 @@ public enum SeriesFile {
             guard let p = steps.min() else {
                 throw BlockLabError.usage("--series: \(file): one data point gives no period; give --period (e.g. 5m)")
             }
+            // Checked in seconds before it becomes nanoseconds (points years apart overflow).
+            guard p >= 1, p <= 86_400 else {
+                throw BlockLabError.usage("--series: \(file): the points are \(Units.formatDecimal(p, places: 0)) s apart at the closest; the period must be between 1s and 1d")
+            }
             period = UInt64((p * 1e9).rounded())
         }
         let p = period!

@@ -25,7 +25,7 @@ public enum Validation {
     }
 
     /// Whether the run met the needs: at least 95 % of the demanded IOPS and bandwidth, and
-    /// p99 latency within the target (BlockLab reports p99; other percentiles are judged at p99).
+    /// p99 latency within the target (other percentiles are judged at p99).
     public static func judge(_ n: Needs, option o: RecommendOption, resultJSON: [UInt8], source: String) throws -> (met: Bool, text: String) {
         let s = try FioJSONSummary.parse(resultJSON, source: source)
         let r = s.total(.read), w = s.total(.write)
@@ -33,6 +33,10 @@ public enum Validation {
         let iv = n.peakInterval!
         let secs = Double(iv.durationNs) / 1e9 * Double(o.stripes)
         let needIOPS = Double(iv.ios[0] + iv.ios[1]) / secs, needBW = Double(iv.bytes[0] + iv.bytes[1]) / secs
+        // fio's lat: the rate is per direction and the 70/30-style mix draws directions at
+        // random, so a direction's schedule runs ahead of the mix by chance and latency from
+        // due would count that as lateness. A volume that cannot keep the rate shows in the
+        // IOPS check instead (at least 95 % of it).
         let p99 = s.jobs.map { max($0.read.p99LatNs, $0.write.p99LatNs) }.max() ?? 0
         var met = iops >= 0.95 * needIOPS && bw >= 0.95 * needBW
         var text = "validate: \(Recommender.grouped(iops)) IOPS of \(Recommender.grouped(needIOPS)) needed (\(Units.formatDecimal(iops * 100 / needIOPS, places: 1)) %), "

@@ -43,7 +43,7 @@ public enum HTMLReport {
         body += cost(input)
         body += "<h2>Over time</h2>\n" + timelines(input.results)
         body += "<h2>Latency percentiles</h2>\n<p class=\"note\">HDR-style: the x axis stretches the tail (90 %, 99 %, 99.9 % ...), both axes logarithmic; "
-        body += "one line per run, coloured by column. BlockLab's lat counts from when each I/O was due; fio's clat from submission.</p>\n"
+        body += "one line per run, coloured by column. lat in both tools (split as fio splits it); a fio run without lat_percentiles=1 shows its clat.</p>\n"
         body += latencyPlots(input.results, c)
         return page(title: input.title, body: body)
     }
@@ -242,7 +242,7 @@ public enum HTMLReport {
         for file in results.series {
             var groups: [(key: String, lines: [[String: Any]])] = []
             for line in file.lines {
-                let key = (line["job"] as? String ?? "?") + ((line["repetition"] as? NSNumber).map { " #\($0.intValue + 1)" } ?? "")
+                let key = (line["job"] as? String ?? "?") + (ResultReader.validRepetition(line["repetition"]).map { " #\($0 + 1)" } ?? "")
                 if let i = groups.firstIndex(where: { $0.key == key }) { groups[i].lines.append(line) } else { groups.append((key, [line])) }
             }
             for g in groups where count < maxTimelines {

@@ -114,3 +114,22 @@ import Testing
         #expect(!r.alternatives.contains { $0.volume == r.chosen.volume })
     }
 }
+
+/// A repetition index from a file is range-checked (the report adds one to print it).
+@Suite struct HostileRepetitionTests {
+    func write(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "rep-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func hugeRepetitionsAreUsageErrors() throws {
+        let series = try write(#"{"t_ms":1000,"job":"a","repetition":9223372036854775807}"# + "\n")
+        defer { unlink(series) }
+        #expect(throws: BlockLabError.self) { _ = try ResultReader.read([series]) }
+        let result = try write(#"{"fio version":"blocklab-0.1.0","jobs":[{"jobname":"a","groupid":0,"job options":{},"read":{"io_bytes":4096,"total_ios":1,"iops":1,"bw_bytes":4096,"runtime":1000,"lat_ns":{"mean":1}},"write":{"io_bytes":0,"total_ios":0,"iops":0,"bw_bytes":0,"runtime":0,"lat_ns":{"mean":0}},"blocklab":{"series":{"id":"x","repetition":9223372036854775807,"repetitions":2}}}]}"#)
+        defer { unlink(result) }
+        #expect(throws: BlockLabError.self) { _ = try ResultReader.read([result]) }
+        #expect(ResultReader.validRepetition(NSNumber(value: 3)) == 3 && ResultReader.validRepetition(NSNumber(value: -1)) == nil)
+    }
+}

@@ -35,12 +35,6 @@ import Glibc
         "numa.fio": NUMANodes.count == 1 ? "NUMA node 1 does not exist" : "binding memory to NUMA nodes is not supported",
     ]
 
-    /// Examples whose only blocker is fio's log options (write_bw_log, write_lat_log, ...),
-    /// which another branch adds: they may pass, or fail naming that option.
-    static let awaitingLogs: [String: String] = [
-        "ssd-steadystate.fio": "option write_bw_log: is a fio option BlockLab does not support",
-        "disk-zone-profile.fio": "option write_bw_log: is a fio option BlockLab does not support",
-    ]
 
     @Test func theThirtyThreeExamplesAreThere() {
         #expect(Self.names.count == 33, "\(Self.names.count) examples in \(Self.directory)")
@@ -125,9 +119,7 @@ import Glibc
         guard case .success = Harness.binary else { Issue.record("blocklab binary not found"); return }
         let o = try Self.run(name, scaled: scaled)
         let what = scaled ? "short run" : "dry run"
-        if let reason = Self.awaitingLogs[name], o.status != 0 {
-            #expect(o.status == 2 && o.stderr.contains(reason), "\(name) \(what): expected success or exit 2 with '\(reason)', got \(o.status): \(Harness.head(o.stderr))")
-        } else if let reason = Self.unsupported[name] {
+        if let reason = Self.unsupported[name] {
             #expect(o.status == 2 && o.stderr.contains(reason), "\(name) \(what): expected exit 2 with '\(reason)', got \(o.status): \(Harness.head(o.stderr))")
         } else {
             #expect(o.status == 0 && !o.timedOut, "\(name) \(what): exit \(o.status)\(o.timedOut ? " (timed out)" : ""): \(Harness.head(o.stderr, lines: 6))")

@@ -15,8 +15,14 @@ import Yams
         #expect(spec["completionMode"] as? String == "Indexed")
         #expect(spec["completions"] as? Int == spec["parallelism"] as? Int)
         let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
-        let spread = try #require((pod["topologySpreadConstraints"] as? [[String: Any]])?.first)
-        #expect(spread["topologyKey"] as? String == "kubernetes.io/hostname" && spread["maxSkew"] as? Int == 1)
+        // Never two pods on one node: a required anti-affinity on the host name, matching the
+        // pods' own label.
+        let anti = try #require(((pod["affinity"] as? [String: Any])?["podAntiAffinity"] as? [String: Any])?["requiredDuringSchedulingIgnoredDuringExecution"] as? [[String: Any]])
+        let term = try #require(anti.first)
+        #expect(term["topologyKey"] as? String == "kubernetes.io/hostname")
+        let podLabels = ((spec["template"] as? [String: Any])?["metadata"] as? [String: Any])?["labels"] as? [String: String]
+        let selector = (term["labelSelector"] as? [String: Any])?["matchLabels"] as? [String: String]
+        #expect(selector != nil && selector == podLabels)
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         let args = (container["args"] as? [String] ?? []).joined(separator: " ")
         #expect(args.contains("blocklab lab") && args.contains("--results-dir /shared/results/$NODE_NAME"))

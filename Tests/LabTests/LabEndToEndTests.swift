@@ -58,8 +58,9 @@ import Testing
     @Test func quickLabLeavesEveryResultAManifestAndTheStories() throws {
         let cwd = Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: cwd) }
+        // A need the host keeps up with while other tests run (the validation is paced at it).
         let p = try Self.start(["lab", "--quick", "--profiles", Self.root + "/profiles", "--runtime", "3",
-                                "--volumes", "gp2,st1", "--workloads", "db-70-30,read-4k-qd1"], cwd: cwd)
+                                "--volumes", "gp2,st1", "--workloads", "db-70-30,read-4k-qd1", "--need-iops", "1000"], cwd: cwd)
         p.waitUntilExit()
         let err = Self.text(cwd + "/.stderr"), out = Self.text(cwd + "/.stdout")
         #expect(p.terminationStatus == 0, "exit \(p.terminationStatus): \(err)")
@@ -176,7 +177,9 @@ import Testing
     @Test func badOptionsAreExitTwoBeforeAnyRun() throws {
         let cwd = Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: cwd) }
-        for args in [["--volumes", "gp3:size=1"], ["--size", "0"], ["--workloads", "nope"], ["--instance", "z9.huge"]] {
+        for args in [["--volumes", "gp3:size=1"], ["--size", "0"], ["--workloads", "nope"], ["--instance", "z9.huge"],
+                     ["--volumes", "gp3,gp3"], ["--workloads", "db-70-30,db-70-30"], ["--need-latency", "soon"],
+                     ["--need-iops", "999999999999"]] {
             let p = try Self.start(["lab", "--profiles", Self.root + "/profiles"] + args, cwd: cwd)
             p.waitUntilExit()
             #expect(p.terminationStatus == 2, "\(args): exit \(p.terminationStatus)")

@@ -153,7 +153,7 @@ struct RecommenderCases {
         let r = try recommend { $0.iops = "6000"; $0.mibps = "250"; $0.capacity = "500g" }
         let cli = try r.emit("aws-cli", volumeID: nil)
         #expect(cli.contains("aws ec2 create-volume") && cli.contains("--volume-type gp3") && cli.contains("--iops 6000") && cli.contains("--throughput 250"))
-        #expect(try r.emit("aws-cli", volumeID: "vol-0123").contains("aws ec2 modify-volume"))
+        #expect(try r.emit("aws-cli", volumeID: "vol-0123abcd").contains("aws ec2 modify-volume"))
         let tf = try r.emit("terraform", volumeID: nil)
         #expect(tf.contains("resource \"aws_ebs_volume\"") && tf.contains("type              = \"gp3\"") && tf.contains("size              = 500"))
     }
@@ -241,5 +241,27 @@ extension NeedsInput {
     func withSeries(_ d: [DemandInterval], capacityGiB: UInt64) throws -> Needs {
         Needs(demand: d, steady: false, pattern: .random, capacityGiB: capacityGiB, latencyTargetUs: nil, latencyPercentile: 99,
               durability: .stop, queueDepth: 32, source: "test")
+    }
+}
+
+/// Input that once trapped (overflow, a Double too large for an integer) is a usage error.
+struct HostileInput {
+    @Test func ratesWhoseDayOverflowsAreRefused() {
+        // 10^8 IOPS of 4 MiB: 4 x 10^14 B/s, a day of it is past 2^64 bytes.
+        let m = usageMessage { _ = try recommend { $0.iops = "1e8"; $0.blockSize = "4m"; $0.capacity = "100g" } }
+        #expect(m.contains("128 TiB a second"), "\(m)")
+    }
+
+    @Test func seriesPointsYearsApartAreRefused() {
+        let csv = "Timestamp,VolumeReadOps\n0001-01-01T00:00:00Z,5\n9999-01-01T00:00:00Z,5\n"
+        let m = usageMessage { _ = try SeriesFile.parse(csv, path: "far.csv", periodNs: nil) }
+        #expect(m.contains("between 1s and 1d"), "\(m)")
+    }
+
+    @Test func aVolumeIDIsCheckedBeforeItIsPrintedIntoShellText() throws {
+        let r = try recommend { $0.iops = "6000"; $0.capacity = "500g" }
+        let m = usageMessage { _ = try r.emit("aws-cli", volumeID: "vol-1; rm -rf ~") }
+        #expect(m.contains("not an EBS volume id"), "\(m)")
+        #expect(try r.emit("aws-cli", volumeID: "vol-0123456789abcdef0").contains("--volume-id vol-0123456789abcdef0"))
     }
 }
