@@ -38,23 +38,23 @@ public struct PriceTable: Sendable {
         return PriceTable(region: top["region"] as? String ?? "?", source: top["source"] as? String ?? "?", entries: entries)
     }
 
-    /// A volume's monthly cost in USD, or nil when its type has no prices here.
+    /// A volume's monthly cost in USD, or nil when its type, or a price it needs, is not in
+    /// the table (a missing price is never taken as free).
     /// - iops, mibps: provisioned (gp3, io1, io2); ignored for the other types.
     public func monthlyCost(type: String, sizeGiB: Double, iops: Double?, mibps: Double?) -> Double? {
         guard let p = entries[type], let gb = p["gb_month"] else { return nil }
         var cost = sizeGiB * gb
         switch type {
         case "gp3":
-            let iopsPrice = p["iops_month_above_3000"] ?? p["iops_month_above_included"] ?? 0
-            let mibPrice = p["mbps_month_above_125"] ?? p["mibps_month_above_included"] ?? 0
-            cost += max(0, (iops ?? 3000) - 3000) * iopsPrice + max(0, (mibps ?? 125) - 125) * mibPrice
+            let i = max(0, (iops ?? 3000) - 3000), m = max(0, (mibps ?? 125) - 125)
+            guard i == 0 || p["iops_month_above_3000"] != nil, m == 0 || p["mbps_month_above_125"] != nil else { return nil }
+            cost += i * (p["iops_month_above_3000"] ?? 0) + m * (p["mbps_month_above_125"] ?? 0)
         case "io1":
-            cost += (iops ?? 0) * (p["iops_month"] ?? 0)
+            guard let price = p["iops_month"] else { return nil }
+            cost += (iops ?? 0) * price
         case "io2":
+            guard let t1 = p["iops_month_to_32000"], let t2 = p["iops_month_32001_to_64000"], let t3 = p["iops_month_above_64000"] else { return nil }
             let i = iops ?? 0
-            let t1 = p["iops_month_to_32000"] ?? p["iops_month"] ?? 0
-            let t2 = p["iops_month_32001_to_64000"] ?? t1
-            let t3 = p["iops_month_above_64000"] ?? t2
             cost += min(i, 32_000) * t1 + max(0, min(i, 64_000) - 32_000) * t2 + max(0, i - 64_000) * t3
         default:
             break
