@@ -53,7 +53,7 @@ let package = Package(
         // The lab: the standard workloads on the local target and emulated volumes, and the
         // snapshot experiment, under one run directory (plan, ETA, manifest; runs go through
         // an executor the CLI supplies, so the lab knows nothing of engines).
-        .target(name: "Lab", dependencies: ["BlockLabCore", "CSupport", "Metrics", "SnapStore", "VolumeModel"]),
+        .target(name: "Lab", dependencies: ["BlockLabCore", "CSupport", "Metrics", "SnapStore", "VolumeModel", "Compare", "Report", "Recommend"]),
         // `compare`: BlockLab and fio results read by content, grouped by workload and target,
         // medians with order-statistic intervals, Mann-Whitney U, bootstrap tail differences.
         .target(name: "Compare", dependencies: ["BlockLabCore"]),

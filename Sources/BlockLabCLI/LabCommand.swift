@@ -96,8 +96,12 @@ struct LabCommand: ParsableCommand {
         // Every run is checked (jobs, volumes, instance, target) before any I/O, and so is the
         // recommendation's need (its flags, and that some volume can meet it).
         try runner.checkAll()
-        let recommendCommand = try RecommendCommand.parse(recommendArguments(options: options, profiles: profileDir))
-        let recommendation = try recommendCommand.recommendation()
+        var need = LabAnswer.Need()
+        need.iops = needIOPS
+        need.latency = needLatency
+        let store = ProfileStore(directory: profileDir)
+        let recommendation = try LabAnswer.recommendation(plan: plan, need: need, store: store)
+        let answer = LabAnswer(plan: plan, need: need, store: store)
         let eta = LabETA(runtimeSeconds: options.effectiveRuntimeSeconds,
                          fixedSeconds: options.snapshots ? Double(SnapshotExperiment.estimatedSeconds(options)) : 0)
         let total = eta.remainingSeconds(done: 0, total: plan.steps.count, elapsedNs: 0)
@@ -132,29 +136,27 @@ struct LabCommand: ParsableCommand {
         // The local target's column is labelled (LABEL=PATH); the volumes' name themselves.
         let results = runner.records.filter { $0.status == .done || $0.status == .interrupted }
             .map { ($0.step.target.volume == nil ? "local=" : "") + "\(runDir)/\($0.step.resultName)" }
-        var recommendationPath: String?
         if !results.isEmpty {
             print("")
             print("Comparison (each run a sample; the first column is the baseline):")
-            let table = try CompareSession.run(paths: results, format: "table", metrics: [], baseline: nil, alpha: 0.05,
-                                               failOnRegression: nil, output: nil, stderr: { _ in })
-            print(table.output ?? "", terminator: "")
-            _ = try CompareSession.run(paths: results, format: "markdown", metrics: [], baseline: nil, alpha: 0.05,
-                                       failOnRegression: nil, output: runDir + "/compare.md", stderr: { _ in })
+            print(try answer.compare(results, runDir: runDir), terminator: "")
         }
         var recommendationFailed = false
+        print("")
+        print("Recommendation for db-70-30 at \(needIOPS) IOPS (16 KiB, 70 % reads), p99 within \(needLatency), \(options.volumeSizeGiB) GiB:")
+        print(recommendation.table(), terminator: "")
         do {
-            recommendationPath = try writeRecommendation(recommendation, command: recommendCommand, options: options, runDir: runDir,
-                                                         validate: !runner.interrupted)
+            // After Ctrl-C no further run starts: the recommendation is kept unvalidated.
+            if let verdict = try answer.record(recommendation, runDir: runDir, scratch: scratch, executor: executor,
+                                               validate: !runner.interrupted) {
+                print(verdict.text, terminator: "")
+                recommendationFailed = !verdict.met
+            }
         } catch {
             printError("lab: recommendation: \(error)")
             recommendationFailed = true
         }
-        if !results.isEmpty {
-            try ReportSession.run(paths: results, html: runDir + "/report.html", recommendation: recommendationPath,
-                                  prices: profileDir + "/prices/us-east-1.yaml", baseline: nil, metrics: [],
-                                  title: "BlockLab lab, \(stamp)", stderr: { _ in })
-        }
+        if !results.isEmpty { try answer.report(results, runDir: runDir, title: "BlockLab lab, \(stamp)") }
         if let snap = runner.snapshot, snap.error == nil, !snap.interrupted {
             print("")
             print("Snapshots of a \(Units.formatBytes(snap.volumeBytes)) volume:")
@@ -177,31 +179,6 @@ struct LabCommand: ParsableCommand {
     /// The cheapest volume for the database-like workload at the lab's need, validated by a
     /// run on the emulated volume; its JSON goes to recommendation.json, the verdict to
     /// validation.txt. Returns the JSON's path.
-    func recommendArguments(options: LabOptions, profiles: String) -> [String] {
-        var args = ["--iops", String(needIOPS), "--bs", "16k", "--read-pct", "70", "--random",
-                    "--capacity", "\(options.volumeSizeGiB)g", "--latency-target", needLatency, "--format", "json",
-                    "--validate-runtime", "\(options.effectiveRuntimeSeconds)s", "--profiles", profiles]
-        if let instance { args += ["--instance", instance] }
-        return args
-    }
-
-    func writeRecommendation(_ rec: Recommendation, command: RecommendCommand, options: LabOptions, runDir: String,
-                             validate: Bool) throws -> String {
-        let path = runDir + "/recommendation.json"
-        try AtomicFile.write(rec.json().serialized() + "\n", to: path)
-        print("")
-        print("Recommendation for db-70-30 at \(needIOPS) IOPS (16 KiB, 70 % reads), p99 within \(needLatency), \(options.volumeSizeGiB) GiB:")
-        print(rec.table(), terminator: "")
-        if validate {
-            let v = try command.runValidation(rec)
-            try AtomicFile.write(v.note + "\n" + v.text, to: runDir + "/validation.txt")
-            print(v.note)
-            print(v.text, terminator: "")
-            if !v.met { throw BlockLabError.runtime("the recommended volume's emulated run did not meet the need (validation.txt)") }
-        }
-        return path
-    }
-
     static func stamp() -> String {
         var t = time(nil)
         var tmv = tm()
