@@ -49,12 +49,14 @@ crash-test: build
 	$(BIN) pool crash-test "$$d/pool" --kills 200
 
 # libFuzzer on the parsers of outside input: job files (and the I/O plans made from them),
-# --volume specs (resolved against every profile), series files, a pool journal's replay. Each target runs
+# --volume specs (resolved against every profile), series files, a pool journal's replay,
+# result files as compare and report read them (through the HTML page), and recommend's
+# --series input (CloudWatch CSV/JSON, BlockLab series). Each target runs
 # FUZZ_SECONDS (default 60) from a seed corpus (Tests/FuzzCorpus/TARGET, profiles/jobs);
 # a crash, trap or hang stops make with the input in .build-fuzz/artifacts/. The targets
 # exist only with BLOCKLAB_FUZZ=1, so a normal build never needs -sanitize=fuzzer.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := FuzzJobFile FuzzVolumeSpec FuzzSeries FuzzJournal
+FUZZ_TARGETS := FuzzJobFile FuzzVolumeSpec FuzzSeries FuzzJournal FuzzResults FuzzCloudWatch
 FUZZ_BUILD := BLOCKLAB_FUZZ=1 $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library --scratch-path .build-fuzz
 
 fuzz:

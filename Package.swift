@@ -98,7 +98,9 @@ if Context.environment["BLOCKLAB_FUZZ"] == "1" {
     for (name, deps) in [("FuzzJobFile", ["BlockLabCore", "JobSpec", "Workload"]),
                          ("FuzzVolumeSpec", ["BlockLabCore", "VolumeModel"]),
                          ("FuzzSeries", ["BlockLabCore", "VolumeModel"]),
-                         ("FuzzJournal", ["BlockLabCore", "SnapStore"])] {
+                         ("FuzzJournal", ["BlockLabCore", "SnapStore"]),
+                         ("FuzzResults", ["BlockLabCore", "Compare", "Report"]),
+                         ("FuzzCloudWatch", ["BlockLabCore", "Recommend"])] {
         package.targets.append(.executableTarget(name: name, dependencies: (deps + ["CFuzzDriver"]).map { .target(name: $0) },
                                                  path: "Sources/Fuzz/\(name)"))
         package.products.append(.executable(name: name, targets: [name]))
