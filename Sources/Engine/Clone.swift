@@ -62,8 +62,18 @@ extension Runner {
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
                 let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken
-                // A mapped target wraps the engine's backend; the loop sees one I/O either way.
+                // The table reaches here through protocols, so `B` is not known at compile
+                // time and the loop would be compiled generic, every backend call and every
+                // slot access dispatched at run time. Naming the concrete backends here lets
+                // the compiler build one specialised loop per backend.
                 func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
+                    if let u = backend as? UringBackend { return try mapping(u) }
+                    if let p = backend as? PsyncBackend { return try mapping(p) }
+                    return try mapping(backend)
+                }
+                // A mapped target wraps the engine's backend; the loop sees one I/O either way.
+                @inline(__always)
+                func mapping<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
                     if let mapped = plan.mapped {
                         return try go(try MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO))
                     }

@@ -1,9 +1,10 @@
 import BlockLabCore
 import JobSpec
 
-/// What a job thread does with an engine's backend once the engine has built it. Generic,
-/// so the job loop is specialised for each engine's backend type (no dynamic dispatch per
-/// I/O), while the engines themselves sit in a table.
+/// What a job thread does with an engine's backend once the engine has built it. The
+/// engines sit in a table, so this is reached through protocols; the consumer names the
+/// concrete backend types (see `Runner`'s `Drive`) so the job loop is specialised for each
+/// (no dynamic dispatch per I/O).
 protocol BackendConsumer {
     associatedtype Output
     func run<B: IOBackend>(_ backend: B) throws -> Output
