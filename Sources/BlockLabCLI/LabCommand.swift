@@ -156,7 +156,7 @@ struct LabCommand: ParsableCommand {
             printError("lab: recommendation: \(error)")
             recommendationFailed = true
         }
-        if !results.isEmpty { try answer.report(results, runDir: runDir, title: "BlockLab lab, \(stamp)") }
+        if !results.isEmpty { try answer.report(results, runDir: runDir, title: "BlockLab lab, \(stamp)", snapshot: runner.snapshot) }
         if let snap = runner.snapshot, snap.error == nil, !snap.interrupted {
             print("")
             print("Snapshots of a \(Units.formatBytes(snap.volumeBytes)) volume:")

@@ -72,15 +72,47 @@ public struct LabAnswer {
         return (verdict.met, note + "\n" + verdict.text)
     }
 
-    /// report.html over `results`, with the recommendation when there is one.
-    public func report(_ results: [String], runDir: String, title: String) throws {
+    /// The snapshot experiment as two tables: what each snapshot holds and bills, and reads
+    /// on a restored volume.
+    static func snapshotTables(_ snap: SnapshotExperiment.Outcome) -> [HTMLReport.Table] {
+        let bill = snap.snapshotGBMonth.map { price in { (bytes: UInt64) in String(format: "$%.4f", Double(bytes) / 1e9 * price) } }
+        let held = HTMLReport.Table(
+            title: "Snapshots of a \(Units.formatBytes(snap.volumeBytes)) volume",
+            note: "Incremental: blocks not in the snapshot before it (what EBS stores and bills); unique: held by this snapshot alone; "
+                + "shared: also held by another snapshot or the volume." + (snap.pricesSource.map { " Prices: \($0)." } ?? ""),
+            header: ["snapshot", "mapped", "incremental", "unique", "shared", "EBS storage a month"],
+            rows: snap.snapshots.map { s in
+                [s.name, Units.formatBytes(s.mappedBytes), Units.formatBytes(s.incrementalBytes), Units.formatBytes(s.uniqueBytes),
+                 Units.formatBytes(s.sharedBytes), bill?(s.incrementalBytes) ?? "-"]
+            })
+        let reads = HTMLReport.Table(
+            title: "Reads on a restored volume (4 KiB random, one at a time)",
+            note: "Lazy restore loads blocks in the background; a read of a block not yet loaded waits for it (first touch). "
+                + "Fast snapshot restore is fully loaded from the start"
+                + (snap.fastRestoreHour.map { String(format: " ($%.2f per snapshot and Availability Zone an hour).", $0) } ?? "."),
+            header: ["read", "mean", "p99", "max", "first-touch reads", "added each"],
+            rows: snap.reads.map { r in
+                [r.what, Units.formatDuration(UInt64(r.meanLatNs)), Units.formatDuration(UInt64(r.p99LatNs)),
+                 Units.formatDuration(UInt64(r.maxLatNs)), String(r.firstTouchFetches),
+                 r.firstTouchFetches > 0 ? Units.formatDuration(UInt64(r.meanFetchPenaltyNs)) : "-"]
+            })
+        return [held, reads]
+    }
+
+    /// report.html over `results`, with the recommendation when there is one and the
+    /// snapshot experiment's figures when it ran.
+    public func report(_ results: [String], runDir: String, title: String, snapshot: SnapshotExperiment.Outcome? = nil) throws {
         let read = try ResultReader.read(results)
         let comparison = try Comparison.make(read.samples)
         let recPath = runDir + "/recommendation.json"
         let reco = FileManager.default.fileExists(atPath: recPath) ? try RecommendationSummary.read(recPath) : nil
         let prices = try? Report.PriceTable.read(store.directory + "/prices/\(region).yaml")
-        let page = HTMLReport.render(HTMLReport.Input(results: read, comparison: comparison, recommendation: reco, prices: prices,
-                                                      title: title, generated: ISO8601DateFormatter().string(from: Date())))
+        var input = HTMLReport.Input(results: read, comparison: comparison, recommendation: reco, prices: prices,
+                                     title: title, generated: ISO8601DateFormatter().string(from: Date()))
+        if let snap = snapshot, snap.error == nil, !snap.snapshots.isEmpty {
+            input.tables = Self.snapshotTables(snap)
+        }
+        let page = HTMLReport.render(input)
         try AtomicFile.write(page, to: runDir + "/report.html")
     }
 }

@@ -15,12 +15,34 @@ public enum HTMLReport {
         public var title: String
         /// When the report was made (shown; injected so tests are repeatable).
         public var generated: String
+        /// Further figures the caller has (the lab's snapshot experiment), as plain tables.
+        public var tables: [Table] = []
 
         public init(results: ReadResults, comparison: Comparison, recommendation: RecommendationSummary? = nil,
                     prices: PriceTable? = nil, title: String = "BlockLab report", generated: String = "") {
             self.results = results; self.comparison = comparison; self.recommendation = recommendation
             self.prices = prices; self.title = title; self.generated = generated
         }
+    }
+
+    /// A plain table of figures: every cell text, escaped when drawn.
+    public struct Table: Sendable {
+        public var title: String
+        public var note: String
+        public var header: [String]
+        public var rows: [[String]]
+        public init(title: String, note: String = "", header: [String], rows: [[String]]) {
+            self.title = title; self.note = note; self.header = header; self.rows = rows
+        }
+    }
+
+    static func table(_ t: Table) -> String {
+        let e = SVG.escape
+        var out = "<h2>\(e(t.title))</h2>\n"
+        if !t.note.isEmpty { out += "<p class=\"note\">\(e(t.note))</p>\n" }
+        out += "<table><tr>" + t.header.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
+        for r in t.rows { out += "<tr>" + r.map { "<td>\(e($0))</td>" }.joined() + "</tr>\n" }
+        return out + "</table>\n"
     }
 
     static let maxLinesPerChart = 24
@@ -39,6 +61,7 @@ public enum HTMLReport {
         }
         if let r = input.recommendation { body += recommendation(r) }
         body += "<h2>Comparison</h2>\n" + comparisonTables(c)
+        for t in input.tables { body += table(t) }
         body += "<h2>Per volume type and workload</h2>\n" + bars(c)
         body += cost(input)
         body += "<h2>Over time</h2>\n" + timelines(input.results)

@@ -110,6 +110,8 @@ import Testing
         let reco = try Self.json(dir + "/recommendation.json")
         let chosen = try #require((reco["chosen"] as? [String: Any])?["label"] as? String)
         #expect(report.contains(chosen))
+        // The snapshot experiment is in the report too.
+        #expect(report.contains("Snapshots of a") && report.contains("after-overwrite") && report.contains("first touch"))
         // The recommended volume's emulated run met the need.
         let validation = Self.text(dir + "/validation.txt")
         #expect(validation.contains("met the needs") && !validation.contains("did not"), "\(validation)")
