@@ -74,15 +74,30 @@ extension EngineRunTests {
             #expect(r.latFromDue.mean > 10 * r.lat.mean)
         }
 
+        /// Up to `attempts` runs until `body` says one was right (nil), else every attempt's
+        /// message. A run shares two cores with the other suites' processes: when they starve
+        /// its thread, wake-ups come late and a timed figure falls short of the model though
+        /// the shaper is right. A broken shaper fails every attempt.
+        func anyOf(_ attempts: Int, _ body: () throws -> String?) throws {
+            var failures: [String] = []
+            for _ in 0..<attempts {
+                guard let failure = try body() else { return }
+                failures.append(failure)
+            }
+            Issue.record("every attempt failed: \(failures.joined(separator: "; "))")
+        }
+
         @Test func depthOneIsHeldNearOneOverTheModelledLatency() throws {
-            let s = try shaper("gp3:size=100g")
-            let out = try run(s, bs: 4096, depth: 1, seconds: 1.5)
-            let iops = out.result.jobs[0].read.iops
-            let expected = 1e9 / s.latency.meanNs
-            #expect(abs(iops - expected) < expected * 0.3, "depth 1 gave \(iops) IOPS, model \(expected)")
-            // And the run is not called host-bound at its depth.
-            let r = out.result.jobs[0]
-            #expect(s.hostBound(observedIOPS: iops, observedBytesPerSec: r.read.bwBytesPerSec, elapsedNs: r.jobRuntimeNs, iodepth: 1) == nil)
+            try anyOf(3) {
+                let s = try shaper("gp3:size=100g")
+                let out = try run(s, bs: 4096, depth: 1, seconds: 1.5)
+                let iops = out.result.jobs[0].read.iops
+                let expected = 1e9 / s.latency.meanNs
+                guard abs(iops - expected) < expected * 0.3 else { return "depth 1 gave \(iops) IOPS, model \(expected)" }
+                // And the run is not called host-bound at its depth.
+                let r = out.result.jobs[0]
+                return s.hostBound(observedIOPS: iops, observedBytesPerSec: r.read.bwBytesPerSec, elapsedNs: r.jobRuntimeNs, iodepth: 1)
+            }
         }
 
         @Test func gp2BurstsThenFallsToBaselineWhenCreditsRunOut() throws {
@@ -120,12 +135,16 @@ extension EngineRunTests {
 
         @Test func instanceLimitBelowTheVolumeCapsTheRun() throws {
             // io2 at 20,000 IOPS (≈ 4,000 MiB/s) on a t3.micro (260.62 MB/s): 1 MiB reads get the instance's bandwidth.
-            let s = try shaper("io2:size=100g,iops=20000", instance: "t3.micro")
-            let out = try run(s, bs: 1 << 20, depth: 16, seconds: 1.5, fileSize: 64 << 20)
-            let bw = out.result.jobs[0].read.bwBytesPerSec
-            let cap = Double(s.instance!.profile.maxBytesPerSec)
-            #expect(abs(bw - cap) < cap * 0.15, "\(bw) B/s under a \(cap) B/s instance")
-            #expect(Double(s.volume.peakBytesPerSec!) > 2 * cap)
+            try anyOf(3) {
+                let s = try shaper("io2:size=100g,iops=20000", instance: "t3.micro")
+                let out = try run(s, bs: 1 << 20, depth: 16, seconds: 1.5, fileSize: 64 << 20)
+                let bw = out.result.jobs[0].read.bwBytesPerSec
+                let cap = Double(s.instance!.profile.maxBytesPerSec)
+                #expect(Double(s.volume.peakBytesPerSec!) > 2 * cap)
+                // Never above the instance's cap; at it, unless the host starved the run.
+                #expect(bw < cap * 1.15, "\(bw) B/s under a \(cap) B/s instance")
+                return abs(bw - cap) < cap * 0.15 ? nil : "\(bw) B/s under a \(cap) B/s instance"
+            }
         }
     }
 }
