@@ -43,6 +43,9 @@ public struct RecommendationSummary: Codable, Sendable, Equatable {
     public var rejected: [Rejected]
     /// Where the prices are from ("us-east-1, AWS EBS pricing page, 2025").
     public var pricing: String?
+    /// What it was recommended for, as a person reads it ("6000 IOPS of 16KiB, 70 % reads,
+    /// random, 500 GiB, p99 within 10 ms, must survive a stop").
+    public var need: String?
 
     public init(chosen: Option, alternatives: [Option] = [], rejected: [Rejected] = [], pricing: String? = nil) {
         self.chosen = chosen; self.alternatives = alternatives; self.rejected = rejected; self.pricing = pricing
@@ -54,9 +57,10 @@ public struct RecommendationSummary: Codable, Sendable, Equatable {
         alternatives = try c.decodeIfPresent([Option].self, forKey: .alternatives) ?? []
         rejected = try c.decodeIfPresent([Rejected].self, forKey: .rejected) ?? []
         pricing = try c.decodeIfPresent(String.self, forKey: .pricing)
+        need = try c.decodeIfPresent(String.self, forKey: .need)
     }
 
-    enum CodingKeys: String, CodingKey { case chosen, alternatives, rejected, pricing }
+    enum CodingKeys: String, CodingKey { case chosen, alternatives, rejected, pricing, need }
 
     /// `blocklab recommend --format json`'s document: `chosen` and `options` carry `label`,
     /// `monthly_cost`, `binding_limit`, `performance_risk`, `finding`; `rejected` has `type`
@@ -78,7 +82,32 @@ public struct RecommendationSummary: Codable, Sendable, Equatable {
         }
         let pricing = [top["region"] as? String, top["prices_source"] as? String, (top["prices_date"] as? String).map { "(\($0))" }]
             .compactMap { $0 }.joined(separator: ", ")
-        return RecommendationSummary(chosen: first, alternatives: alternatives, rejected: rejected, pricing: pricing.isEmpty ? nil : pricing)
+        var summary = RecommendationSummary(chosen: first, alternatives: alternatives, rejected: rejected, pricing: pricing.isEmpty ? nil : pricing)
+        summary.need = (top["needs"] as? [String: Any]).flatMap(describeNeeds)
+        return summary
+    }
+
+    /// recommend's `needs` object as a line: rates, I/O size, mix, capacity, latency target,
+    /// durability (the figures it has; nil when it has none).
+    static func describeNeeds(_ n: [String: Any]) -> String? {
+        func num(_ k: String) -> Double? { (n[k] as? NSNumber).map(\.doubleValue).flatMap { $0.isFinite && $0 >= 0 && $0 < 1e15 ? $0 : nil } }
+        var parts: [String] = []
+        if let iops = num("iops"), iops > 0 {
+            var t = "\(Units.formatDecimal(iops, places: 0)) IOPS"
+            if let bs = num("io_size_bytes"), bs > 0 { t += " of \(Units.formatBytes(UInt64(bs)))" }
+            parts.append(t)
+        }
+        if let mibps = num("mibps"), mibps > 0 { parts.append("\(Units.formatDecimal(mibps, places: 1)) MiB/s") }
+        if let r = num("read_pct"), r <= 100 { parts.append("\(Units.formatDecimal(r, places: 0)) % reads") }
+        if let p = n["pattern"] as? String, p.count < 40 { parts.append(p) }
+        if let c = num("capacity_gib"), c > 0 { parts.append("\(Units.formatDecimal(c, places: 0)) GiB") }
+        if let ms = num("latency_target_ms") {
+            parts.append("p\(num("latency_percentile").map { Units.formatDecimal($0, places: $0 == $0.rounded() ? 0 : 1) } ?? "99") within \(Units.formatDecimal(ms, places: ms < 10 ? 2 : 0)) ms")
+        }
+        if let d = n["durable"] as? String, d.count < 40 {
+            parts.append(d == "none" ? "data may be lost (instance store allowed)" : "must survive a \(d == "stop" ? "stop" : "host failure")")
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: ", ")
     }
 
     /// Reads a recommendation file (this summary, or `blocklab recommend --format json`'s

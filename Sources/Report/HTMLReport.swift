@@ -113,7 +113,9 @@ public enum HTMLReport {
 
     static func recommendation(_ r: RecommendationSummary) -> String {
         let e = SVG.escape
-        var s = "<h2>Recommendation</h2>\n<div class=\"reco\"><p><b class=\"big\">\(e(r.chosen.volume))</b> — \(money(r.chosen.monthlyCostUSD)) a month"
+        var s = "<h2>Recommendation</h2>\n<div class=\"reco\">"
+        if let need = r.need { s += "<p class=\"note\">For: \(e(need))</p>" }
+        s += "<p><b class=\"big\">\(e(r.chosen.volume))</b> — \(money(r.chosen.monthlyCostUSD)) a month"
         if let b = r.chosen.bindingLimit { s += "; binding limit: \(e(b))" }
         if let risk = r.chosen.performanceRisk { s += "; performance risk \(risk) of 4" }
         s += "</p>"

@@ -112,6 +112,8 @@ import Testing
         #expect(r.rejected.contains { $0.volume == "st1" && $0.reason.contains("charged 1MiB each") })
         #expect(r.pricing?.hasPrefix("us-east-1") == true)
         #expect(!r.alternatives.contains { $0.volume == r.chosen.volume })
+        // What it was for, from recommend's own needs.
+        #expect(r.need == "6000 IOPS of 16KiB, 93.8 MiB/s, 70 % reads, random, 500 GiB, must survive a stop", "\(r.need ?? "nil")")
     }
 }
 

@@ -110,6 +110,8 @@ import Testing
         let reco = try Self.json(dir + "/recommendation.json")
         let chosen = try #require((reco["chosen"] as? [String: Any])?["label"] as? String)
         #expect(report.contains(chosen))
+        // And says what it is for: the lab's need.
+        #expect(report.contains("For: 1000 IOPS of 16KiB, ") && report.contains("p99 within 10 ms"))
         // The snapshot experiment is in the report too.
         #expect(report.contains("Snapshots of a") && report.contains("after-overwrite") && report.contains("first touch"))
         // The recommended volume's emulated run met the need.
