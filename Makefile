@@ -52,7 +52,8 @@ crash-test: build
 # --volume specs (resolved against every profile), series files, a pool journal's replay,
 # result files as compare and report read them (through the HTML page), and recommend's
 # --series input (CloudWatch CSV/JSON, BlockLab series). Each target runs
-# FUZZ_SECONDS (default 60) from a seed corpus (Tests/FuzzCorpus/TARGET, profiles/jobs);
+# FUZZ_SECONDS (default 60) from a seed corpus (Tests/FuzzCorpus/TARGET; job files also
+# profiles/jobs, profiles/lab and fio's examples in Tests/FioExamples);
 # a crash, trap or hang stops make with the input in .build-fuzz/artifacts/. The targets
 # exist only with BLOCKLAB_FUZZ=1, so a normal build never needs -sanitize=fuzzer.
 FUZZ_SECONDS ?= 60
@@ -64,7 +65,7 @@ fuzz:
 	@set -e; mkdir -p .build-fuzz/artifacts; \
 	for t in $(FUZZ_TARGETS); do \
 		corpus=.build-fuzz/corpus/$$t; mkdir -p $$corpus; \
-		seeds=Tests/FuzzCorpus/$$t; [ $$t = FuzzJobFile ] && seeds="$$seeds profiles/jobs"; \
+		seeds=Tests/FuzzCorpus/$$t; [ $$t = FuzzJobFile ] && seeds="$$seeds profiles/jobs profiles/lab Tests/FioExamples"; \
 		echo "== $$t: $(FUZZ_SECONDS) s"; \
 		BLOCKLAB_PROFILES=$(CURDIR)/profiles .build-fuzz/release/$$t $$corpus $$seeds \
 			-max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
