@@ -58,7 +58,9 @@ extension Runner {
                 jobNumber: plan.jobNumber + 1,
                 rateMin: [spec.rateMin[0] ?? 0, spec.rateMin[1] ?? 0],
                 rateIOPSMin: [spec.rateIOPSMin[0] ?? 0, spec.rateIOPSMin[1] ?? 0],
-                rateCycleNs: spec.rateCycleNs)
+                rateCycleNs: spec.rateCycleNs,
+                ratePoisson: spec.ratePoisson,
+                ratePoissonSeed: spec.randseed &+ UInt64(plan.clone) &* 0x9E37_79B9_7F4A_7C15)
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
                 let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken

@@ -12,6 +12,9 @@ extension JobLoop {
         let rateStart = now
         var rateDone: [UInt64] = [0, 0]   // I/Os per direction under rate_iops
         var rateBytesDone: [UInt64] = [0, 0]
+        // rate_process=poisson: each direction's next arrival, from rateStart.
+        var poisson = cfg.ratePoisson ? PoissonArrivals(seed: cfg.ratePoissonSeed) : nil
+        var poissonAt: [UInt64] = [0, 0]
         let rated = cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 }
         var deferred: PlannedIO?
         var plannerDone = false
@@ -49,12 +52,23 @@ extension JobLoop {
                     var due = now
                     let d = dir.rawValue
                     if rated && (cfg.rateIOPS[d] > 0 || cfg.rateBytes[d] > 0) {
-                        due = rateStart + max(
-                            cfg.rateIOPS[d] > 0 ? mulDiv(rateDone[d], NS.perSecond, cfg.rateIOPS[d]) : 0,
-                            cfg.rateBytes[d] > 0 ? mulDiv(rateBytesDone[d], NS.perSecond, cfg.rateBytes[d]) : 0)
+                        if poisson != nil {
+                            due = rateStart &+ poissonAt[d]
+                        } else {
+                            due = rateStart + max(
+                                cfg.rateIOPS[d] > 0 ? mulDiv(rateDone[d], NS.perSecond, cfg.rateIOPS[d]) : 0,
+                                cfg.rateBytes[d] > 0 ? mulDiv(rateBytesDone[d], NS.perSecond, cfg.rateBytes[d]) : 0)
+                        }
                         if due > now { deferred = io; wake = due; break }
                         rateDone[d] += 1
                         rateBytesDone[d] += UInt64(io.length)
+                        if poisson != nil {
+                            // The mean gap of the tighter limit, as fio turns a byte rate
+                            // into I/Os of this size.
+                            let iops = Swift.min(cfg.rateIOPS[d] > 0 ? Double(cfg.rateIOPS[d]) : .infinity,
+                                                 cfg.rateBytes[d] > 0 ? Double(cfg.rateBytes[d]) / Double(Swift.max(io.length, 1)) : .infinity)
+                            poissonAt[d] &+= poisson!.gapNs(meanNs: 1e9 / iops)
+                        }
                     }
                     freeCount -= 1
                     let slot = free[freeCount]

@@ -65,6 +65,9 @@ struct LoopConfig {
     var rateMin: [UInt64] = [0, 0]
     var rateIOPSMin: [UInt64] = [0, 0]
     var rateCycleNs: UInt64 = NS.perSecond
+    /// rate_process=poisson: exponential gaps under the rate, from this seed.
+    var ratePoisson = false
+    var ratePoissonSeed: UInt64 = 0
     var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
 }
 

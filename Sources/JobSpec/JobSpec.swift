@@ -215,6 +215,9 @@ public struct JobSpec: Sendable {
     public var rateMin: [UInt64?] = [nil, nil]
     public var rateIOPSMin: [UInt64?] = [nil, nil]
     public var rateCycleNs: UInt64 = NS.perSecond
+    /// fio's `rate_process=poisson`: I/Os under a rate arrive as a Poisson process
+    /// (exponential gaps with the rate's mean) instead of evenly spaced.
+    public var ratePoisson = false
 
     // Grouping and scheduling
     public var stonewall = false

@@ -44,7 +44,7 @@ enum Options {
         "rw", "rwmixread", "rwmixwrite", "bs", "bsrange", "bssplit", "blockalign", "iodepth",
         "iodepth_batch_submit", "iodepth_batch_complete_min", "iodepth_batch_complete_max", "numjobs",
         "ioengine", "fsync", "fdatasync", "runtime", "ramp_time", "loops", "random_distribution",
-        "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops",
+        "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops", "rate_process",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
         "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
         "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "zonemode", "zonesize", "zonerange", "zoneskip",
@@ -262,6 +262,12 @@ enum Options {
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
                 s.rateIOPSMin[i] = v == 0 ? nil : v
+            }
+        case "rate_process":
+            switch try Value.required(opt).lowercased() {
+            case "linear": s.ratePoisson = false
+            case "poisson": s.ratePoisson = true
+            case let v: throw Value.fail(opt, "expected linear or poisson, got '\(v)'")
             }
         case "rate_cycle":
             // fio: milliseconds.

@@ -28,7 +28,6 @@ import Glibc
         "enospc-pressure.fio": "continue_on_error=write is not supported",
         "flow.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
         "latency-profile.fio": "option latency_target: is a fio option BlockLab does not support",
-        "poisson-rate-submission.fio": "option rate_process: is a fio option BlockLab does not support",
         "steadystate.fio": "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support",
         "surface-scan.fio": "unsupported verify 'meta'",
         // fio fails job2 here too on a machine with one NUMA node (numa_cpu_nodes=0-1).

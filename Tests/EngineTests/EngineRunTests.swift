@@ -184,3 +184,35 @@ import Testing
         #expect((try? JSONSerialization.jsonObject(with: Data(doc.utf8))) != nil)
     }
 }
+
+/// rate_process=poisson: exponential gaps with the rate's mean.
+@Suite struct PoissonArrivalTests {
+    @Test func gapsAreExponentialWithTheRatesMean() {
+        var p = PoissonArrivals(seed: 42)
+        let mean = 2_000_000.0   // 500 IOPS
+        let gaps = (0..<20_000).map { _ in Double(p.gapNs(meanNs: mean)) }
+        let m = gaps.reduce(0, +) / Double(gaps.count)
+        let sd = (gaps.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(gaps.count - 1)).squareRoot()
+        // An exponential's standard deviation equals its mean (even spacing would give 0).
+        #expect(abs(m - mean) < mean * 0.03, "mean gap \(m)")
+        #expect(abs(sd / m - 1) < 0.05, "coefficient of variation \(sd / m)")
+        // About e^-1 of gaps exceed the mean.
+        let over = Double(gaps.filter { $0 > mean }.count) / Double(gaps.count)
+        #expect(abs(over - exp(-1)) < 0.02, "\(over) of gaps over the mean")
+        // The same seed gives the same arrivals.
+        var a = PoissonArrivals(seed: 7), b = PoissonArrivals(seed: 7)
+        #expect((0..<100).allSatisfy { _ in a.gapNs(meanNs: mean) == b.gapNs(meanNs: mean) })
+    }
+
+    @Test func aPoissonRateKeepsItsMeanRate() throws {
+        let s = Scratch()
+        var spec = job("p", file: s.file("p.dat"), rw: .randread, bs: 4096, size: 4 << 20, depth: 8)
+        spec.rateIOPS = [400, nil]
+        spec.ratePoisson = true
+        spec.timeBased = true
+        spec.runtimeNs = 2 * NS.perSecond
+        let r = try Runner.run([spec], options: quietOptions()).result.jobs[0].read
+        // 800 arrivals expected in 2 s; a Poisson count's sd is sqrt(800) = 28.
+        #expect(abs(r.iops - 400) < 60, "\(r.iops) IOPS under rate_iops=400, poisson")
+    }
+}

@@ -31,6 +31,7 @@ import Testing
         ("[j]\nsize=1m\nrandseed=99999999999999999999\n", "t.fio:3: option randseed: must be at most 18446744073709551615"),
         ("[j]\nsize=1m\nnumber_ios=0x1ffffffffffffffff\n", "t.fio:3: option number_ios: must be at most"),
         ("[j]\nsize=1m\nrate_iops=99999999999999999999\n", "t.fio:3: option rate_iops: expected a whole number"),
+        ("[j]\nsize=1m\nrate_process=bursty\n", "t.fio:3: option rate_process: expected linear or poisson, got 'bursty'"),
         ("[j]\nsize=1m\nfilename=${NOPE}\n", "t.fio:3: environment variable NOPE is not set"),
         ("[${NOPE}]\nsize=1m\n", "t.fio:1: environment variable NOPE is not set"),
         ("[j]\nsize=1m\nfilename=${1X}\n", "t.fio:3: malformed variable name '${1X}'"),

@@ -116,6 +116,8 @@ import Testing
         #expect(k.thinktimeNs == 3 * NS.perMillisecond)
         #expect(k.rate == [nil, 5 << 20])
         #expect(k.rateIOPS == [500, nil])
+        #expect(!k.ratePoisson)
+        #expect(try parse("[j]\nsize=1m\nrate_iops=50\nrate_process=poisson\n")[0].ratePoisson)
     }
 
     @Test func blockSizeForms() throws {
