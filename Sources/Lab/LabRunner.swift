@@ -1,8 +1,8 @@
 import BlockLabCore
+import Compare
 import CSupport
 import Foundation
 import Glibc
-import Metrics
 import VolumeModel
 
 /// One `blocklab run` the lab asks for: what `run` would get from its command line.
@@ -50,7 +50,7 @@ public struct LabStepRecord: Sendable {
     public var iops: Double = 0
     public var mibPerSec: Double = 0
     public var p99LatNs: Double = 0
-    public var meanLatNs: Double = 0
+    public var p50LatNs: Double = 0
     public var hostBound: Bool = false
     /// A credit bucket (gp2, st1, sc1) ran dry: when, from the run's start, and the rate
     /// it fell to.
@@ -180,45 +180,30 @@ public final class LabRunner {
         return s
     }
 
-    /// The figures of a finished step, from its result file.
+    /// The figures of a finished step, from its result file, read as compare reads it.
     func readBack(_ r: inout LabStepRecord) {
         let path = "\(directory)/\(r.step.resultName)"
-        guard let bytes = try? InputFile.read(path, limit: 64 << 20, what: "lab result"),
-              let s = try? FioJSONSummary.parse(bytes, source: path) else {
+        guard let samples = try? ResultReader.read([path]).samples, !samples.isEmpty else {
             if r.status == .done { r.status = .failed; r.message = r.message ?? "no result file" }
             return
         }
-        var ios = 0.0, bw = 0.0, lat = 0.0, p99 = 0.0
-        for j in s.jobs {
-            for d in [j.read, j.write] where d.ios > 0 {
-                ios += d.iops
-                bw += d.bwBytesPerSec
-                lat = max(lat, d.meanLatNs)
-                p99 = max(p99, d.p99LatNs > 0 ? d.p99LatNs : d.p99ClatNs)
-            }
-        }
-        r.iops = ios
-        r.mibPerSec = bw / Double(Units.MiB)
-        r.meanLatNs = lat
-        r.p99LatNs = p99
-        r.hostBound = String(decoding: bytes, as: UTF8.self).contains("\"host_bound\"")
+        r.iops = samples.reduce(0) { $0 + ($1.values[.iops] ?? 0) }
+        r.mibPerSec = samples.reduce(0) { $0 + ($1.values[.mibps] ?? 0) }
+        r.p50LatNs = samples.compactMap { $0.values[.p50] }.max() ?? 0
+        r.p99LatNs = samples.compactMap { $0.values[.p99] }.max() ?? 0
+        r.hostBound = samples.contains { $0.hostBound != nil }
         // The volume's story: the first credit bucket that ran out.
-        if let top = try? JSONSerialization.jsonObject(with: Data(FioJSONSummary.lastDocument(bytes))) as? [String: Any],
-           let job = (top["jobs"] as? [[String: Any]])?.first,
-           let volume = (job["blocklab"] as? [String: Any])?["volume"] as? [String: Any],
-           let buckets = volume["credit_buckets"] as? [[String: Any]] {
-            for b in buckets {
-                guard let episode = (b["episodes"] as? [[String: Any]])?.first,
-                      let empty = (episode["empty_ns"] as? NSNumber)?.uint64Value else { continue }
-                r.creditsEmptyNs = empty
-                let limits = b["limits"] as? [String: Any]
-                if let rate = ((limits?["ops"] as? [String: Any])?["rate"] as? NSNumber)?.doubleValue {
-                    r.baselineAfterCredits = rate; r.baselineUnit = "IOPS"
-                } else if let rate = ((limits?["bytes"] as? [String: Any])?["rate"] as? NSNumber)?.doubleValue {
-                    r.baselineAfterCredits = rate / Double(Units.MiB); r.baselineUnit = "MiB/s"
-                }
-                break
+        for b in samples.first?.volumeDocument?["credit_buckets"] as? [[String: Any]] ?? [] {
+            guard let episode = (b["episodes"] as? [[String: Any]])?.first,
+                  let empty = (episode["empty_ns"] as? NSNumber)?.uint64Value else { continue }
+            r.creditsEmptyNs = empty
+            let limits = b["limits"] as? [String: Any]
+            if let rate = ((limits?["ops"] as? [String: Any])?["rate"] as? NSNumber)?.doubleValue {
+                r.baselineAfterCredits = rate; r.baselineUnit = "IOPS"
+            } else if let rate = ((limits?["bytes"] as? [String: Any])?["rate"] as? NSNumber)?.doubleValue {
+                r.baselineAfterCredits = rate / Double(Units.MiB); r.baselineUnit = "MiB/s"
             }
+            break
         }
     }
 
@@ -253,7 +238,7 @@ public final class LabRunner {
                     ("seconds", .double(r.seconds)),
                     ("iops", .double(r.iops)),
                     ("mib_per_s", .double(r.mibPerSec)),
-                    ("mean_lat_ns", .double(r.meanLatNs)),
+                    ("p50_lat_ns", .double(r.p50LatNs)),
                     ("p99_lat_ns", .double(r.p99LatNs)),
                     ("host_bound", .bool(r.hostBound)),
                     ("credits_empty_ns", r.creditsEmptyNs.map { .uint($0) } ?? .null),

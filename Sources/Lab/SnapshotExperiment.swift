@@ -161,17 +161,7 @@ public struct SnapshotExperiment {
         for (name, what) in Self.reads {
             var f = ReadFigures(name: name, what: what)
             let path = "\(directory)/\(name).json"
-            if let bytes = try? InputFile.read(path, limit: 64 << 20, what: "lab result"),
-               let s = try? FioJSONSummary.parse(bytes, source: path), let j = s.jobs.first {
-                f.ios = j.read.ios
-                f.meanLatNs = j.read.meanLatNs
-                f.p99LatNs = j.read.p99LatNs > 0 ? j.read.p99LatNs : j.read.p99ClatNs
-                f.p50LatNs = Self.p50Lat(bytes) ?? 0
-                let store = Self.poolStore(bytes)
-                f.maxLatNs = store.maxLat
-                f.firstTouchFetches = store.fetches
-                f.meanFetchPenaltyNs = store.fetches > 0 ? store.penaltyNs / Double(store.fetches) : 0
-            }
+            if let bytes = try? InputFile.read(path, limit: 64 << 20, what: "lab result") { Self.readFigures(bytes, into: &f) }
             out.reads.append(f)
         }
         if let prices {
@@ -183,23 +173,24 @@ public struct SnapshotExperiment {
         return out
     }
 
-    /// The read lat max and the pool's first-touch figures (`blocklab.pool_target.store`).
-    static func poolStore(_ bytes: [UInt8]) -> (maxLat: Double, fetches: UInt64, penaltyNs: Double) {
+    /// A read run's figures from its BlockLab result, in one pass over the document: reads,
+    /// mean and max lat, the p50 and p99 of `blocklab.lat_percentiles_ns`, and the pool's
+    /// first-touch count and penalty (`blocklab.pool_target.store`).
+    static func readFigures(_ bytes: [UInt8], into f: inout ReadFigures) {
         guard let top = try? JSONSerialization.jsonObject(with: Data(FioJSONSummary.lastDocument(bytes))) as? [String: Any],
-              let job = (top["jobs"] as? [[String: Any]])?.first else { return (0, 0, 0) }
-        let maxLat = ((job["read"] as? [String: Any])?["lat_ns"] as? [String: Any])?["max"] as? Double ?? 0
-        let store = ((job["blocklab"] as? [String: Any])?["pool_target"] as? [String: Any])?["store"] as? [String: Any]
-        let fetches = (store?["first_touch_fetches"] as? NSNumber)?.uint64Value ?? 0
-        let penalty = (store?["fetch_penalty_ns"] as? NSNumber)?.doubleValue ?? 0
-        return (maxLat, fetches, penalty)
-    }
-
-    /// The read p50 of lat from a BlockLab result's `blocklab.lat_percentiles_ns`.
-    static func p50Lat(_ bytes: [UInt8]) -> Double? {
-        guard let top = try? JSONSerialization.jsonObject(with: Data(FioJSONSummary.lastDocument(bytes))) as? [String: Any],
-              let job = (top["jobs"] as? [[String: Any]])?.first, let b = job["blocklab"] as? [String: Any],
-              let lat = b["lat_percentiles_ns"] as? [String: Any], let read = lat["read"] as? [String: Any] else { return nil }
-        return read["50.000000"] as? Double
+              let job = (top["jobs"] as? [[String: Any]])?.first else { return }
+        func number(_ any: Any?) -> Double { (any as? NSNumber)?.doubleValue ?? 0 }
+        let read = job["read"] as? [String: Any], lat = read?["lat_ns"] as? [String: Any]
+        f.ios = (read?["total_ios"] as? NSNumber)?.uint64Value ?? 0
+        f.meanLatNs = number(lat?["mean"])
+        f.maxLatNs = number(lat?["max"])
+        let bl = job["blocklab"] as? [String: Any]
+        let pct = (bl?["lat_percentiles_ns"] as? [String: Any])?["read"] as? [String: Any]
+        f.p50LatNs = number(pct?["50.000000"])
+        f.p99LatNs = number(pct?["99.000000"])
+        let store = (bl?["pool_target"] as? [String: Any])?["store"] as? [String: Any]
+        f.firstTouchFetches = (store?["first_touch_fetches"] as? NSNumber)?.uint64Value ?? 0
+        f.meanFetchPenaltyNs = f.firstTouchFetches > 0 ? number(store?["fetch_penalty_ns"]) / Double(f.firstTouchFetches) : 0
     }
 
     public static func describe(_ r: ReadFigures) -> String {

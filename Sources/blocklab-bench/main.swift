@@ -24,10 +24,10 @@ func section(_ name: String, _ body: () throws -> [String]) {
 }
 
 section("fio") { try FioCompare(blocklab: blocklab, dir: dir, rounds: rounds, seconds: seconds).run() }
-// The whole quick suite side by side (8 rounds of 3 s by default): `blocklab-bench suite`, or
-// with BENCH_SUITE=1 in `make bench`.
+// The whole quick suite side by side (8 rounds of 3 s by default): part of `make bench`
+// (BENCH_SUITE=0 leaves it out), or alone with `blocklab-bench suite`.
 let env = ProcessInfo.processInfo.environment
-if only == "suite" || (only == nil && env["BENCH_SUITE"] == "1") {
+if only == "suite" || (only == nil && env["BENCH_SUITE"] != "0") {
     section("suite") {
         try FioCompare(blocklab: blocklab, dir: dir, rounds: Int(env["BENCH_ROUNDS"] ?? "") ?? 8,
                        seconds: Int(env["BENCH_SECONDS"] ?? "") ?? 3).suite()
