@@ -183,7 +183,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: cwd) }
         for args in [["--volumes", "gp3:size=1"], ["--size", "0"], ["--workloads", "nope"], ["--instance", "z9.huge"],
                      ["--volumes", "gp3,gp3"], ["--workloads", "db-70-30,db-70-30"], ["--need-latency", "soon"],
-                     ["--need-iops", "999999999999"]] {
+                     ["--need-iops", "999999999999"], ["--runtime", "0"], ["--runtime", "-1"], ["--repeat", "0"],
+                     ["--file-size", "1k"], ["--file-size", "lots"]] {
             let p = try Self.start(["lab", "--profiles", Self.root + "/profiles"] + args, cwd: cwd)
             p.waitUntilExit()
             #expect(p.terminationStatus == 2, "\(args): exit \(p.terminationStatus)")
