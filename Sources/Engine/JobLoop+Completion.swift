@@ -11,6 +11,7 @@ extension JobLoop {
     func issue(_ slot: Int32, now: UInt64) {
         slots[Int(slot)].prepared = now
         let s = slots[Int(slot)]
+        if cmdPrioOn { backend.ioPriority = chooser!.values[s.direction.rawValue][Int(s.prioIndex)] }
         backend.prepare(tag: slot, direction: s.direction, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
         pendingList[pendingCount] = slot
         pendingCount += 1
@@ -91,8 +92,10 @@ extension JobLoop {
             }
         }
         rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, dueLatNs: t &- s.due, now: t) }
+        if cmdPrioOn { rec?._withUnsafeGuaranteedRef { $0.recordPriority(s.direction, index: s.prioIndex, ns: cfg.prioStatsOnLat ? lat : clat) } }
         if let logRec {
-            logRec._withUnsafeGuaranteedRef { $0.record(s.direction, bytes: s.length, offset: s.offset, slat: slat, clat: clat, lat: lat, now: t) }
+            let prio = cmdPrioOn ? chooser!.values[s.direction.rawValue][Int(s.prioIndex)] : cfg.basePriority
+            logRec._withUnsafeGuaranteedRef { $0.record(s.direction, bytes: s.length, offset: s.offset, slat: slat, clat: clat, lat: lat, prio: prio, now: t) }
         }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)

@@ -18,6 +18,8 @@ extension JobLoop {
         let rated = cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 }
         var deferred: PlannedIO?
         var plannerDone = false
+        // Flow control held the next I/O back in this pass.
+        var flowHeld = false
         while true {
             if stop.isStopped { interrupted = true; stopping = true }
             if groupEnd.isSet { stopping = true }
@@ -31,13 +33,20 @@ extension JobLoop {
                 issue(s, now: now)
             }
             var wake = UInt64.max
-            if !stopping && !plannerDone {
+            flowHeld = false
+            if !stopping && !plannerDone && !flowDraining {
                 // At most one queue's worth per pass, so time limits and Ctrl-C are seen
                 // even when I/Os complete as fast as they are issued (psync, page cache).
                 var filled = 0
                 while freeCount > 0 && filled < cfg.depth {
                     filled += 1
                     if thinkUntil > now { wake = thinkUntil; break }
+                    // fio checks the flow before taking up each I/O (an I/O a rate deferred
+                    // was counted when first taken).
+                    if deferred == nil, let flow = cfg.flow, flow.group.exceeded(count: &flowCount, weight: flow.weight) {
+                        flowHeld = true
+                        break
+                    }
                     let io: PlannedIO
                     if let d = deferred { io = d; deferred = nil } else if let n = planner.next() { io = n } else { plannerDone = true; break }
                     var dir = io.direction
@@ -79,6 +88,7 @@ extension JobLoop {
                     p.pointee.due = due
                     p.pointee.started = now
                     p.pointee.verifyRead = verifyRead
+                    if cmdPrioOn { p.pointee.prioIndex = chooser!.pick(dir, length: io.length) }
                     if dir == .write { fillWriteBuffer(slot, offset: io.offset, length: io.length) }
                     if let shaper {
                         let t = shaper.admit(direction: dir, offset: io.offset, length: io.length, now: now)
@@ -104,7 +114,24 @@ extension JobLoop {
             if recorder == nil { wake = Swift.min(wake, rampEnd) }
 
             let outstanding = inKernel + syncsInFlight
+            if flowHeld, let flow = cfg.flow, flow.sleepNs > 0 {
+                // fio's flow_sleep: the I/Os in flight finish first (io_u_quiesce), then the job sleeps.
+                flowDraining = true
+            }
             if outstanding == 0 {
+                if flowDraining || flowHeld {
+                    // Held back by the flow: sleep flow_sleep (within the runtime), or, as fio
+                    // without it, retry at once (yielding the CPU to the jobs it waits for).
+                    flowDraining = false
+                    if let flow = cfg.flow, flow.sleepNs > 0, !stopping {
+                        sleepUntil(Swift.min(now &+ flow.sleepNs, wake))
+                    } else {
+                        sched_yield()
+                    }
+                    now = clock.now()
+                    publish(now)
+                    continue
+                }
                 if stopping || (plannerDone && deferred == nil) {
                     // Admitted but never issued: capacity the shaper reserved goes unused.
                     while schedCount > 0 {

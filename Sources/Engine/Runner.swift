@@ -75,6 +75,7 @@ public enum Runner {
         let allowed = CPUPlacement.allowedCPUs()
         for job in jobs { try CPUPlacement.check(job, allowed: allowed) }
         for traits in Set(jobs.map(\.ioengine.name)).sorted().compactMap(EngineCatalog.find) { try Engines.driver(for: traits).probe() }
+        try PriorityCheck.check(jobs)
         let (clones, layouts) = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive,
                                                          mappedTarget: options.mappedTarget, notice: options.onNotice)
         return RunPlan(jobs: jobs, clones: clones, layouts: layouts)
@@ -106,10 +107,22 @@ public enum Runner {
                                     clock: options.clock)
         var outcomes: [CloneOutcome] = []
         let endRun = StopToken()
+        // fio registers every job's flow weight when it reads the jobs (later phases' too).
+        let flows = FlowGroup.plan(plan.clones.map { ($0.spec, $0.clone) })
+        for id in flows.keys.sorted() {
+            let phases = Set(plan.clones.filter { $0.spec.flowWeight > 0 && $0.spec.flowID == id }.map(\.group))
+            if phases.count > 1 {
+                options.onNotice("note: flow_id \(id) has jobs in different stonewall phases; as in fio, every job's weight counts from the start, so the earlier jobs are held back to their share while the later ones wait (give those a runtime, or their own flow_id)")
+            }
+        }
         for group in Set(plan.clones.map(\.group)).sorted() {
             let members = plan.clones.filter { $0.group == group }
             let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
-            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun)
+            let memberFlows = members.map { m in
+                m.spec.flowWeight > 0 ? flows[m.spec.flowID].map { FlowMember(group: $0, weight: m.spec.flowWeight, sleepNs: m.spec.flowSleepNs) } : nil
+            }
+            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun,
+                                 flows: memberFlows)
             // exit_what=all: the later phases do not start (as in fio).
             if options.stop.isStopped || endRun.isSet { break }
         }
@@ -148,7 +161,7 @@ public enum Runner {
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }
 
     static func runGroup(_ plans: [ClonePlan], shapers: [IOShaper?], allowedCPUs: [Int], options: RunOptions,
-                         endRun: StopToken = StopToken()) -> [CloneOutcome] {
+                         endRun: StopToken = StopToken(), flows: [FlowMember?] = []) -> [CloneOutcome] {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
@@ -185,7 +198,10 @@ public enum Runner {
                     }
                 }
                 if plan.spec.startDelayNs > 0 { pause(plan.spec.startDelayNs, options: options, end: groupEnd) }
-                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd)
+                let flow = i < flows.count ? flows[i] : nil
+                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd,
+                                            flow: flow)
+                flow?.leave()
                 if plan.spec.exitAll {
                     switch plan.spec.exitWhat {
                     case .group: groupEnd.stop()

@@ -20,13 +20,9 @@ import Glibc
     /// Examples BlockLab refuses (exit 2), and a fragment of why (among the problems it
     /// lists). The same for the dry run and the short run.
     static let unsupported: [String: String] = [
-        "butterfly.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
-        "cmdprio-bssplit.fio": "option cmdprio_bssplit: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support",
-        "cmdprio-percentage.fio": "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support",
         "cross-stripe-verify.fio": "option verify_backlog: is a fio option BlockLab does not support",
         "dedupe-global.fio": "option dedupe_percentage: is a fio option BlockLab does not support",
         "enospc-pressure.fio": "continue_on_error=write is not supported",
-        "flow.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
         "latency-profile.fio": "option latency_target: is a fio option BlockLab does not support",
         "steadystate.fio": "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support",
         "surface-scan.fio": "unsupported verify 'meta'",
@@ -42,6 +38,8 @@ import Glibc
     /// The example with its targets in `dir`; `scaled` also shrinks sizes and times.
     static func rewrite(_ text: String, dir: String, scaled: Bool) -> (text: String, devices: [String]) {
         var devices: [String] = []
+        var files: [String] = []
+        var sized = false
         var out: [String] = []
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -53,12 +51,16 @@ import Glibc
             switch key {
             case "filename":
                 let path = dir + "/" + flat
-                if value.hasPrefix("/dev/") { devices.append(path) }
+                if value.hasPrefix("/dev/") { devices.append(path) } else { files.append(path) }
                 out.append("filename=" + path)
             case "directory":
                 out.append("directory=" + dir + "/d" + flat)
                 devices.append(dir + "/d" + flat + "/")
+            case "size", "filesize" where !scaled || value.hasSuffix("%"):
+                sized = true
+                out.append(raw)
             case "size", "filesize", "io_size", "io_limit" where scaled && !value.hasSuffix("%"):
+                if key == "size" || key == "filesize" { sized = true }
                 out.append("\(key)=2m")
             case "offset_increment" where scaled:
                 out.append("offset_increment=2m")
@@ -75,6 +77,9 @@ import Glibc
                 out.append(raw)
             }
         }
+        // An example that gives no size expects its file to exist (butterfly.fio's /tmp/testfile):
+        // it gets a stand-in as a device does.
+        if !sized { devices += Set(files).sorted() }
         return (out.joined(separator: "\n"), devices)
     }
 
