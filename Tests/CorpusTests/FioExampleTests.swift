@@ -56,12 +56,13 @@ import Glibc
             case "directory":
                 out.append("directory=" + dir + "/d" + flat)
                 devices.append(dir + "/d" + flat + "/")
-            case "size", "filesize" where !scaled || value.hasSuffix("%"):
-                sized = true
-                out.append(raw)
+            // (A `where` binds to the last pattern only: size is scaled in the dry run too.)
             case "size", "filesize", "io_size", "io_limit" where scaled && !value.hasSuffix("%"):
                 if key == "size" || key == "filesize" { sized = true }
-                out.append("\(key)=2m")
+                out.append(key == "size" && value.hasSuffix("%") ? raw : "\(key)=2m")
+            case "filesize":
+                sized = true
+                out.append(raw)
             case "offset_increment" where scaled:
                 out.append("offset_increment=2m")
             case "runtime", "timeout" where scaled:
