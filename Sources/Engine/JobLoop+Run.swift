@@ -121,12 +121,14 @@ extension JobLoop {
             if outstanding == 0 {
                 if flowDraining || flowHeld {
                     // Held back by the flow: sleep flow_sleep (within the runtime), or, as fio
-                    // without it, retry at once (yielding the CPU to the jobs it waits for).
+                    // without it, retry at once (now and then yielding the CPU, should the
+                    // jobs it waits for need it).
                     flowDraining = false
                     if let flow = cfg.flow, flow.sleepNs > 0, !stopping {
                         sleepUntil(Swift.min(now &+ flow.sleepNs, wake))
                     } else {
-                        sched_yield()
+                        flowSpins &+= 1
+                        if flowSpins & 63 == 0 { sched_yield() }
                     }
                     now = clock.now()
                     publish(now)
@@ -158,7 +160,14 @@ extension JobLoop {
             }
             syncUnsubmitted = false
             let submittedAlready = outstanding - (submit ? 0 : pendingCount)
-            let minComplete = Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
+            // Held back by the flow without flow_sleep: fio re-checks at once rather than wait
+            // for its own I/Os (reaping here only what is ready), so it goes on the moment the
+            // other jobs' I/Os make room.
+            let minComplete = flowHeld && !flowDraining ? 0 : Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
+            if minComplete == 0 && flowHeld {
+                flowSpins &+= 1
+                if flowSpins & 63 == 0 { sched_yield() }
+            }
             // A pure wait needs no fresh time (the deadline is absolute; `now` is at most the
             // loop's own processing time old).
             let tSubmit = submit ? clock.now() : now

@@ -180,6 +180,7 @@ final class JobLoop<B: IOBackend> {
     /// I/Os in flight before a flow_sleep.
     var flowCount: UInt64 = 0
     var flowDraining = false
+    var flowSpins: UInt32 = 0
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
          shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken(),
