@@ -152,7 +152,10 @@ extension Value {
     static func cmdPrioSplit(_ text: String, _ opt: RawOption) throws -> [CmdPrioSplit] {
         var out: [CmdPrioSplit] = []
         var totals: [UInt64: Int] = [:]
-        for entry in text.split(separator: ":", omittingEmptySubsequences: false) {
+        let entries = text.split(separator: ":", omittingEmptySubsequences: false)
+        // fio's BSSPLIT_MAX (it also keeps the value indexes small).
+        guard entries.count <= 64 else { throw fail(opt, "at most 64 entries per direction (as fio), got \(entries.count)") }
+        for entry in entries {
             // fio stops at an empty entry.
             if entry.isEmpty { break }
             let fields = entry.split(separator: "/", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }

@@ -70,6 +70,8 @@ import Testing
         #expect(usageMessage { try parse("[j]\nsize=1m\ncmdprio_bssplit=4k/10/1\n") }?.contains("expected bs/percent[/class/level[/hint]]") == true)
         #expect(usageMessage { try parse("[j]\nsize=1m\ncmdprio_bssplit=4k/60/1/0:4k/50/2/0\n") }?.contains("add up to 110") == true)
         #expect(usageMessage { try parse("[j]\nsize=1m\ncmdprio_bssplit=4k/x\n") }?.contains("percent must be a whole number") == true)
+        let many = (1...65).map { "\($0)k/1/2/0/\($0)" }.joined(separator: ":")
+        #expect(usageMessage { try parse("[j]\nsize=1m\ncmdprio_bssplit=\(many)\n") }?.contains("at most 64 entries") == true)
     }
 
     @Test func logPrio() throws {
