@@ -124,6 +124,10 @@ extension Runner {
     static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?, IOLogData?) {
         let spec = plan.spec
         let salt = UInt64(plan.clone)
+        if let flow = loop.cfg.flow {
+            flow.arrive()
+            flow.start?.wait { loop.stop.isStopped || loop.groupEnd.isSet }
+        }
         loop.start()
         if !spec.verifyOnly {
             var planner = try IOPlanner(spec: spec, region: plan.region, timeBased: spec.timeBased, seedSalt: salt)

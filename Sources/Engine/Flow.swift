@@ -1,3 +1,4 @@
+import Glibc
 import JobSpec
 import Synchronization
 
@@ -48,13 +49,43 @@ final class FlowGroup: Sendable {
     }
 }
 
+/// The jobs of one flow id that start together in a phase: each waits for the others to be
+/// ready before its first I/O, as fio releases a group's threads together. Otherwise the
+/// threads' start skew (large on a busy machine) shows as a stretch at the end where the
+/// last job, alone in its flow, runs freely.
+final class FlowStart: Sendable {
+    private let remaining: Atomic<Int>
+    init(members: Int) { remaining = Atomic(members) }
+
+    func arrive() { remaining.subtract(1, ordering: .releasing) }
+
+    /// Waits (in 50 µs steps) until every member arrived, or `stop` is set.
+    func wait(until stop: () -> Bool) {
+        while remaining.load(ordering: .acquiring) > 0 && !stop() { usleep(50) }
+    }
+}
+
 /// One job thread's place in its flow group (nil in the loop when the job has no flow weight).
 struct FlowMember {
     let group: FlowGroup
     let weight: Int
     let sleepNs: UInt64
+    /// Its phase's start barrier (nil for a job that starts late anyway: startdelay, wait_for).
+    var start: FlowStart?
     /// The job's own count when it finished (what it takes out of the group).
     let done = FlowTally()
+
+    init(group: FlowGroup, weight: Int, sleepNs: UInt64, start: FlowStart?) {
+        self.group = group
+        self.weight = weight
+        self.sleepNs = sleepNs
+        self.start = start
+    }
+
+    /// Ready to start (once; a job that failed before its first I/O arrives when it ends).
+    func arrive() {
+        if let start, !done.arrived.exchange(true, ordering: .relaxed) { start.arrive() }
+    }
 
     /// fio's flow_exit_job: the finished job's weight and I/Os leave the group.
     func leave() { group.leave(weight: weight, count: done.count.load(ordering: .relaxed)) }
@@ -62,4 +93,5 @@ struct FlowMember {
 
 final class FlowTally: Sendable {
     let count = Atomic<UInt64>(0)
+    let arrived = Atomic<Bool>(false)
 }

@@ -118,8 +118,14 @@ public enum Runner {
         for group in Set(plan.clones.map(\.group)).sorted() {
             let members = plan.clones.filter { $0.group == group }
             let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
-            let memberFlows = members.map { m in
-                m.spec.flowWeight > 0 ? flows[m.spec.flowID].map { FlowMember(group: $0, weight: m.spec.flowWeight, sleepNs: m.spec.flowSleepNs) } : nil
+            // Members that start with the phase wait for one another before their first I/O.
+            let together = members.filter { $0.spec.flowWeight > 0 && $0.spec.startDelayNs == 0 && $0.spec.waitFor == nil }
+            var starts: [Int: FlowStart] = [:]
+            for id in Set(together.map(\.spec.flowID)) { starts[id] = FlowStart(members: together.filter { $0.spec.flowID == id }.count) }
+            let memberFlows = members.map { m -> FlowMember? in
+                guard m.spec.flowWeight > 0, let g = flows[m.spec.flowID] else { return nil }
+                let late = m.spec.startDelayNs > 0 || m.spec.waitFor != nil
+                return FlowMember(group: g, weight: m.spec.flowWeight, sleepNs: m.spec.flowSleepNs, start: late ? nil : starts[m.spec.flowID])
             }
             outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun,
                                  flows: memberFlows)
@@ -201,6 +207,7 @@ public enum Runner {
                 let flow = i < flows.count ? flows[i] : nil
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd,
                                             flow: flow)
+                flow?.arrive()
                 flow?.leave()
                 if plan.spec.exitAll {
                     switch plan.spec.exitWhat {
