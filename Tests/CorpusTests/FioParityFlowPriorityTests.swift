@@ -56,6 +56,9 @@ import Glibc
             norandommap
             time_based
             runtime=1
+            ; The first to end stops the other: a job left alone in its flow runs freely, and
+            ; on a busy machine one thread may end a few ms after the other.
+            exitall
             [w]
             rw=write
             flow=1

@@ -22,8 +22,11 @@ import Testing
         let s = Scratch()
         var w = timed(job("w", file: s.file("f.dat"), rw: .write, bs: 8192, size: 16 << 20, depth: 16), seconds: 1)
         w.flowWeight = 1
+        // The first to end stops the other (see equalWeightsAlternateAndIDsAreApart).
+        w.exitAll = true
         var r = timed(job("r", file: s.file("f.dat"), rw: .randread, bs: 8192, size: 16 << 20, depth: 16), seconds: 1)
         r.flowWeight = 8
+        r.exitAll = true
         let out = try Runner.run([w, r], options: quietOptions())
         #expect(out.errors.isEmpty, "\(out.errors)")
         let writes = Double(out.result.jobs[0].write.ios), reads = Double(out.result.jobs[1].read.ios)
@@ -69,6 +72,28 @@ import Testing
         let ns = out.result.jobs[0].read.ios, nl = out.result.jobs[1].read.ios
         #expect(ns == 256)
         #expect(nl > 4 * ns, "long \(nl) short \(ns)")
+    }
+
+    /// As fio, a later phase's weight counts from the start: the first phase's job is held to
+    /// its share (fio 3.33: 2 I/Os for the first job of this pair), with a note saying why.
+    @Test func laterPhasesWeighFromTheStart() throws {
+        let s = Scratch()
+        var a = job("a", file: s.file("k.dat"), rw: .read, bs: 4096, size: 1 << 20, depth: 1)
+        a.timeBased = true
+        a.runtimeNs = 300 * NS.perMillisecond
+        a.flowWeight = 1
+        var b = a
+        b.name = "b"
+        b.stonewall = true
+        var options = quietOptions()
+        final class Notes: @unchecked Sendable { var list: [String] = [] }
+        let notes = Notes()
+        options.onNotice = { notes.list.append($0) }
+        let out = try Runner.run([a, b], options: options)
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        #expect(out.result.jobs[0].read.ios == 2)
+        #expect(out.result.jobs[1].read.ios > 100)
+        #expect(notes.list.contains { $0.contains("flow_id 0 has jobs in different stonewall phases") })
     }
 
     /// fio's cmdprio_percentage: about that share of I/Os carries the cmdprio value, and the
