@@ -100,6 +100,8 @@ extension JobLoop {
             // started a think time the fill loop did not see.
             if thinkUntil > now { wake = Swift.min(wake, thinkUntil) }
             if heldCount > 0 { wake = Swift.min(wake, earliestRelease()) }
+            // Time limits apart from what issues I/O: see the wait below.
+            let scheduledWake = wake
             if !stopping, endNs != 0 { wake = Swift.min(wake, endNs) }
             if recorder == nil { wake = Swift.min(wake, rampEnd) }
 
@@ -140,8 +142,14 @@ extension JobLoop {
                 if pendingCount > 0 { rec?._withUnsafeGuaranteedRef { $0.recordSubmitBatch(pendingCount) } }
                 pendingCount = 0
             }
+            // A wait for I/Os in flight is timed only when something must be issued at a
+            // given time (rate, think time, shaper, emulated latency). The runtime's end and
+            // the ramp's are checked when the next completion comes, as fio checks them
+            // between I/Os: a timed wait arms a kernel timer on every call, a cost each I/O at
+            // depth 1 would pay for a deadline seconds away.
+            let deadline = minComplete > 0 ? scheduledWake : wake
             let n = try backend.submitAndReap(submit: submit, minComplete: minComplete,
-                                              deadline: wake == .max ? 0 : wake, now: tSubmit,
+                                              deadline: deadline == .max ? 0 : deadline, now: tSubmit,
                                               out: completions, max: completeMax)
             now = clock.now()
             if n > 0 { rec?._withUnsafeGuaranteedRef { $0.recordCompletionsPerWait(n) } }
