@@ -215,6 +215,12 @@ struct RunSession {
         }
         if let series { try series.write(seriesLines.joined(separator: "\n") + "\n") }
         if !logFiles.isEmpty { try logFiles.write(logs) }
+        for log in logs {
+            guard let at = log.data.truncatedAtMsec, jobs.indices.contains(log.jobIndex) else { continue }
+            stderr("blocklab: warning: job '\(Text.escaped(jobs[log.jobIndex].name))' (job \(log.jobNumber)): its per-I/O log stopped at "
+                + "\(at) ms after \(log.data.samples.count) I/Os, this job's share of a quarter of the machine's memory; "
+                + "log_avg_msec keeps a long run's log small")
+        }
         for e in errors { stderr("blocklab: \(Text.escaped(e))") }
         if interrupted { stderr("blocklab: interrupted; the result is marked interrupted"); return 130 }
         return errors.isEmpty ? 0 : 1

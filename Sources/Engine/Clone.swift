@@ -54,7 +54,7 @@ extension Runner {
                 seriesIntervalNs: options.seriesIntervalNs,
                 sqesPerIO: plan.sqesPerIO,
                 adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,
-                log: Runner.logConfig(spec.logs),
+                log: Runner.logConfig(spec.logs).map { var c = $0; c.maxSamples = plan.logSampleBudget; return c },
                 jobNumber: plan.jobNumber + 1,
                 rateMin: [spec.rateMin[0] ?? 0, spec.rateMin[1] ?? 0],
                 rateIOPSMin: [spec.rateIOPSMin[0] ?? 0, spec.rateIOPSMin[1] ?? 0],

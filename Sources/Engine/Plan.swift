@@ -1,6 +1,7 @@
 import BlockLabCore
 import Glibc
 import JobSpec
+import Metrics
 import Verify
 
 /// One thread's worth of work: a job (or one numjobs clone of it) resolved against its
@@ -21,6 +22,8 @@ struct ClonePlan {
     var engine: EngineTraits
     /// A mapped target (a thin volume or a read-only view of one) instead of a file or device.
     var mapped: MappedTarget?
+    /// Most per-I/O log samples this job thread keeps (see `logSampleBudget`).
+    var logSampleBudget = Int.max
 
     /// Most kernel operations one I/O can need: on a mapped target an I/O may span
     /// several chunks, and each may need a two-step copy before its write.
@@ -127,7 +130,19 @@ enum ClonePlanner {
         }
         try Resources.check(plans)
         try layouts.checkFreeSpace()
+        let memory = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))) * UInt64(BufferArena.pageSize)
+        let budget = logSampleBudget(memory: memory, perIOLoggers: plans.filter { $0.spec.logs.logsEveryIO }.count)
+        for i in plans.indices { plans[i].logSampleBudget = budget }
         return (plans, layouts)
+    }
+
+    /// Per-I/O log samples each logging job thread may keep: all of them together at most a
+    /// quarter of the machine's memory, since every sample is held until the run ends
+    /// (a 1 M IOPS job logging every I/O holds about 170 MiB a minute).
+    static func logSampleBudget(memory: UInt64, perIOLoggers: Int) -> Int {
+        guard perIOLoggers > 0, memory > 0 else { return .max }
+        let stride = UInt64(MemoryLayout<IOLogSample>.stride)
+        return Int(clamping: memory / 4 / stride / UInt64(perIOLoggers))
     }
 
     /// Lays out the planned files (undone if anything fails or Ctrl-C arrives).
