@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "Compare", dependencies: ["BlockLabCore"]),
         // `report`: one self-contained HTML page (inline SVG) from results, series files, a
         // comparison, prices and a recommendation.
-        .target(name: "Report", dependencies: ["BlockLabCore", "Compare", "Yams"]),
+        .target(name: "Report", dependencies: ["BlockLabCore", "Compare"]),
         // `run --repeat N`: each job N times, round-robin in alternating order, as one series.
         .target(name: "Repetition", dependencies: ["BlockLabCore", "JobSpec", "Metrics", "Engine", "VolumeModel"]),
         // Subcommands; thin glue over the modules above.
