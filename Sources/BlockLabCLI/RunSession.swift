@@ -153,7 +153,7 @@ struct RunSession {
             errors = ran.errors
             interrupted = ran.interrupted
             logs = ran.logs
-            warnings = emulation?.markHostBound(&run) ?? []
+            warnings = ran.notices + (emulation?.markHostBound(&run) ?? [])
         }
         // What an interrupted run left pending is committed here, and a failure is reported.
         try poolVolume?.pool.close()

@@ -17,14 +17,17 @@ extension Runner {
         failed.options = spec.options
         do {
             bl_set_timer_slack_min()
-            let writes = spec.rw.writes && !spec.verifyOnly
+            // Trims change the data as writes do: same open mode, same device claim.
+            let writes = spec.rw.modifies && !spec.verifyOnly
             // The path was resolved when checked: a symlink in its place now is not ours. A
             // device a write job checked as unused is claimed (O_EXCL): if it was mounted or
             // claimed since, the kernel refuses.
             var flags = (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW
             if spec.direct { flags |= bl_o_direct_flag() }
             if plan.target.kind == .blockDevice && writes && !options.allowDestructive { flags |= O_EXCL }
-            let fd = open(plan.target.path, flags)
+            // fill_device lays nothing out: its file is created here (fio's create_on_open).
+            if spec.fillDevice && plan.target.kind == .file { flags |= O_CREAT }
+            let fd = open(plan.target.path, flags, 0o644)
             guard fd >= 0 else { throw SystemError("open", errno: errno, path: plan.target.path) }
             defer { close(fd) }
             // As fio: drop cached pages first, direct or not (O_DIRECT writes over cached pages
@@ -44,8 +47,8 @@ extension Runner {
                 rampNs: spec.rampTimeNs,
                 runtimeNs: spec.runtimeNs,
                 thinktimeNs: spec.thinktimeNs,
-                rateIOPS: [spec.rateIOPS[0] ?? 0, spec.rateIOPS[1] ?? 0],
-                rateBytes: [spec.rate[0] ?? 0, spec.rate[1] ?? 0],
+                rateIOPS: [spec.rateIOPS[0] ?? 0, spec.rateIOPS[1] ?? 0, 0],
+                rateBytes: [spec.rate[0] ?? 0, spec.rate[1] ?? 0, 0],
                 fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
                 datasync: spec.fsync == 0 && spec.fdatasync > 0,
                 checkReads: codec != nil && !spec.rw.writes,
@@ -60,7 +63,11 @@ extension Runner {
                 rateIOPSMin: [spec.rateIOPSMin[0] ?? 0, spec.rateIOPSMin[1] ?? 0],
                 rateCycleNs: spec.rateCycleNs,
                 ratePoisson: spec.ratePoisson,
-                ratePoissonSeed: spec.randseed &+ UInt64(plan.clone) &* 0x9E37_79B9_7F4A_7C15)
+                ratePoissonSeed: spec.randseed &+ UInt64(plan.clone) &* 0x9E37_79B9_7F4A_7C15,
+                continueOn: spec.errors.continueOn,
+                ignoreErrors: spec.errors.ignore.map { $0 ?? [EIO, EILSEQ] },
+                errorDump: spec.errors.dump,
+                fillDevice: spec.fillDevice)
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
                 let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken
@@ -68,32 +75,32 @@ extension Runner {
                 // time and the loop would be compiled generic, every backend call and every
                 // slot access dispatched at run time. Naming the concrete backends here lets
                 // the compiler build one specialised loop per backend.
-                func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
+                func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
                     if let u = backend as? UringBackend { return try mapping(u) }
                     if let p = backend as? PsyncBackend { return try mapping(p) }
                     return try mapping(backend)
                 }
                 // A mapped target wraps the engine's backend; the loop sees one I/O either way.
                 @inline(__always)
-                func mapping<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
+                func mapping<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
                     if let mapped = plan.mapped {
                         return try go(try MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO))
                     }
                     return try go(backend)
                 }
-                func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
+                func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
                     try Runner.drive(JobLoop(name: plan.spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
                                              shaper: shaper, codec: codec, progress: progress, stop: options.stop,
                                              groupEnd: groupEnd), plan: plan, fd: fd)
                 }
             }
-            var (result, series, error, logs) = try Engines.driver(for: plan.engine).run(
+            var (result, series, error, logs, notices) = try Engines.driver(for: plan.engine).run(
                 plan, fd: fd, arena: arena,
                 Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd,
                       groupEnd: groupEnd))
             result.engine?.engine = plan.engine.name
             if spec.ioengineRequested != plan.engine.name { result.engine?.requested = spec.ioengineRequested }
-            return CloneOutcome(plan: plan, result: result, series: series, error: error, logs: logs)
+            return CloneOutcome(plan: plan, result: result, series: series, error: error, logs: logs, notices: notices)
         } catch {
             let message: String
             if let setup = error as? EngineSetupError {
@@ -106,7 +113,7 @@ extension Runner {
         }
     }
 
-    static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?, IOLogData?) {
+    static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
         let spec = plan.spec
         let salt = UInt64(plan.clone)
         loop.start()
@@ -166,7 +173,7 @@ extension Runner {
             result.mapped = MappedSection(target: mapped.label, cowCopies: copies, writeAmplification: amplification,
                                       commits: (figures?.commits ?? 0) + finalCommits, store: mapped.summary())
         }
-        return (result, loop.seriesLines, loop.errorMessage, loop.logData)
+        return (result, loop.seriesLines, loop.errorMessage, loop.logData, loop.errorDumps)
     }
 }
 

@@ -10,11 +10,11 @@ extension JobLoop {
     func runPhase(_ planner: inout IOPlanner, mode: LoopMode) throws {
         var now = clock.now()
         let rateStart = now
-        var rateDone: [UInt64] = [0, 0]   // I/Os per direction under rate_iops
-        var rateBytesDone: [UInt64] = [0, 0]
+        var rateDone: [UInt64] = [0, 0, 0]   // I/Os per direction under rate_iops
+        var rateBytesDone: [UInt64] = [0, 0, 0]
         // rate_process=poisson: each direction's next arrival, from rateStart.
         var poisson = cfg.ratePoisson ? PoissonArrivals(seed: cfg.ratePoissonSeed) : nil
-        var poissonAt: [UInt64] = [0, 0]
+        var poissonAt: [UInt64] = [0, 0, 0]
         let rated = cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 }
         var deferred: PlannedIO?
         var plannerDone = false

@@ -42,7 +42,8 @@ struct LoopConfig {
     /// Length of the measured phase (nil: until the work is done).
     var runtimeNs: UInt64?
     var thinktimeNs: UInt64
-    /// rate_iops per direction (0 = none) and rate in bytes/s per direction (0 = none).
+    /// rate_iops per direction (0 = none) and rate in bytes/s per direction (0 = none):
+    /// read, write, trim.
     var rateIOPS: [UInt64]
     var rateBytes: [UInt64]
     var fsyncEvery: Int
@@ -69,6 +70,14 @@ struct LoopConfig {
     var ratePoisson = false
     var ratePoissonSeed: UInt64 = 0
     var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
+    /// fio's continue_on_error classes (ErrorPolicy bits; 0: stop at the first error), the
+    /// errnos continued per class (read, write, verify), error_dump, and fill_device.
+    var continueOn: UInt8 = 0
+    var ignoreErrors: [[Int32]] = [[], [], []]
+    var errorDump = false
+    var fillDevice = false
+    /// Any of the above: failed I/Os go through `handleError`.
+    var handlesErrors: Bool { continueOn != 0 || fillDevice }
 }
 
 enum LoopMode { case normal, verifyReplay }
@@ -133,6 +142,14 @@ final class JobLoop<B: IOBackend> {
     var endNs: UInt64 = 0
     var cpuAtStart = CPUUsage()
     var counts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// Trims completed and their bytes.
+    var trimCounts: (ios: UInt64, bytes: UInt64) = (0, 0)
+    /// fio's total_err and first_error (continue_on_error), and error_dump's lines (capped).
+    var totalErrors: UInt64 = 0
+    var firstError: Int32 = 0
+    var errorDumps: [String] = []
+    /// fill_device: the target filled up (ENOSPC) and the job stopped there.
+    var filled = false
     var writesSinceSync = 0
     /// Submission times of the fsyncs in flight, oldest first (they complete in order on
     /// one file in practice; fio times them the same way).
@@ -240,7 +257,11 @@ final class JobLoop<B: IOBackend> {
         logData = logRecorder?.finish(endNs: now)
         var r = recorder!.finish(name: name, endNs: now, cpu: cpu)
         r.options = options
-        r.error = errorCode
+        // As fio: a job whose errors were all continued reports the first of them.
+        r.error = errorCode != 0 ? errorCode : firstError
+        r.continueOnError = cfg.continueOn != 0
+        r.totalErrors = totalErrors
+        r.firstError = firstError
         r.interrupted = interrupted
         return r
     }

@@ -85,6 +85,12 @@ enum ClonePlanner {
                 if spec.numjobs > 1 {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) takes one job thread at a time (numjobs=1)")
                 }
+                if spec.rw.trims {
+                    throw BlockLabError.usage("\(spec.origin): rw=\(spec.rw.rawValue): trims on \(mapped.label) are not supported (a pool volume has no discard)")
+                }
+                if spec.fillDevice {
+                    throw BlockLabError.usage("\(spec.origin): fill_device on \(mapped.label) is not supported (a pool volume's size is fixed)")
+                }
                 if spec.rw.writes && !spec.verifyOnly && mapped.isReadOnly {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) is read-only; restore it to a volume to write")
                 }
@@ -106,7 +112,8 @@ enum ClonePlanner {
                     try resolvePercentages(&spec, path: path, mapped: mapped)
                 }
                 let target = try mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
-                    ?? checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts)
+                    ?? (spec.fillDevice ? fillTarget(&spec, path: path, allowDestructive: allowDestructive)
+                        : checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts))
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
                 let (end, overflow) = spec.offset.addingReportingOverflow(length)
                 guard !overflow, end <= target.size, length > 0 else {
@@ -238,7 +245,7 @@ enum ClonePlanner {
     static func checkTarget(_ spec: JobSpec, path: String, allowDestructive: Bool, layouts: inout LayoutPlan) throws -> TargetInfo {
         let what = "\(spec.origin): filename=\(Text.escaped(path))"
         let resolved = try PathSafety.check(path, what: what)
-        let writes = spec.rw.writes && !spec.verifyOnly
+        let writes = spec.rw.modifies && !spec.verifyOnly
         if let existing = try Target.inspect(resolved, what: what) {
             if existing.kind == .blockDevice {
                 if writes && !allowDestructive { try DeviceGuard.checkWritable(resolved) }
@@ -268,11 +275,39 @@ enum ClonePlanner {
         return TargetInfo(path: resolved, kind: .file, size: needed, logicalBlockSize: 512)
     }
 
+    /// fill_device: a device is written as a whole (guarded as any write); a file is not laid
+    /// out (the job opens it, creating it, and writes until ENOSPC), and without size= it
+    /// may grow by the filesystem's free space, as fio sizes it.
+    static func fillTarget(_ spec: inout JobSpec, path: String, allowDestructive: Bool) throws -> TargetInfo {
+        let what = "\(spec.origin): filename=\(Text.escaped(path))"
+        let resolved = try PathSafety.check(path, what: what)
+        let existing = try Target.inspect(resolved, what: what)
+        if let existing, existing.kind == .blockDevice {
+            if !allowDestructive { try DeviceGuard.checkWritable(resolved) }
+            return existing
+        }
+        let dir = AtomicFile.directory(of: resolved)
+        if spec.size == nil {
+            var sv = statvfs()
+            guard statvfs(dir, &sv) == 0 else { throw BlockLabError.usage("\(what): directory \(Text.escaped(dir)) cannot be read (\(String(cString: strerror(errno))))") }
+            let (free, overflow) = UInt64(sv.f_bavail).multipliedReportingOverflow(by: UInt64(sv.f_frsize))
+            let have = existing.map { $0.size > spec.offset ? $0.size - spec.offset : 0 } ?? 0
+            let bs = UInt64(max(1, spec.maxBlockSize))
+            let size = min(overflow ? InputLimits.maxBytes : free &+ have, InputLimits.maxBytes) / bs * bs
+            guard size > 0 else { throw BlockLabError.usage("\(what): fill_device: the filesystem holding it has no free space") }
+            spec.size = size
+        }
+        let (end, overflow) = spec.offset.addingReportingOverflow(spec.size!)
+        guard !overflow else { throw BlockLabError.usage("\(what): offset + size overflows") }
+        return TargetInfo(path: resolved, kind: .file, size: max(end, existing?.size ?? 0),
+                          logicalBlockSize: existing?.logicalBlockSize ?? 512)
+    }
+
     /// O_DIRECT needs every offset and length to be a multiple of the logical block size.
     static func checkAlignment(_ spec: JobSpec, target: TargetInfo) throws {
         let lbs = UInt64(target.logicalBlockSize)
         let at = "\(spec.origin): direct=1 on \(target.path) (logical block size \(lbs))"
-        for (i, rule) in spec.blockSize.enumerated() where (i == 0 && spec.rw.reads) || (i == 1 && spec.rw.writes) {
+        for (i, rule) in spec.blockSize.enumerated() where (i == 0 && spec.rw.reads) || (i == 1 && spec.rw.writes) || (i == 2 && spec.rw.trims) {
             let sizes: [UInt32]
             switch rule {
             case .fixed(let s): sizes = [s]

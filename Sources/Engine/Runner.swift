@@ -54,6 +54,8 @@ public struct RunOutput {
     public var errors: [String]
     public var interrupted: Bool
     public var logs: [CloneLog] = []
+    /// What the jobs report without failing (error_dump's continued errors), for stderr.
+    public var notices: [String] = []
 }
 
 /// One job thread's log rows: which job (index into the run's jobs) and fio's job number
@@ -134,7 +136,7 @@ public enum Runner {
         var logs: [CloneLog] = []
         for o in outcomes { if let d = o.logs { logs.append(CloneLog(jobIndex: o.plan.jobIndex, jobNumber: o.plan.jobNumber + 1, data: d)) } }
         return RunOutput(result: run, series: outcomes.flatMap(\.series), errors: outcomes.compactMap(\.error),
-                         interrupted: interrupted, logs: logs)
+                         interrupted: interrupted, logs: logs, notices: outcomes.flatMap(\.notices))
     }
 
     struct CloneOutcome {
@@ -143,6 +145,7 @@ public enum Runner {
         var series: [String]
         var error: String?
         var logs: IOLogData?
+        var notices: [String] = []
     }
 
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }

@@ -3,10 +3,35 @@ import BlockLabCore
 /// fio's `rw=` modes.
 public enum RWMode: String, Sendable, CaseIterable {
     case read, write, randread, randwrite, readwrite, randrw
+    /// Discards (a block device's BLKDISCARD) or hole punches (a regular file).
+    case trim, randtrim
+    /// Each block is trimmed, then written (fio: the write follows its trim).
+    case trimwrite, randtrimwrite
 
-    public var isRandom: Bool { self == .randread || self == .randwrite || self == .randrw }
+    public var isRandom: Bool {
+        self == .randread || self == .randwrite || self == .randrw || self == .randtrim || self == .randtrimwrite
+    }
     public var reads: Bool { self == .read || self == .randread || self == .readwrite || self == .randrw }
-    public var writes: Bool { self == .write || self == .randwrite || self == .readwrite || self == .randrw }
+    public var writes: Bool {
+        self == .write || self == .randwrite || self == .readwrite || self == .randrw || self == .trimwrite || self == .randtrimwrite
+    }
+    public var trims: Bool { self == .trim || self == .randtrim || self == .trimwrite || self == .randtrimwrite }
+    /// Whether the job changes the target's data (writes or trims): both need the same
+    /// consent on a block device.
+    public var modifies: Bool { writes || trims }
+}
+
+/// fio's `continue_on_error` classes (bits as fio's error_type_bit) and `ignore_error`
+/// lists: which I/O errors a job counts and goes on past instead of stopping.
+public struct ErrorPolicy: Equatable, Sendable {
+    public static let read: UInt8 = 1, write: UInt8 = 2, verify: UInt8 = 4
+    /// The classes continued (0: fio's continue_on_error=none).
+    public var continueOn: UInt8 = 0
+    /// Per class (read, write, verify), the errnos continued; nil: fio's default EIO, EILSEQ.
+    public var ignore: [[Int32]?] = [nil, nil, nil]
+    /// fio's error_dump: report every error, continued ones too.
+    public var dump = false
+    public init() {}
 }
 
 /// fio's `zonemode` (BlockLab: none or strided; zbd needs a zoned device).
@@ -153,8 +178,8 @@ public struct JobSpec: Sendable {
     public var zoneSkip: UInt64 = 0
     /// Percentage of reads in mixed modes (rwmixwrite = 100 - this).
     public var rwmixread: Int = 50
-    /// Per direction (read, write; trim unused).
-    public var blockSize: [BlockSizeRule] = [.fixed(4096), .fixed(4096)]
+    /// Per direction (read, write, trim).
+    public var blockSize: [BlockSizeRule] = [.fixed(4096), .fixed(4096), .fixed(4096)]
     /// Offsets are aligned to this (default: the minimum block size).
     public var blockAlign: UInt32?
     public var randomDistribution: RandomDistribution = .random
@@ -237,6 +262,12 @@ public struct JobSpec: Sendable {
     /// fio's `numa_mem_policy` nodes (the policy's node list), checked against the machine's.
     public var numaMemNodes: [Int]?
 
+    // Errors and filling
+    public var errors = ErrorPolicy()
+    /// fio's `fill_device` / `fill_fs`: write until the device or filesystem is full
+    /// (ENOSPC), then stop without error; size defaults to the device or the free space.
+    public var fillDevice = false
+
     // Data
     public var verify: VerifyKind?
     public var verifyPattern: [UInt8]?
@@ -274,6 +305,7 @@ public struct JobSpec: Sendable {
         var m: UInt32 = 0
         if rw.reads { m = max(m, blockSize[0].maximum) }
         if rw.writes { m = max(m, blockSize[1].maximum) }
+        if rw.trims { m = max(m, blockSize[2].maximum) }
         return m
     }
 }

@@ -28,6 +28,7 @@ enum Options {
         "iodepth_batch_complete": "iodepth_batch_complete_min", "wait_for_previous": "stonewall",
         "timeout": "runtime", "fileoffset": "offset", "nr_files": "nrfiles", "ratemin": "rate_min", "ratecycle": "rate_cycle",
         "disable_bw": "disable_bw_measurement",
+        "fill_fs": "fill_device",
     ]
 
     /// Options that may stand alone (`time_based`) meaning true.
@@ -36,7 +37,7 @@ enum Options {
         "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
         "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
         "new_group", "exitall", "create_serialize", "create_on_open", "disable_lat", "disable_clat",
-        "disable_slat", "disable_bw_measurement", "gtod_reduce",
+        "disable_slat", "disable_bw_measurement", "gtod_reduce", "error_dump", "fill_device",
     ]
 
     static let supported: [String] = [
@@ -47,7 +48,7 @@ enum Options {
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops", "rate_process",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
         "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
-        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "zonemode", "zonesize", "zonerange", "zoneskip",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "ignore_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "zonemode", "zonesize", "zonerange", "zoneskip",
     ] + booleans.sorted() + LogOptionParser.names
 
     /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
@@ -59,7 +60,7 @@ enum Options {
         "disable_bw_measurement": "BlockLab measures bandwidth anyway (fio's switch only saves the cost of measuring)",
         "gtod_reduce": "BlockLab measures latency and bandwidth anyway (fio's switch only saves the cost of measuring)",
         "create_serialize": "BlockLab lays out every job's files before any job starts, one after another",
-        "create_on_open": "BlockLab lays out files before the jobs start; the I/O is the same",
+        "create_on_open": "BlockLab creates files before the jobs start (laid out, or empty for fill_device); the I/O is the same",
         "fallocate": "BlockLab lays files out by writing them in full before the jobs start; the I/O is the same",
         "threads": "fio reads it only for its tiobench profile (and ignores it elsewhere, as here)",
     ]
@@ -175,11 +176,12 @@ enum Options {
             guard ["none", "native", "posix", "keep", "truncate", "0", "1"].contains(v) else {
                 throw Value.fail(opt, "expected none, native, posix, keep, truncate, 0 or 1, got '\(v)'")
             }
-        case "continue_on_error":
-            let v = try Value.required(opt).lowercased()
-            guard ["none", "0", "false"].contains(v) else {
-                throw Value.fail(opt, "continue_on_error=\(v) is not supported: BlockLab stops a job at its first I/O error (continue_on_error=none)")
-            }
+        case "continue_on_error": s.errors.continueOn = try Value.continueOnError(opt)
+        case "ignore_error":
+            // As fio: each list given replaces that class's list; an empty part keeps it.
+            for (i, list) in try Value.ignoreErrors(opt).enumerated() where list != nil { s.errors.ignore[i] = list }
+        case "error_dump": s.errors.dump = try Value.bool(opt)
+        case "fill_device": s.fillDevice = try Value.bool(opt)
         case "threads": _ = try Value.int(opt, min: 0, max: Limits.count)
         case "disable_lat", "disable_clat", "disable_slat", "disable_bw_measurement", "gtod_reduce",
              "create_serialize", "create_on_open":
@@ -202,15 +204,15 @@ enum Options {
             if key == "rwmixread" { state.rwmixRead = (opt.scope, v) } else { state.rwmixWrite = (opt.scope, v) }
             s.rwmixread = read
         case "bs":
-            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+            for (i, part) in try Value.perDirection3(opt).enumerated() where part != nil {
                 s.blockSize[i] = .fixed(try Value.blockSize(part!, opt))
             }
         case "bsrange":
-            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+            for (i, part) in try Value.perDirection3(opt).enumerated() where part != nil {
                 s.blockSize[i] = try Value.blockRange(part!, opt)
             }
         case "bssplit":
-            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+            for (i, part) in try Value.perDirection3(opt).enumerated() where part != nil {
                 s.blockSize[i] = try Value.blockSplit(part!, opt)
             }
         case "blockalign":

@@ -29,7 +29,8 @@ public struct RepeatedRun {
         /// `--write-series` lines, each with its repetition.
         public var seriesLines: [String] = []
         public var errors: [String] = []
-        /// Host-bound warnings from the emulated volumes.
+        /// Host-bound warnings from the emulated volumes, and what the jobs reported without
+        /// failing (error_dump).
         public var warnings: [String] = []
         public var interrupted = false
     }
@@ -58,6 +59,7 @@ public struct RepeatedRun {
                 }
                 out.seriesLines += ran.series.map { "{\"repetition\":\(rep)," + $0.dropFirst() }
                 out.errors += ran.errors
+                out.warnings += ran.notices
                 if ran.interrupted { out.interrupted = true; break repetitions }
             }
         }
