@@ -25,8 +25,8 @@ extension Runner {
             var flags = (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW
             if spec.direct { flags |= bl_o_direct_flag() }
             if plan.target.kind == .blockDevice && writes && !options.allowDestructive { flags |= O_EXCL }
-            // fill_device lays nothing out: its file is created here (fio's create_on_open).
-            if spec.fillDevice && plan.target.kind == .file { flags |= O_CREAT }
+            // A job that expects ENOSPC lays nothing out: its file is created here (fio's create_on_open).
+            if plan.createOnOpen { flags |= O_CREAT }
             let fd = open(plan.target.path, flags, 0o644)
             guard fd >= 0 else { throw SystemError("open", errno: errno, path: plan.target.path) }
             defer { close(fd) }

@@ -24,6 +24,8 @@ struct ClonePlan {
     var mapped: MappedTarget?
     /// Most per-I/O log samples this job thread keeps (see `logSampleBudget`).
     var logSampleBudget = Int.max
+    /// The file is created by the job's open (no layout): `JobSpec.createsOnOpen`.
+    var createOnOpen = false
 
     /// Most kernel operations one I/O can need: on a mapped target an I/O may span
     /// several chunks, and each may need a two-step copy before its write.
@@ -112,7 +114,7 @@ enum ClonePlanner {
                     try resolvePercentages(&spec, path: path, mapped: mapped)
                 }
                 let target = try mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
-                    ?? (spec.fillDevice ? fillTarget(&spec, path: path, allowDestructive: allowDestructive)
+                    ?? (spec.createsOnOpen ? unlaidTarget(&spec, path: path, allowDestructive: allowDestructive)
                         : checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts))
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
                 let (end, overflow) = spec.offset.addingReportingOverflow(length)
@@ -131,7 +133,7 @@ enum ClonePlanner {
                 plans.append(ClonePlan(spec: spec, clone: clone, jobIndex: index, jobNumber: jobNumber, group: group,
                                        reportGroup: reportGroup, target: target,
                                        region: spec.offset..<end, depth: depth, engine: engine,
-                                       mapped: mapped))
+                                       mapped: mapped, createOnOpen: spec.createsOnOpen && target.kind == .file))
                 jobNumber += 1
             }
         }
@@ -275,10 +277,11 @@ enum ClonePlanner {
         return TargetInfo(path: resolved, kind: .file, size: needed, logicalBlockSize: 512)
     }
 
-    /// fill_device: a device is written as a whole (guarded as any write); a file is not laid
-    /// out (the job opens it, creating it, and writes until ENOSPC), and without size= it
-    /// may grow by the filesystem's free space, as fio sizes it.
-    static func fillTarget(_ spec: inout JobSpec, path: String, allowDestructive: Bool) throws -> TargetInfo {
+    /// A job that expects ENOSPC (`JobSpec.createsOnOpen`): a device is guarded as for any
+    /// write; a file is not laid out (the job's open creates it and it grows as written, so
+    /// no free-space check), and fill_device without size= may grow it by the filesystem's
+    /// free space, as fio sizes it.
+    static func unlaidTarget(_ spec: inout JobSpec, path: String, allowDestructive: Bool) throws -> TargetInfo {
         let what = "\(spec.origin): filename=\(Text.escaped(path))"
         let resolved = try PathSafety.check(path, what: what)
         let existing = try Target.inspect(resolved, what: what)
@@ -287,6 +290,10 @@ enum ClonePlanner {
             return existing
         }
         let dir = AtomicFile.directory(of: resolved)
+        if spec.size == nil && !spec.fillDevice {
+            guard let existing else { throw BlockLabError.usage("\(what) does not exist; give size= so BlockLab can create it") }
+            spec.size = existing.size > spec.offset ? existing.size - spec.offset : 0
+        }
         if spec.size == nil {
             var sv = statvfs()
             guard statvfs(dir, &sv) == 0 else { throw BlockLabError.usage("\(what): directory \(Text.escaped(dir)) cannot be read (\(String(cString: strerror(errno))))") }

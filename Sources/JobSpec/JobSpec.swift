@@ -32,6 +32,11 @@ public struct ErrorPolicy: Equatable, Sendable {
     /// fio's error_dump: report every error, continued ones too.
     public var dump = false
     public init() {}
+
+    /// Whether a write error `err` is continued (fio's default list is EIO, EILSEQ).
+    public func continuesWrite(_ err: Int32) -> Bool {
+        continueOn & Self.write != 0 && (ignore[1] ?? [5, 84]).contains(err)
+    }
 }
 
 /// fio's `zonemode` (BlockLab: none or strided; zbd needs a zoned device).
@@ -268,6 +273,13 @@ public struct JobSpec: Sendable {
     /// (ENOSPC), then stop without error; size defaults to the device or the free space.
     public var fillDevice = false
 
+    /// A job that writes (or trims) without reading and expects the filesystem to fill up
+    /// (fill_device, or ENOSPC continued) gets no layout: as fio's write jobs, its file is
+    /// created when the job opens it and grows as it is written.
+    public var createsOnOpen: Bool {
+        !rw.reads && !verifyOnly && rw.modifies && (fillDevice || errors.continuesWrite(28))
+    }
+
     // Data
     public var verify: VerifyKind?
     public var verifyPattern: [UInt8]?
@@ -305,7 +317,7 @@ public struct JobSpec: Sendable {
         var m: UInt32 = 0
         if rw.reads { m = max(m, blockSize[0].maximum) }
         if rw.writes { m = max(m, blockSize[1].maximum) }
-        if rw.trims { m = max(m, blockSize[2].maximum) }
+        if rw.trims { m = max(m, blockSize[min(2, blockSize.count - 1)].maximum) }
         return m
     }
 }
