@@ -25,7 +25,7 @@ import Testing
         ("[j]\nsize=1m\nbssplit=4k/x\n", "t.fio:3: option bssplit: percent must be a whole number"),
         ("[j]\nsize=1m\nioengine=windowsaio\n", "t.fio:3: option ioengine: unsupported ioengine 'windowsaio'; BlockLab supports io_uring (also libaio), psync (also sync, pvsync)"),
         ("[j]\nsize=1m\nrw=randread:8\n", "t.fio:3: option rw: the ':N' suffix ('randread:8') is not supported for random modes"),
-        ("[j]\nsize=1m\nrw=randtrim\n", "t.fio:3: option rw: 'randtrim' is not supported"),
+        ("[j]\nsize=1m\nignore_error=,ENOPE\n", "t.fio:3: option ignore_error: unknown error 'ENOPE'"),
         ("[j]\nsize=1m\nrw=sideways\n", "t.fio:3: option rw: unknown mode 'sideways'"),
         ("[j]\nfilename=/a:/b\n", "t.fio:2: option filename: several files separated by ':'"),
         ("[j]\nrw=read\n", "t.fio:1: job 'j': option size: you need to specify size="),
