@@ -60,7 +60,7 @@ enum Options {
         "disable_bw_measurement": "BlockLab measures bandwidth anyway (fio's switch only saves the cost of measuring)",
         "gtod_reduce": "BlockLab measures latency and bandwidth anyway (fio's switch only saves the cost of measuring)",
         "create_serialize": "BlockLab lays out every job's files before any job starts, one after another",
-        "create_on_open": "BlockLab creates files before the jobs start (laid out, or empty for fill_device); the I/O is the same",
+        "create_on_open": "a job that expects ENOSPC (fill_device, or ENOSPC continued) creates its file when it opens it; other files are laid out before the jobs start; the I/O is the same",
         "fallocate": "BlockLab lays files out by writing them in full before the jobs start; the I/O is the same",
         "threads": "fio reads it only for its tiobench profile (and ignores it elsewhere, as here)",
     ]

@@ -25,7 +25,9 @@ import Glibc
         "cmdprio-percentage.fio": "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support",
         "cross-stripe-verify.fio": "option verify_backlog: is a fio option BlockLab does not support",
         "dedupe-global.fio": "option dedupe_percentage: is a fio option BlockLab does not support",
-        "enospc-pressure.fio": "continue_on_error=write is not supported",
+        // Its trims, continue_on_error, ignore_error and create_on_open run; only the
+        // verifier job's verify_fatal, verify_dump, verify_backlog and verify_async remain.
+        "enospc-pressure.fio": "option verify_fatal: is a fio option BlockLab does not support",
         "flow.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
         "latency-profile.fio": "option latency_target: is a fio option BlockLab does not support",
         "steadystate.fio": "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support",
