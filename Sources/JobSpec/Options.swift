@@ -245,6 +245,8 @@ enum Options {
         case "randrepeat": s.randrepeat = try Value.bool(opt)
         case "randseed": s.randseed = try Value.uint64(opt)
         case "thinktime": s.thinktimeNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
+        case let k where ["rate", "rate_iops", "rate_min", "rate_iops_min"].contains(k) && Value.hasTrimPart(opt):
+            throw Value.fail(opt, "a trim value (the third, '\(opt.value ?? "")') is not supported: trims are not paced; give read,write values")
         case "rate":
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 let v = try Value.size(part!, opt)

@@ -126,7 +126,8 @@ enum Value {
         return cpus.sorted()
     }
 
-    /// `a,b` per direction (read, write; a third, trim, part is accepted and ignored).
+    /// `a,b` per direction (read, write; an empty third part is accepted, a trim value is
+    /// refused by the options that take this form).
     /// One value applies to both; an empty part leaves that direction unchanged (nil).
     static func perDirection(_ opt: RawOption) throws -> [String?] {
         let v = try required(opt)
@@ -134,6 +135,13 @@ enum Value {
         guard parts.count <= 3 else { throw fail(opt, "at most read,write,trim values, got '\(v)'") }
         if parts.count == 1 { return [parts[0], parts[0]] }
         return [parts[0].isEmpty ? nil : parts[0], parts[1].isEmpty ? nil : parts[1]]
+    }
+
+    /// Whether a read,write,trim value gives a trim part (`1m,1m,1m`, or one value for all).
+    static func hasTrimPart(_ opt: RawOption) -> Bool {
+        guard let v = opt.value else { return false }
+        let parts = v.split(separator: ",", omittingEmptySubsequences: false)
+        return parts.count == 3 && !String(parts[2]).trimmingWhitespace().isEmpty
     }
 
     /// `a,b,c` per direction (read, write, trim) as fio's bs family reads it: a value not
