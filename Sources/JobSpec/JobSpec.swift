@@ -245,6 +245,9 @@ public struct JobSpec: Sendable {
     public var rateMin: [UInt64?] = [nil, nil]
     public var rateIOPSMin: [UInt64?] = [nil, nil]
     public var rateCycleNs: UInt64 = NS.perSecond
+    /// The rate option that gave a trim (third) value, if any: trims are not paced, so a
+    /// job that trims refuses it (one that does not trim has no use for it, as in fio).
+    public var trimRateOption: String?
     /// fio's `rate_process=poisson`: I/Os under a rate arrive as a Poisson process
     /// (exponential gaps with the rate's mean) instead of evenly spaced.
     public var ratePoisson = false

@@ -245,24 +245,26 @@ enum Options {
         case "randrepeat": s.randrepeat = try Value.bool(opt)
         case "randseed": s.randseed = try Value.uint64(opt)
         case "thinktime": s.thinktimeNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
-        case let k where ["rate", "rate_iops", "rate_min", "rate_iops_min"].contains(k) && Value.hasTrimPart(opt):
-            throw Value.fail(opt, "a trim value (the third, '\(opt.value ?? "")') is not supported: trims are not paced; give read,write values")
         case "rate":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 let v = try Value.size(part!, opt)
                 s.rate[i] = v == 0 ? nil : v
             }
         case "rate_iops":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
                 s.rateIOPS[i] = v == 0 ? nil : v
             }
         case "rate_min":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 let v = try Value.size(part!, opt)
                 s.rateMin[i] = v == 0 ? nil : v
             }
         case "rate_iops_min":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
                 s.rateIOPSMin[i] = v == 0 ? nil : v

@@ -256,6 +256,9 @@ enum JobBuilder {
                             || s.rateMin.contains { $0 != nil } || s.rateIOPSMin.contains { $0 != nil }) {
                 throw BlockLabError.usage("\(place): option rw: rate limits on trims (rw=\(s.rw.rawValue)) are not supported")
             }
+            if let key = s.trimRateOption {
+                throw BlockLabError.usage("\(place): option \(key): a trim rate (its third value) is not supported: trims are not paced")
+            }
             if trimOnly && (s.verify != nil || s.verifyPattern != nil) {
                 throw BlockLabError.usage("\(place): option verify: rw=\(s.rw.rawValue) writes no data to verify")
             }

@@ -88,7 +88,8 @@ import Testing
         #expect(usageMessage { try parse("[j]\nsize=1m\nrw=trim\nrate=1m\n") }?.contains("rate limits on trims") == true)
         #expect(usageMessage { try parse("[j]\nsize=1m\nrw=randtrim\nverify=md5\n") }?.contains("writes no data to verify") == true)
         #expect(try parse("[j]\nsize=1m\nrw=trimwrite\nrate=1m\n")[0].rate[1] == 1 << 20)
-        #expect(usageMessage { try parse("[j]\nsize=1m\nrw=trimwrite\nrate_iops=10,10,10\n") }?.contains("a trim value (the third") == true)
+        #expect(usageMessage { try parse("[j]\nsize=1m\nrw=trimwrite\nrate_iops=10,10,10\n") }?.contains("option rate_iops: a trim rate (its third value) is not supported") == true)
+        #expect(try parse("[j]\nsize=1m\nrw=randread\nrate=300,300,300\n")[0].rate == [300, 300])
         #expect(try parse("[j]\nsize=1m\nrate_iops=10,20,\n")[0].rateIOPS == [10, 20])
     }
 
