@@ -22,14 +22,18 @@ private func allZero(_ path: String, offset: UInt64, length: Int) -> Bool {
     return n == length && buf.allSatisfy { $0 == 0 }
 }
 
-/// A tmpfs of `size` mounted on a directory of `scratch`, unmounted at deinit (real ENOSPC).
+/// A tmpfs of `size` (real ENOSPC) mounted in a scratch directory of its own, unmounted at
+/// deinit before that directory goes (the scratch is held here, so it outlives the mount).
 final class SmallFilesystem {
     let path: String
-    init?(scratch: Scratch, size: String) {
+    private let scratch = Scratch()
+    private var mounted = false
+    init?(size: String) {
         path = scratch.file("fs")
         guard mkdir(path, 0o755) == 0, shell("mount -t tmpfs -o size=\(size) blocklab-test \(path)").0 == 0 else { return nil }
+        mounted = true
     }
-    deinit { shell("umount \(path)") }
+    deinit { if mounted { shell("umount \(path) || umount -l \(path)") } }
 }
 
 @Suite(.serialized) struct TrimTests {
@@ -137,8 +141,7 @@ final class SmallFilesystem {
 
     @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
     func continuedENOSPCIsCountedAsFioCountsIt() throws {
-        let s = Scratch()
-        guard let fs = SmallFilesystem(scratch: s, size: "4m") else { Issue.record("mount failed"); return }
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
         let out = try Runner.run([Self.enospcJob(fs)], options: quietOptions())
         // Continued errors do not fail the run.
         #expect(out.errors.isEmpty)
@@ -157,8 +160,7 @@ final class SmallFilesystem {
 
     @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
     func fioJSONKeysAndFiguresMatchFio() throws {
-        let s = Scratch()
-        guard let fs = SmallFilesystem(scratch: s, size: "4m") else { Issue.record("mount failed"); return }
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
         let out = try Runner.run([Self.enospcJob(fs)], options: quietOptions())
         let ours = try JSONSerialization.jsonObject(with: Data(FioJSON.document(out.result).serialized().utf8)) as? [String: Any]
         // The key order as written (JSONSerialization does not keep it).
@@ -206,8 +208,7 @@ final class SmallFilesystem {
 
     @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
     func anErrorOfAClassNotContinuedStopsTheJob() throws {
-        let s = Scratch()
-        guard let fs = SmallFilesystem(scratch: s, size: "4m") else { Issue.record("mount failed"); return }
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
         // Reads are continued, not writes: the first ENOSPC stops the job, uncounted (fio).
         var spec = Self.enospcJob(fs)
         spec.errors.continueOn = ErrorPolicy.read
@@ -226,8 +227,7 @@ final class SmallFilesystem {
 
     @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
     func fillDeviceWritesUntilENOSPCAndStopsWithoutError() throws {
-        let s = Scratch()
-        guard let fs = SmallFilesystem(scratch: s, size: "4m") else { Issue.record("mount failed"); return }
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
         // More than fits: nothing is laid out (no free-space refusal); the job writes until
         // the filesystem is full and ends cleanly there.
         var spec = job("fill", file: fs.path + "/f", rw: .write, bs: 64 << 10, size: 8 << 20, depth: 4)
@@ -243,8 +243,7 @@ final class SmallFilesystem {
 
     @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
     func fillDeviceWithoutSizeTakesTheFreeSpace() throws {
-        let s = Scratch()
-        guard let fs = SmallFilesystem(scratch: s, size: "4m") else { Issue.record("mount failed"); return }
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
         #expect(shell("head -c 1048576 /dev/zero > \(fs.path)/other").0 == 0)
         var spec = job("fill", file: fs.path + "/f", rw: .write, bs: 64 << 10, size: nil, depth: 4)
         spec.fillDevice = true
