@@ -232,7 +232,8 @@ enum Value {
         case "crc32c", "crc32c-intel": return .crc32c
         case "md5": return .md5
         case "sha256": return .sha256
-        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256 (or 0/null for none)")
+        case "meta": return .meta
+        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256, meta (or 0/null for none)")
         }
     }
 

@@ -7,8 +7,10 @@ enum Digests {
     static func store(_ kind: VerifyCodec.Kind, of p: UnsafeRawPointer, count: Int, to out: UnsafeMutableRawPointer) {
         let data = UnsafeRawBufferPointer(start: p, count: count)
         switch kind {
+        case .meta: return
         case .crc32c:
-            out.storeBytes(of: CRC32C.checksum(p, count: count).littleEndian, toByteOffset: 0, as: UInt32.self)
+            // fio's crc32c omits the final inversion.
+            out.storeBytes(of: (~CRC32C.checksum(p, count: count)).littleEndian, toByteOffset: 0, as: UInt32.self)
         case .md5:
             md5(data).withUnsafeBytes { out.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         case .sha256:
@@ -19,8 +21,9 @@ enum Digests {
     static func matches(_ kind: VerifyCodec.Kind, of p: UnsafeRawPointer, count: Int, stored: UnsafeRawPointer) -> Bool {
         let data = UnsafeRawBufferPointer(start: p, count: count)
         switch kind {
+        case .meta: return true
         case .crc32c:
-            return CRC32C.checksum(p, count: count) == UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self))
+            return ~CRC32C.checksum(p, count: count) == UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self))
         case .md5:
             return md5(data).withUnsafeBytes { equal($0, stored) }
         case .sha256:
@@ -55,9 +58,9 @@ enum Digests {
     }
 
     static func computedHex(_ kind: VerifyCodec.Kind, of p: UnsafeRawPointer, count: Int) -> String {
-        var buf = [UInt8](repeating: 0, count: kind.digestLength)
+        var buf = [UInt8](repeating: 0, count: kind.slotLength)
         buf.withUnsafeMutableBytes { store(kind, of: p, count: count, to: $0.baseAddress!) }
-        return buf.withUnsafeBytes { hex($0.baseAddress!, count: buf.count) }
+        return buf.withUnsafeBytes { hex($0.baseAddress!, count: kind.digestLength) }
     }
 }
 
@@ -91,11 +94,13 @@ enum Payload {
         }
     }
 
-    /// The first byte that is not what `fill` would write: (index, expected, got).
-    static func firstDifference(_ p: UnsafeRawPointer, count: Int, offset: UInt64, generation: UInt64) -> (Int, UInt8, UInt8)? {
-        let k = key(offset: offset, generation: generation)
+    /// The first byte that is not what `fill` (over the whole block, keyed by
+    /// `generation` at offset 0) wrote from block byte `blockByte` on: (index, expected, got).
+    static func firstDifference(_ p: UnsafeRawPointer, count: Int, blockByte: Int, generation: UInt64) -> (Int, UInt8, UInt8)? {
+        let k = key(offset: 0, generation: generation)
         for i in 0..<count {
-            let want = UInt8(truncatingIfNeeded: word(k, UInt64(i >> 3)) >> (8 * UInt64(i & 7)))
+            let b = blockByte + i
+            let want = UInt8(truncatingIfNeeded: word(k, UInt64(b >> 3)) >> (8 * UInt64(b & 7)))
             let got = p.load(fromByteOffset: i, as: UInt8.self)
             if want != got { return (i, want, got) }
         }
