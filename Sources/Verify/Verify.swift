@@ -112,6 +112,9 @@ public struct VerifyCodec: Sendable {
                 throw BlockLabError.usage("verify_interval=\(interval) is too small for verify=\(k.name): "
                     + "its header and checksum take \(VerifyCodec.headerSize + k.slotLength) bytes")
             }
+            guard headerOffset == 0 || headerOffset >= VerifyCodec.headerSize + k.slotLength else {
+                throw BlockLabError.usage("verify_offset=\(headerOffset) overlaps the \(VerifyCodec.headerSize + k.slotLength)-byte header it is swapped with")
+            }
             guard headerOffset + VerifyCodec.headerSize + k.slotLength <= interval else {
                 throw BlockLabError.usage("verify_offset=\(headerOffset) puts the \(VerifyCodec.headerSize + k.slotLength)-byte header "
                     + "past the end of the \(interval)-byte verify_interval")
