@@ -28,7 +28,7 @@ extension VerifyCodec {
     public func check(_ buffer: UnsafeMutableRawPointer, length: Int, offset: UInt64, numberio: UInt64?, all: Bool = false) -> VerifyFailure? {
         guard let kind else {
             guard let m = checkPattern(UnsafeRawPointer(buffer), from: 0, count: length, blockOffset: offset) else { return nil }
-            return VerifyFailure(message: m, intervalStart: 0, intervalLength: length, headerFailure: false)
+            return VerifyFailure(message: "verify: offset \(offset) (\(length) bytes): " + m, intervalStart: 0, intervalLength: length, headerFailure: false)
         }
         let inc = intervalLength(length)
         var start = 0, n: UInt64 = 0
@@ -106,8 +106,10 @@ extension VerifyCodec {
         let dataStart = VerifyCodec.headerSize + kind.slotLength
         guard kind != .meta else {
             // fio's verify=meta checks the header, and the pattern when there is one.
-            guard pattern != nil else { return nil }
-            return checkPattern(p + dataStart, from: blockStart + dataStart, count: length - dataStart, blockOffset: offset - UInt64(blockStart))
+            guard pattern != nil,
+                  let m = checkPattern(p + dataStart, from: blockStart + dataStart, count: length - dataStart, blockOffset: offset - UInt64(blockStart))
+            else { return nil }
+            return "verify: offset \(offset) (\(length) bytes): " + m
         }
         let count = length - dataStart
         if Digests.matches(kind, of: p + dataStart, count: count, stored: p + VerifyCodec.headerSize) { return nil }
@@ -131,7 +133,8 @@ extension VerifyCodec {
         return msg
     }
 
-    /// Compares `count` bytes with the pattern as it lies from block byte `from` on.
+    /// Compares `count` bytes with the pattern as it lies from block byte `from` on; the
+    /// first difference, for a message.
     func checkPattern(_ p: UnsafeRawPointer, from: Int, count: Int, blockOffset: UInt64) -> String? {
         let n = pattern!.count
         let bad: Int? = expanded.withUnsafeBytes { e in
@@ -149,7 +152,7 @@ extension VerifyCodec {
         guard let i = bad else { return nil }
         let pos = from + i
         let got = p.load(fromByteOffset: i, as: UInt8.self)
-        return "verify: offset \(blockOffset): pattern mismatch at \(blockOffset + UInt64(pos)) (block +\(pos)): "
+        return "pattern mismatch at \(blockOffset + UInt64(pos)) (block +\(pos)): "
             + "expected \(hex8(expanded[pos % n])), got \(hex8(got))"
     }
 

@@ -12,8 +12,8 @@ import Crypto
 ///    24  time_sec (u32)      28  time_nsec (u32)     32  thread (u16)   34  numberio (u16)
 ///    36  crc32 of bytes 0..<36 (fio's crc32c: CRC-32C without the final inversion)
 ///
-/// then the checksum's slot (crc32c 4 bytes, md5 16, sha256 64 of which 32 are used, meta
-/// none), then data to the interval's end. The checksum covers the data after its slot.
+/// then the checksum's slot (crc32c 4 bytes, md5 16, sha256 64 as fio's sha256 fills it,
+/// meta none), then data to the interval's end. The checksum covers the data after its slot.
 /// The data is pseudo-random from rand_seed over the whole block, or verify_pattern
 /// repeated from the block's start; the headers overwrite it. verify_offset swaps each
 /// header with the bytes at that offset in its interval.
@@ -44,8 +44,8 @@ public struct VerifyCodec: Sendable {
             }
         }
 
-        /// Bytes of the slot the checksum fills.
-        var digestLength: Int { self == .sha256 ? 32 : slotLength }
+        /// Bytes of the slot the checksum fills (fio's sha256 fills all 64).
+        var digestLength: Int { slotLength }
 
         /// fio's spellings; crc32c-intel is fio's hardware-accelerated alias of crc32c.
         public init?(fioName: String) {
