@@ -80,8 +80,15 @@ struct ContentFiller {
     /// Chunk bytes (0: the whole write).
     let chunk: Int
     let pattern: [UInt8]?
-    /// Seed-stream positions of the working set's pages (working_set mode only).
-    let workingSet: [UInt64]
+    /// The working set (working_set mode): its page count (0: none), how far the seed stream
+    /// moves per page, pages per thread's share (dedupe_global) and the seeds' origin.
+    let workingSetPages: UInt64
+    let pageAdvance: UInt64
+    let pagesPerShare: UInt64
+    let global: Bool
+    let thread: Int
+    let threads: Int
+    let seed: UInt64
     /// The fresh stream, and where it was after the last fresh write (fio's buf_state_prev).
     var state: UInt64
     var prev: UInt64
@@ -97,7 +104,6 @@ struct ContentFiller {
     ///   minWrite: its smallest write.
     init(spec: JobSpec, thread: Int, threads: Int, size: UInt64, minWrite: Int) {
         dedupePercent = spec.dedupePercentage
-        // fio: 100 % compressible is zero_buffers.
         compressPercent = spec.compressPercentage
         chunk = Int(spec.compressChunk)
         pattern = spec.bufferPattern
@@ -106,25 +112,32 @@ struct ContentFiller {
         prev = base
         dedupeDraw = SplitMix64(seed: spec.randseed &+ 0xDED0_0000 &+ UInt64(thread))
         workingSetDraw = SplitMix64(seed: spec.randseed &+ 0x5E70_0000 &+ UInt64(thread))
-        var ws: [UInt64] = []
+        var pages: UInt64 = 0
+        var advance: UInt64 = 1
         if spec.dedupePercentage > 0 && spec.dedupeMode == .workingSet {
-            let write = Swift.max(minWrite, 1)
-            let pages = Int(Swift.min(size / 100 * UInt64(spec.dedupeWorkingSetPercentage) / UInt64(write), 1 << 24))
-            let advance = UInt64(write / Swift.max(Swift.min(write, spec.compressChunk == 0 ? write : Int(spec.compressChunk)), 1))
-            let perSeed = Swift.max(pages / Swift.max(threads, 1), 1)
-            ws.reserveCapacity(pages)
-            var s = base
-            var owner = thread
-            for i in 0..<pages {
-                if i > 0 { s &+= advance }
-                if spec.dedupeGlobal && i > 0 && i % perSeed == 0 {
-                    owner = (owner + 1) % Swift.max(threads, 1)
-                    s = ContentFiller.streamBase(seed: spec.randseed, thread: owner)
-                }
-                ws.append(s)
-            }
+            let write = UInt64(Swift.max(minWrite, 1))
+            let percent = UInt64(spec.dedupeWorkingSetPercentage)
+            pages = (size / 100 * percent + size % 100 * percent / 100) / write
+            let chunk = spec.compressChunk == 0 ? write : Swift.min(write, UInt64(spec.compressChunk))
+            advance = Swift.max(write / Swift.max(chunk, 1), 1)
         }
-        workingSet = ws
+        workingSetPages = pages
+        pageAdvance = advance
+        pagesPerShare = Swift.max(pages / UInt64(Swift.max(threads, 1)), 1)
+        global = spec.dedupeGlobal
+        self.thread = thread
+        self.threads = Swift.max(threads, 1)
+        seed = spec.randseed
+    }
+
+    /// Where page `i` of the working set starts in the seed streams (fio's
+    /// init_dedupe_working_set_seeds, in closed form): this thread's first pages, or with
+    /// dedupe_global each share of `pagesPerShare` pages from the next thread's stream.
+    func workingSetState(_ i: UInt64) -> UInt64 {
+        guard global else { return ContentFiller.streamBase(seed: seed, thread: thread) &+ i &* pageAdvance }
+        let share = i / pagesPerShare
+        let owner = Int((UInt64(thread) &+ share) % UInt64(threads))
+        return ContentFiller.streamBase(seed: seed, thread: owner) &+ (i - share * pagesPerShare) &* pageAdvance
     }
 
     /// Fills one write's `length` bytes.
@@ -135,7 +148,7 @@ struct ContentFiller {
             prev = state
         } else if dedupePercent > 0, Int(dedupeDraw.next() % 100) + 1 <= dedupePercent {
             fresh = false
-            rs = workingSet.isEmpty ? prev : workingSet[Int(workingSetDraw.next() % UInt64(workingSet.count))]
+            rs = workingSetPages == 0 ? prev : workingSetState(workingSetDraw.next() % workingSetPages)
         }
         let c = chunk > 0 ? Swift.min(chunk, length) : length
         var done = 0

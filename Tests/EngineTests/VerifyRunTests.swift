@@ -374,3 +374,43 @@ func readBytes(_ path: String, at offset: Int, count: Int) -> [UInt8] {
         }
     }
 }
+
+@Suite struct VerifyInputTests {
+    func refusal(_ edit: (inout JobSpec) -> Void) -> String? {
+        let s = Scratch()
+        var spec = job("u", file: s.file("u.dat"), rw: .write, bs: 4096, size: 1 << 20)
+        edit(&spec)
+        do {
+            _ = try Runner.prepare([spec], options: quietOptions())
+            return nil
+        } catch let e as BlockLabError {
+            guard case .usage(let m) = e else { return "not a usage error: \(e)" }
+            return m
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func badVerifyAndDedupeValuesAreUsageErrorsBeforeAnyIO() {
+        #expect(refusal { $0.verify = .meta; $0.verifyInterval = 32 }?.contains("verify_interval=32 is too small") == true)
+        #expect(refusal { $0.verify = .crc32c; $0.verifyOffset = 20 }?.contains("overlaps the 44-byte verify header") == true)
+        #expect(refusal { $0.verify = .crc32c; $0.verifyOffset = 4090 }?.contains("past the end") == true)
+        #expect(refusal { $0.dedupePercentage = 60; $0.dedupeMode = .workingSet; $0.dedupeWorkingSetPercentage = 50 }?
+            .contains("impossible to reach expected dedupe percentage 60") == true)
+        #expect(refusal { $0.verify = .sha256; $0.verifyInterval = 512; $0.verifyOffset = 200; $0.verifyBacklog = 4 } == nil)
+    }
+
+    @Test func fiosVerifyIntervalRules() {
+        var spec = JobSpec(name: "i")
+        spec.rw = .write
+        spec.blockSize = [.fixed(4096), .fixed(4096)]
+        #expect(ClonePlanner.verifyInterval(spec) == 4096)
+        spec.verifyInterval = 512
+        #expect(ClonePlanner.verifyInterval(spec) == 512)
+        spec.verifyInterval = 8192  // larger than the write: the write
+        #expect(ClonePlanner.verifyInterval(spec) == 4096)
+        spec.verifyInterval = 1536  // not a factor: the gcd of the smallest and largest write
+        spec.blockSize[1] = .range(min: 4096, max: 12288)
+        #expect(ClonePlanner.verifyInterval(spec) == 4096)
+    }
+}
