@@ -133,7 +133,7 @@ extension Runner {
             rateCycleNs: spec.rateCycleNs,
             ratePoisson: spec.ratePoisson,
             ratePoissonSeed: spec.randseed &+ UInt64(plan.clone) &* 0x9E37_79B9_7F4A_7C15,
-            verifyBacklog: codec != nil && spec.rw.writes && !spec.verifyOnly ? spec.verifyBacklog : 0,
+            verifyBacklog: codec != nil && spec.rw.writes && spec.doVerify && !spec.verifyOnly ? spec.verifyBacklog : 0,
             verifyBacklogBatch: spec.verifyBacklogBatch > 0 ? spec.verifyBacklogBatch : spec.verifyBacklog,
             checkNumberio: Runner.knowsNumberio(spec),
             verifyFatal: spec.verifyFatal,

@@ -105,7 +105,10 @@ extension JobLoop {
                     p.pointee.verifyRead = verifyRead
                     p.pointee.numberio = expect
                     if dir == .write { fillWriteBuffer(slot, offset: io.offset, length: io.length, now: now) }
-                    if backlogOn { lastIssuedWrite = dir == .write }
+                    if backlogOn {
+                        lastIssuedWrite = dir == .write
+                        if dir == .write { backlogPending += 1 }
+                    }
                     if let shaper {
                         let t = shaper.admit(direction: dir, offset: io.offset, length: io.length, now: now)
                         p.pointee.issueAt = Swift.max(t, due)
@@ -185,21 +188,23 @@ extension JobLoop {
     }
 
     /// verify_backlog: the next logged write to read back, if one is due. fio's get_io_u:
-    /// once `verifyBacklog` writes were logged since the last batch (and the last I/O was
-    /// a write), the next `verifyBacklogBatch` I/Os read back the oldest logged writes; after
-    /// the planner is done, every logged write is read back (fio's verify phase).
+    /// when the writes issued and not yet read back are a multiple of `verifyBacklog` (and
+    /// the last I/O was a write), the next `verifyBacklogBatch` I/Os read back the oldest
+    /// logged writes; after the planner is done, every logged write is read back (fio's
+    /// verify phase). Writes are logged when they complete, so a read never overtakes its
+    /// write; one not complete yet is left for later, as fio's in-flight check does.
     @inline(__always)
     func nextBacklogVerify(drain: Bool) -> LoggedWrite? {
-        guard backlogCount > 0 else { backlogBatchLeft = 0; return nil }
         if !drain && backlogBatchLeft == 0 {
-            guard backlogSinceBatch >= cfg.verifyBacklog, lastIssuedWrite else { return nil }
-            backlogSinceBatch -= cfg.verifyBacklog
+            guard backlogPending > 0, backlogPending % cfg.verifyBacklog == 0, lastIssuedWrite else { return nil }
             backlogBatchLeft = cfg.verifyBacklogBatch
         }
+        guard backlogCount > 0 else { backlogBatchLeft = 0; return nil }
         if !drain { backlogBatchLeft -= 1 }
         let w = backlog![backlogHead]
         backlogHead = (backlogHead + 1) % backlogCapacity
         backlogCount -= 1
+        backlogPending -= 1
         return w
     }
 
@@ -216,7 +221,6 @@ extension JobLoop {
         }
         backlog![(backlogHead + backlogCount) % backlogCapacity] = LoggedWrite(offset: offset, length: length, numberio: numberio)
         backlogCount += 1
-        backlogSinceBatch += 1
     }
 
     /// Every 64 I/Os submitted without a wait: if most had completed by the time the call

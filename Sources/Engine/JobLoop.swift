@@ -189,8 +189,8 @@ final class JobLoop<B: IOBackend> {
     var backlogHead = 0, backlogCount = 0
     /// Verify reads still to issue in the current backlog batch.
     var backlogBatchLeft: UInt64 = 0
-    /// Writes logged since the last batch started.
-    var backlogSinceBatch: UInt64 = 0
+    /// Writes issued and not yet read back (fio's io_hist_len).
+    var backlogPending: UInt64 = 0
     var lastIssuedWrite = false
     /// Files verify_dump wrote.
     var dumpedFiles: [String] = []

@@ -107,6 +107,30 @@ func readBytes(_ path: String, at offset: Int, count: Int) -> [UInt8] {
         #expect(run.result.read.ios == 256 && run.result.write.ios == 256)
     }
 
+    @Test(arguments: [(8, 0), (8, 2), (1, 0)]) func backlogOnTheJobsOwnEngineAtDepthVerifiesEveryWrite(backlog: Int, batch: Int) throws {
+        let s = Scratch()
+        var spec = job("bq", file: s.file("q.dat"), rw: .randwrite, bs: 4096, size: 2 << 20, depth: 8)
+        spec.verify = .crc32c
+        spec.verifyBacklog = UInt64(backlog)
+        spec.verifyBacklogBatch = UInt64(batch)
+        let out = try Runner.run([spec], options: quietOptions())
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let r = out.result.jobs[0]
+        // Read back during the write phase and the rest after it: each write once.
+        #expect(r.write.ios == 512 && r.read.ios == 512)
+        #expect(r.engine?.verifiedBlocks == 512)
+    }
+
+    @Test func doVerifyOffLogsNothing() throws {
+        let s = Scratch()
+        var spec = job("nv", file: s.file("n.dat"), rw: .write, bs: 4096, size: 1 << 20, depth: 4)
+        spec.verify = .crc32c
+        spec.verifyBacklog = 8
+        spec.doVerify = false
+        let out = try Runner.run([spec], options: quietOptions())
+        #expect(out.errors.isEmpty && out.result.jobs[0].read.ios == 0)
+    }
+
     @Test func corruptedBlockIsCaughtDuringTheWritePhase() throws {
         let s = Scratch()
         let path = s.file("c.dat")
