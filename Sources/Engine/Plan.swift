@@ -225,24 +225,28 @@ enum ClonePlanner {
         if spec.iodepth < 1 { throw BlockLabError.usage("\(at): iodepth must be at least 1") }
         if spec.numjobs < 1 { throw BlockLabError.usage("\(at): numjobs must be at least 1") }
         if spec.maxBlockSize == 0 { throw BlockLabError.usage("\(at): bs must be greater than 0") }
-        if spec.verifyOnly && spec.verify == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
-        if spec.verify != nil {
+        if spec.verifyOnly && spec.verify == nil && spec.verifyPattern == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
+        if spec.verify == .pattern && spec.verifyPattern == nil {
+            throw BlockLabError.usage("\(at): verify=pattern needs verify_pattern")
+        }
+        // verify_pattern without verify= is fio's header and pattern.
+        if spec.verify != nil || spec.verifyPattern != nil {
             let minimum = try VerifyCodec.minimumBlockSize(spec.verify?.rawValue)
             let smallest = [spec.rw.reads ? spec.blockSize[0].minimum : UInt32.max,
                             spec.rw.writes ? spec.blockSize[1].minimum : UInt32.max].min()!
             if Int(smallest) < minimum {
-                throw BlockLabError.usage("\(at): verify=\(spec.verify!.rawValue) needs blocks of at least \(minimum) bytes (header and checksum), bs is \(smallest)")
+                throw BlockLabError.usage("\(at): verify=\(spec.verify?.rawValue ?? "pattern") needs blocks of at least \(minimum) bytes (header and checksum), bs is \(smallest)")
             }
             let interval = verifyInterval(spec)
             if interval < minimum {
-                throw BlockLabError.usage("\(at): verify_interval=\(interval) is too small for verify=\(spec.verify!.rawValue): header and checksum take \(minimum - 1) bytes")
+                throw BlockLabError.usage("\(at): verify_interval=\(interval) is too small for verify=\(spec.verify?.rawValue ?? "pattern"): header and checksum take \(minimum - 1) bytes")
             }
-            if spec.verifyOffset > 0, Int(spec.verifyOffset) < minimum - 1 {
+            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) < minimum - 1 {
                 // fio swaps the two ranges with memcpy: overlapping, the swap cannot be undone
                 // (fio then fails its own verify).
                 throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) overlaps the \(minimum - 1)-byte verify header it is swapped with; use at least \(minimum - 1)")
             }
-            if spec.verifyOffset > 0, Int(spec.verifyOffset) + minimum - 1 > interval {
+            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) + minimum - 1 > interval {
                 throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) puts the \(minimum - 1)-byte header past the end of the \(interval)-byte verify interval")
             }
         }

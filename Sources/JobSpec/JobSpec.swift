@@ -71,6 +71,9 @@ public enum VerifyKind: String, Sendable {
     /// fio's verify=meta: the header only (offset, time, thread, numberio), plus the
     /// verify_pattern when one is given.
     case meta
+    /// fio's verify=pattern: the verify_pattern alone, no header. (verify_pattern without
+    /// verify= is fio's header plus pattern.)
+    case pattern
 }
 
 /// fio's dedupe_mode.

@@ -233,7 +233,8 @@ enum Value {
         case "md5": return .md5
         case "sha256": return .sha256
         case "meta": return .meta
-        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256, meta (or 0/null for none)")
+        case "pattern": return .pattern
+        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256, meta, pattern (or 0/null for none)")
         }
     }
 

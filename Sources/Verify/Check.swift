@@ -104,7 +104,7 @@ extension VerifyCodec {
 
     func checkData(_ p: UnsafeRawPointer, length: Int, offset: UInt64, blockStart: Int, kind: Kind) -> String? {
         let dataStart = VerifyCodec.headerSize + kind.slotLength
-        guard kind != .meta else {
+        guard kind != .meta && kind != .pattern else {
             // fio's verify=meta checks the header, and the pattern when there is one.
             guard pattern != nil,
                   let m = checkPattern(p + dataStart, from: blockStart + dataStart, count: length - dataStart, blockOffset: offset - UInt64(blockStart))

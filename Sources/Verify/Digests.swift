@@ -10,7 +10,7 @@ enum Digests {
     static func store(_ kind: VerifyCodec.Kind, of p: UnsafeRawPointer, count: Int, to out: UnsafeMutableRawPointer) {
         let data = UnsafeRawBufferPointer(start: p, count: count)
         switch kind {
-        case .meta: return
+        case .meta, .pattern: return
         case .crc32c:
             // fio's crc32c omits the final inversion.
             out.storeBytes(of: (~CRC32C.checksum(p, count: count)).littleEndian, toByteOffset: 0, as: UInt32.self)
@@ -24,7 +24,7 @@ enum Digests {
     static func matches(_ kind: VerifyCodec.Kind, of p: UnsafeRawPointer, count: Int, stored: UnsafeRawPointer) -> Bool {
         let data = UnsafeRawBufferPointer(start: p, count: count)
         switch kind {
-        case .meta: return true
+        case .meta, .pattern: return true
         case .crc32c:
             return ~CRC32C.checksum(p, count: count) == UInt32(littleEndian: stored.loadUnaligned(as: UInt32.self))
         case .md5:

@@ -18,16 +18,20 @@ import Crypto
 /// repeated from the block's start; the headers overwrite it. verify_offset swaps each
 /// header with the bytes at that offset in its interval.
 ///
-/// With a pattern and no kind (fio's verify_pattern alone), the whole block is the
-/// pattern repeated: no header, so a misplaced block cannot be told apart.
+/// verify=pattern (fio's VERIFY_PATTERN_NO_HDR) makes the whole block the pattern
+/// repeated: no header, so a misplaced block cannot be told apart. verify_pattern without
+/// verify= is fio's VERIFY_PATTERN: headers and the pattern.
 public struct VerifyCodec: Sendable {
     /// fio's verify_type numbers.
     public enum Kind: UInt16, Sendable, CaseIterable {
-        case meta = 1, md5 = 2, crc32c = 5, sha256 = 9
+        /// pattern: fio's VERIFY_PATTERN, verify_pattern without verify=: a header, then
+        /// the pattern (verify=pattern, VERIFY_PATTERN_NO_HDR, is `kind == nil`).
+        case meta = 1, md5 = 2, crc32c = 5, sha256 = 9, pattern = 17
 
         public var name: String {
             switch self {
             case .meta: return "meta"
+            case .pattern: return "pattern (with header)"
             case .crc32c: return "crc32c"
             case .md5: return "md5"
             case .sha256: return "sha256"
@@ -37,7 +41,7 @@ public struct VerifyCodec: Sendable {
         /// Bytes of the checksum fio keeps after the header (its vhdr_* struct).
         public var slotLength: Int {
             switch self {
-            case .meta: return 0
+            case .meta, .pattern: return 0
             case .crc32c: return 4
             case .md5: return 16
             case .sha256: return 64
@@ -78,11 +82,15 @@ public struct VerifyCodec: Sendable {
     /// fio's thread number (1-based) written in headers.
     public let thread: UInt16
 
-    /// - kind: "crc32c" (or "crc32c-intel"), "md5", "sha256", "meta"; nil or "pattern" for pattern only.
-    /// - pattern: verify_pattern bytes; required when kind is nil.
+    /// - kind: "crc32c" (or "crc32c-intel"), "md5", "sha256", "meta"; "pattern" for the
+    ///   pattern alone; nil for fio's header and pattern (verify_pattern without verify=).
+    /// - pattern: verify_pattern bytes; required when kind is nil or "pattern".
     public init(kind: String?, pattern: [UInt8]?, interval: Int = 0, headerOffset: Int = 0, thread: UInt16 = 1) throws {
         if let pattern, pattern.isEmpty { throw BlockLabError.usage("verify_pattern: empty pattern") }
-        if let kind, kind.lowercased() != "pattern" {
+        if kind == nil, pattern != nil {
+            self.kind = .pattern
+            typeNumber = Kind.pattern.rawValue
+        } else if let kind, kind.lowercased() != "pattern" {
             guard let k = Kind(fioName: kind) else {
                 throw BlockLabError.usage("verify=\(kind): unsupported (use crc32c, md5, sha256, meta, or verify_pattern alone)")
             }
@@ -123,9 +131,11 @@ public struct VerifyCodec: Sendable {
     }
 
     /// The smallest block `kind` can verify: header and checksum plus one byte of data
-    /// (1 byte for pattern only), as fio's "Blocksize too small".
+    /// (1 byte for verify=pattern), as fio's "Blocksize too small". nil: verify_pattern
+    /// without verify= (a header and the pattern).
     public static func minimumBlockSize(_ kind: String?) throws -> Int {
-        guard let kind, kind.lowercased() != "pattern" else { return 1 }
+        guard let kind else { return headerSize + 1 }
+        guard kind.lowercased() != "pattern" else { return 1 }
         guard let k = Kind(fioName: kind) else {
             throw BlockLabError.usage("verify=\(kind): unsupported (use crc32c, md5, sha256, meta, or verify_pattern alone)")
         }

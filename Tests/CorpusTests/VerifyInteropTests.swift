@@ -43,6 +43,8 @@ import Testing
         // refill the pattern over a reused buffer's swapped header.)
         ["--verify=crc32c", "--verify_interval=1k", "--verify_offset=200"],
         ["--verify=meta"],
+        ["--verify_pattern=0x0badf00d", "--verify_interval=512"],
+        ["--verify=pattern", "--verify_pattern=0x0badf00d"],
     ]
 
     @Test(arguments: cases) func eachChecksWhatTheOtherWrote(_ verify: [String]) throws {

@@ -117,7 +117,7 @@ let kinds: [String] = ["crc32c", "md5", "sha256"]
     }
 
     @Test func patternOnly() throws {
-        let codec = try VerifyCodec(kind: nil, pattern: [0xAA, 0x55, 0x01])
+        let codec = try VerifyCodec(kind: "pattern", pattern: [0xAA, 0x55, 0x01])
         let b = Block(10000)
         codec.fill(b.p, length: 10000, offset: 0, generation: 0)
         #expect(b[0] == 0xAA && b[1] == 0x55 && b[2] == 0x01 && b[9999] == [0xAA, 0x55, 0x01][9999 % 3])
@@ -136,7 +136,10 @@ let kinds: [String] = ["crc32c", "md5", "sha256"]
         #expect(try VerifyCodec.minimumBlockSize("crc32c") == 45)
         #expect(try VerifyCodec.minimumBlockSize("sha256") == 105)
         #expect(try VerifyCodec.minimumBlockSize("meta") == 41)
-        #expect(try VerifyCodec.minimumBlockSize(nil) == 1)
+        #expect(try VerifyCodec.minimumBlockSize("pattern") == 1)
+        #expect(try VerifyCodec.minimumBlockSize(nil) == 41) // verify_pattern alone: fio's header, then the pattern
+        let implicit = try VerifyCodec(kind: nil, pattern: [0x12])
+        #expect(implicit.kind == .pattern && implicit.headerLength == 40)
         let codec = try VerifyCodec(kind: "crc32c-intel", pattern: nil)
         #expect(codec.kind == .crc32c)
         #expect(throws: BlockLabError.self) { try codec.validate(blockSize: 16) }
