@@ -34,9 +34,14 @@ extension JobLoop {
     }
 
     @inline(__always)
-    func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32) {
+    func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32, now: UInt64) {
         if let codec {
-            codec.fill(arena.buffer(Int(slot)), length: Int(length), offset: offset, generation: 0)
+            slots[Int(slot)].numberio = writesIssued
+            codec.fill(arena.buffer(Int(slot)), length: Int(length), offset: offset,
+                       stamp: VerifyCodec.Stamp(numberio: writesIssued, timeNs: now))
+            writesIssued &+= 1
+        } else if filler != nil {
+            if cfg.refillBuffers { filler!.fill(arena.buffer(Int(slot)), length: Int(length)) }
         } else if cfg.refillBuffers {
             refillSeed &+= 0x9E37_79B9_7F4A_7C15
             arena.fillRandom(slot: Int(slot), seed: refillSeed)
@@ -103,11 +108,17 @@ extension JobLoop {
         let slat = Swift.min(s.submitted &- s.prepared, lat)
         let clat = lat &- slat
         if s.verifyRead, let codec {
-            if let message = codec.check(arena.buffer(Int(slot)), length: Int(s.length), offset: s.offset) {
-                if !cfg.handlesErrors || !handleError(EILSEQ, .read, "verify failed: \(message)") { fail(EILSEQ, "verify failed: \(message)") }
+            let buffer = arena.buffer(Int(slot))
+            let expect: UInt64? = s.numberio == noNumberio ? nil : s.numberio
+            if let failure = codec.check(buffer, length: Int(s.length), offset: s.offset, numberio: expect, all: !cfg.verifyFatal) {
+                var message = "verify failed: \(failure.message)"
+                if cfg.dumpDirectory != nil { message += dump(failure, buffer: buffer, slot: s, codec: codec, expect: expect) }
+                if !cfg.handlesErrors || !handleError(EILSEQ, .read, message) { fail(EILSEQ, message) }
             } else {
                 verifiedBlocks += 1
             }
+        } else if backlog != nil, s.direction == .write {
+            logWrite(offset: s.offset, length: s.length, numberio: s.numberio)
         }
         rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, dueLatNs: t &- s.due, now: t) }
         if let logRec {
@@ -222,6 +233,40 @@ extension JobLoop {
     func countError(_ err: Int32) {
         totalErrors += 1
         if totalErrors == 1 { firstError = err }
+    }
+
+    /// verify_dump, as fio's dump_buf: the failing interval as read (`<file>.<offset>.received`)
+    /// and as it should be (`.expected`), or a bad header alone (`.hdr_fail`), named after
+    /// the target file's base name and the interval's offset, in the dump directory.
+    /// Returns the message's addition (the files, or why they could not be written).
+    func dump(_ failure: VerifyFailure, buffer: UnsafeMutableRawPointer, slot s: Slot, codec: VerifyCodec, expect: UInt64?) -> String {
+        guard let dir = cfg.dumpDirectory else { return "" }
+        let at = s.offset &+ UInt64(failure.intervalStart)
+        let stem = (dir.hasSuffix("/") ? dir : dir + "/") + cfg.dumpName + ".\(at)."
+        var written: [String] = []
+        var problems: [String] = []
+        func write(_ p: UnsafeRawPointer, _ suffix: String) {
+            let path = stem + suffix
+            do {
+                try AtomicFile.write(Array(UnsafeRawBufferPointer(start: p, count: failure.intervalLength)), to: path)
+                written.append(path)
+                dumpedFiles.append(path)
+            } catch {
+                problems.append("\(path): \(error)")
+            }
+        }
+        if failure.headerFailure {
+            write(buffer + failure.intervalStart, "hdr_fail")
+        } else {
+            write(buffer + failure.intervalStart, "received")
+            let expected = UnsafeMutableRawPointer.allocate(byteCount: Int(s.length), alignment: 8)
+            defer { expected.deallocate() }
+            codec.expected(into: expected, length: Int(s.length), offset: s.offset, received: buffer, failure: failure, numberio: expect)
+            write(expected + failure.intervalStart, "expected")
+        }
+        var out = written.isEmpty ? "" : "; dumped as " + written.joined(separator: ", ")
+        if !problems.isEmpty { out += "; verify_dump failed: " + problems.joined(separator: "; ") }
+        return out
     }
 
     func fail(_ code: Int32, _ message: String) {

@@ -26,6 +26,9 @@ struct ClonePlan {
     var logSampleBudget = Int.max
     /// The file is created by the job's open (no layout): `JobSpec.createsOnOpen`.
     var createOnOpen = false
+    /// Job threads in the run (fio's thread_number count: dedupe_global spreads its
+    /// working set over them).
+    var threads = 1
 
     /// Most kernel operations one I/O can need: on a mapped target an I/O may span
     /// several chunks, and each may need a two-step copy before its write.
@@ -137,6 +140,7 @@ enum ClonePlanner {
                 jobNumber += 1
             }
         }
+        for i in plans.indices { plans[i].threads = plans.count }
         try Resources.check(plans)
         try layouts.checkFreeSpace()
         let memory = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))) * UInt64(BufferArena.pageSize)
@@ -230,15 +234,56 @@ enum ClonePlanner {
         if spec.iodepth < 1 { throw BlockLabError.usage("\(at): iodepth must be at least 1") }
         if spec.numjobs < 1 { throw BlockLabError.usage("\(at): numjobs must be at least 1") }
         if spec.maxBlockSize == 0 { throw BlockLabError.usage("\(at): bs must be greater than 0") }
-        if spec.verifyOnly && spec.verify == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
-        if spec.verify != nil {
+        if spec.verifyOnly && spec.verify == nil && spec.verifyPattern == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
+        if spec.verify == .pattern && spec.verifyPattern == nil {
+            throw BlockLabError.usage("\(at): verify=pattern needs verify_pattern")
+        }
+        // verify_pattern without verify= is fio's header and pattern.
+        if spec.verify != nil || spec.verifyPattern != nil {
             let minimum = try VerifyCodec.minimumBlockSize(spec.verify?.rawValue)
             let smallest = [spec.rw.reads ? spec.blockSize[0].minimum : UInt32.max,
                             spec.rw.writes ? spec.blockSize[1].minimum : UInt32.max].min()!
             if Int(smallest) < minimum {
-                throw BlockLabError.usage("\(at): verify=\(spec.verify!.rawValue) needs blocks of at least \(minimum) bytes (header and checksum), bs is \(smallest)")
+                throw BlockLabError.usage("\(at): verify=\(spec.verify?.rawValue ?? "pattern") needs blocks of at least \(minimum) bytes (header and checksum), bs is \(smallest)")
+            }
+            let interval = verifyInterval(spec)
+            if interval < minimum {
+                throw BlockLabError.usage("\(at): verify_interval=\(interval) is too small for verify=\(spec.verify?.rawValue ?? "pattern"): header and checksum take \(minimum - 1) bytes")
+            }
+            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) < minimum - 1 {
+                // fio swaps the two ranges with memcpy: overlapping, the swap cannot be undone
+                // (fio then fails its own verify).
+                throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) overlaps the \(minimum - 1)-byte verify header it is swapped with; use at least \(minimum - 1)")
+            }
+            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) + minimum - 1 > interval {
+                throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) puts the \(minimum - 1)-byte header past the end of the \(interval)-byte verify interval")
             }
         }
+        if spec.dedupePercentage > 0 && spec.dedupeMode == .workingSet {
+            // fio's checks (init.c), with its words.
+            if spec.size == nil && spec.sizePercent == nil && spec.fileSize == nil {
+                throw BlockLabError.usage("\(at): dedupe_mode=working_set: pregenerated dedupe working set requires size to be set")
+            }
+            if spec.dedupeWorkingSetPercentage + spec.dedupePercentage > 100 {
+                throw BlockLabError.usage("\(at): impossible to reach expected dedupe percentage \(spec.dedupePercentage) since \(spec.dedupeWorkingSetPercentage) percentage of size is reserved to dedupe working set (those are unique pages)")
+            }
+        }
+    }
+
+    /// fio's verify interval (init.c): verify_interval, at most the smallest write (or read)
+    /// size, and a factor of the smallest and largest write sizes (else their gcd).
+    static func verifyInterval(_ spec: JobSpec) -> Int {
+        let minW = Int(spec.rw.writes ? spec.blockSize[1].minimum : spec.blockSize[0].minimum)
+        let maxW = Int(spec.rw.writes ? spec.blockSize[1].maximum : spec.blockSize[0].maximum)
+        let minR = Int(spec.blockSize[0].minimum)
+        var v = Int(spec.verifyInterval)
+        if maxW != minW && v == 0 { v = minW }
+        if v > minW { v = minW } else if spec.rw.reads && v > minR { v = minR }
+        if v == 0 || minW % v != 0 || maxW % v != 0 {
+            func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+            v = gcd(minW, maxW)
+        }
+        return v
     }
 
     /// Checks a job's file or device without writing anything; a file that must be

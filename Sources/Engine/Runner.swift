@@ -21,6 +21,8 @@ public struct RunOptions {
     public var stop = StopToken()
     /// Notes and warnings for stderr.
     public var onNotice: (String) -> Void = { _ in }
+    /// Where verify_dump writes failed blocks: fio writes them in its working directory.
+    public var dumpDirectory = "."
     public init() {}
 }
 

@@ -129,6 +129,23 @@ extension JobSpec {
         if let verify { data.append("verify \(verify.rawValue)" + (doVerify ? "" : " (no read-back)")) }
         if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
         if verifyOnly { data.append("verify only") }
+        if verify != nil {
+            if verifyInterval > 0 { data.append("every \(Units.formatBytes(UInt64(verifyInterval)))") }
+            if verifyOffset > 0 { data.append("header at +\(verifyOffset)") }
+            if verifyBacklog > 0 {
+                data.append("read back every \(verifyBacklog) writes"
+                    + (verifyBacklogBatch > 0 && verifyBacklogBatch != verifyBacklog ? " (\(verifyBacklogBatch) at a time)" : ""))
+            }
+            if verifyDump { data.append("dump bad blocks") }
+            if verifyFatal { data.append("stop at the first bad interval") }
+        }
+        if dedupePercentage > 0 {
+            data.append("\(dedupePercentage)% dedupable (\(dedupeMode.rawValue)"
+                + (dedupeMode == .workingSet ? ", working set \(dedupeWorkingSetPercentage)%" + (dedupeGlobal ? ", global" : "") : "") + ")")
+        }
+        if compressPercentage > 0 {
+            data.append("\(compressPercentage)% compressible" + (compressChunk > 0 ? " per \(Units.formatBytes(UInt64(compressChunk)))" : ""))
+        }
         if let bufferPattern { data.append("buffer pattern 0x" + bufferPattern.map { Self.hex($0) }.joined()) }
         else if zeroBuffers { data.append("zero buffers") }
         if refillBuffers { data.append("refill buffers") }

@@ -98,6 +98,17 @@ public enum RandomDistribution: Equatable, Sendable {
 
 public enum VerifyKind: String, Sendable {
     case crc32c, md5, sha256
+    /// fio's verify=meta: the header only (offset, time, thread, numberio), plus the
+    /// verify_pattern when one is given.
+    case meta
+    /// fio's verify=pattern: the verify_pattern alone, no header. (verify_pattern without
+    /// verify= is fio's header plus pattern.)
+    case pattern
+}
+
+/// fio's dedupe_mode.
+public enum DedupeMode: String, Sendable, CaseIterable {
+    case repeat_ = "repeat", workingSet = "working_set"
 }
 
 /// One `bssplit` entry: `size` for `percent` of I/Os.
@@ -285,6 +296,8 @@ public struct JobSpec: Sendable {
 
     // Data
     public var verify: VerifyKind?
+    /// verify= as written (crc32c-intel keeps fio's own type number in the headers).
+    public var verifyRequested: String?
     public var verifyPattern: [UInt8]?
     public var doVerify = true
     public var verifyOnly = false
@@ -292,6 +305,32 @@ public struct JobSpec: Sendable {
     /// fio's buffer_pattern: write buffers hold these bytes repeated.
     public var bufferPattern: [UInt8]?
     public var refillBuffers = false
+    /// refill_buffers as written (fio turns it on for verify and compression unless set).
+    public var refillBuffersSet = false
+    /// fio's verify_interval (0: the smallest write size).
+    public var verifyInterval: UInt32 = 0
+    /// fio's verify_offset: the header is swapped with the bytes here in each interval.
+    public var verifyOffset: UInt32 = 0
+    /// fio's verify_backlog: after this many writes, read back and check the logged ones
+    /// (0: verify only after the write phase).
+    public var verifyBacklog: UInt64 = 0
+    /// fio's verify_backlog_batch: how many to check each time (0: verify_backlog).
+    public var verifyBacklogBatch: UInt64 = 0
+    /// fio's verify_fatal: a verify failure stops every job of the run.
+    public var verifyFatal = false
+    /// fio's verify_dump: a failed block is written as `<file>.<offset>.received` and
+    /// `.expected` in the working directory.
+    public var verifyDump = false
+    /// fio's verify_async (worker threads; BlockLab verifies inline on the job's thread).
+    public var verifyAsync = 0
+    /// fio's dedupe_percentage, dedupe_mode, dedupe_working_set_percentage, dedupe_global.
+    public var dedupePercentage = 0
+    public var dedupeMode: DedupeMode = .repeat_
+    public var dedupeWorkingSetPercentage = 5
+    public var dedupeGlobal = false
+    /// fio's buffer_compress_percentage and buffer_compress_chunk (0: the write size).
+    public var compressPercentage = 0
+    public var compressChunk: UInt32 = 0
 
     // Reporting
     /// fio's log files and their sampling.

@@ -37,7 +37,8 @@ enum Options {
         "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
         "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
         "new_group", "exitall", "create_serialize", "create_on_open", "disable_lat", "disable_clat",
-        "disable_slat", "disable_bw_measurement", "gtod_reduce", "error_dump", "fill_device",
+        "disable_slat", "disable_bw_measurement", "gtod_reduce", "error_dump", "fill_device", "verify_fatal", "verify_dump",
+        "verify_state_save", "dedupe_global",
     ]
 
     static let supported: [String] = [
@@ -48,7 +49,9 @@ enum Options {
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops", "rate_process",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
         "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
-        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "ignore_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "zonemode", "zonesize", "zonerange", "zoneskip",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "ignore_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "verify_interval", "verify_offset", "verify_backlog", "verify_backlog_batch",
+        "verify_async", "dedupe_percentage", "dedupe_mode", "dedupe_working_set_percentage",
+        "buffer_compress_percentage", "buffer_compress_chunk", "zonemode", "zonesize", "zonerange", "zoneskip",
     ] + booleans.sorted() + LogOptionParser.names
 
     /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
@@ -62,6 +65,8 @@ enum Options {
         "create_serialize": "BlockLab lays out every job's files before any job starts, one after another",
         "create_on_open": "a job that expects ENOSPC (fill_device, or ENOSPC continued) creates its file when it opens it; other files are laid out before the jobs start; the I/O is the same",
         "fallocate": "BlockLab lays files out by writing them in full before the jobs start; the I/O is the same",
+        "verify_async": "BlockLab checks blocks inline on the job's own thread as they complete (fio's worker threads do the same work)",
+        "verify_state_save": "BlockLab keeps no verify state file: a verify phase replays the job's own writes",
         "threads": "fio reads it only for its tiobench profile (and ignores it elsewhere, as here)",
     ]
 
@@ -74,9 +79,6 @@ enum Options {
         "steadystate_ramp_time": "steady-state detection", "steadystate_check_interval": "steady-state detection",
         "latency_target": "latency-target probing", "latency_window": "latency-target probing",
         "latency_percentile": "latency-target probing", "latency_run": "latency-target probing",
-        "dedupe_percentage": "deduplicable buffer contents", "dedupe_mode": "deduplicable buffer contents",
-        "dedupe_working_set_percentage": "deduplicable buffer contents", "dedupe_global": "deduplicable buffer contents",
-        "buffer_compress_percentage": "compressible buffer contents", "buffer_compress_chunk": "compressible buffer contents",
         "profile": "fio's built-in job profiles",
     ]
 
@@ -281,11 +283,36 @@ enum Options {
             s.rateCycleNs = UInt64(ms) * NS.perMillisecond
         case "stonewall": s.stonewall = try Value.bool(opt)
         case "group_reporting": s.groupReporting = try Value.bool(opt)
-        case "verify": s.verify = try Value.verify(opt)
+        case "verify":
+            s.verify = try Value.verify(opt)
+            s.verifyRequested = s.verify == nil ? nil : opt.value?.lowercased()
         case "verify_pattern": s.verifyPattern = try Value.pattern(opt)
         case "do_verify": s.doVerify = try Value.bool(opt)
         case "verify_only": s.verifyOnly = try Value.bool(opt)
         case "zero_buffers": s.zeroBuffers = try Value.bool(opt)
+        case "verify_interval":
+            let v = try Value.size(opt)
+            guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
+            s.verifyInterval = UInt32(v)
+        case "verify_offset":
+            let v = try Value.size(opt)
+            guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
+            s.verifyOffset = UInt32(v)
+        case "verify_backlog": s.verifyBacklog = UInt64(try Value.int(opt, min: 0, max: Limits.count))
+        case "verify_backlog_batch": s.verifyBacklogBatch = UInt64(try Value.int(opt, min: 0, max: Limits.count))
+        case "verify_fatal": s.verifyFatal = try Value.bool(opt)
+        case "verify_dump": s.verifyDump = try Value.bool(opt)
+        case "verify_async": s.verifyAsync = try Value.int(opt, min: 0, max: Limits.numjobs)
+        case "verify_state_save": _ = try Value.bool(opt)
+        case "dedupe_percentage": s.dedupePercentage = try Value.int(opt, min: 0, max: 100)
+        case "dedupe_mode": s.dedupeMode = try Value.choice(opt, DedupeMode.self)
+        case "dedupe_working_set_percentage": s.dedupeWorkingSetPercentage = try Value.int(opt, min: 0, max: 100)
+        case "dedupe_global": s.dedupeGlobal = try Value.bool(opt)
+        case "buffer_compress_percentage": s.compressPercentage = try Value.int(opt, min: 0, max: 100)
+        case "buffer_compress_chunk":
+            let v = try Value.size(opt)
+            guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
+            s.compressChunk = UInt32(v)
         case "buffer_pattern": s.bufferPattern = try Value.pattern(opt)
         case "zonemode":
             let v = try Value.required(opt).lowercased()
@@ -296,7 +323,9 @@ enum Options {
         case "zonesize": s.zoneSize = try Value.size(opt)
         case "zonerange": s.zoneRange = try Value.size(opt)
         case "zoneskip": s.zoneSkip = try Value.size(opt)
-        case "refill_buffers": s.refillBuffers = try Value.bool(opt)
+        case "refill_buffers":
+            s.refillBuffers = try Value.bool(opt)
+            s.refillBuffersSet = true
         case "fixedbufs": s.fixedbufs = try Value.bool(opt)
         case "registerfiles": s.registerfiles = try Value.bool(opt)
         case "sqthread_poll": s.sqthreadPoll = try Value.bool(opt)

@@ -294,7 +294,9 @@ enum Value {
         case "crc32c", "crc32c-intel": return .crc32c
         case "md5": return .md5
         case "sha256": return .sha256
-        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256 (or 0/null for none)")
+        case "meta": return .meta
+        case "pattern": return .pattern
+        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256, meta, pattern (or 0/null for none)")
         }
     }
 

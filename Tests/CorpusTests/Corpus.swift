@@ -140,7 +140,7 @@ enum Corpus {
         job("verify_pattern bad hex", "verify_pattern=0xzz\n", ["verify_pattern", "0xzz"]),
         job("kb_base=1000", "kb_base=1000\n", ["kb_base", "1000"]),
         job("unknown option", "bogus=1\n", ["bogus", "unknown"]),
-        job("unsupported fio option", "buffer_compress_percentage=50\n", ["buffer_compress_percentage", "support"]),
+        job("unsupported fio option", "ioscheduler=none\n", ["ioscheduler", "support"]),
         job("misspelt option", "runtme=10\n", ["runtme"]),
         job("option without value", "iodepth\n", ["iodepth", "value"]),
         job("boolean garbage", "direct=maybe\n", ["direct", "maybe"]),
