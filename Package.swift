@@ -59,10 +59,12 @@ let package = Package(
         .target(name: "Compare", dependencies: ["BlockLabCore"]),
         // `report`: one self-contained HTML page (inline SVG) from results, series files, a
         // comparison, prices and a recommendation.
-        .target(name: "Report", dependencies: ["BlockLabCore", "Compare", "Yams"]),
+        .target(name: "Report", dependencies: ["BlockLabCore", "Compare"]),
+        // `run --repeat N`: each job N times, round-robin in alternating order, as one series.
+        .target(name: "Repetition", dependencies: ["BlockLabCore", "JobSpec", "Metrics", "Engine", "VolumeModel"]),
         // Subcommands; thin glue over the modules above.
         .target(name: "BlockLabCLI", dependencies: [
-            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "Recommend", "SnapStoreHarness", "Compare", "Report", "Lab",
+            "BlockLabCore", "JobSpec", "Workload", "Metrics", "Engine", "Throttle", "VolumeModel", "SnapStore", "Recommend", "SnapStoreHarness", "Compare", "Report", "Lab", "Repetition",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
@@ -81,7 +83,7 @@ let package = Package(
         .testTarget(name: "RecommendTests", dependencies: ["BlockLabCore", "Metrics", "VolumeModel", "Recommend"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab", "VolumeModel", "Yams"]),
-        .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "SnapStore", "SnapStoreHarness"]),
+        .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "Repetition", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "CompareTests", dependencies: ["BlockLabCore", "Compare"], exclude: ["Fixtures", "Golden"]),
         // Opens the HTML report in headless Chromium (`make deps` installs it).
         .testTarget(name: "ReportTests", dependencies: ["BlockLabCore", "Compare", "Report"], exclude: ["Fixtures"]),

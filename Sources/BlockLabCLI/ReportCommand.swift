@@ -2,6 +2,7 @@ import ArgumentParser
 import BlockLabCore
 import Compare
 import Foundation
+import Lab
 import Report
 import VolumeModel
 
@@ -59,7 +60,7 @@ enum ReportSession {
         // Everything is checked and read before the page is written.
         let out = try OutputFile.check(html, what: "--html")
         let reco = try recommendation.map(RecommendationSummary.read)
-        let table = try prices.map(PriceTable.read)
+        let table = try prices.map { Pricing(try PriceTable.read($0)) }
         let read = try ResultReader.read(paths)
         for s in read.skipped { stderr("note: skipped \(s)") }
         guard !read.samples.isEmpty else {

@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import JobSpec
 import Metrics
+import Repetition
 import SnapStore
 import VolumeModel
 import Throttle
@@ -88,9 +89,7 @@ struct RunSession {
         // Volumes and instances are parsed, resolved and checked against the jobs once,
         // before any file is laid out.
         let emulation = jobs.contains(where: { $0.volume != nil || $0.instance != nil })
-            ? try EmulationPlan(jobs: jobs, store: ProfileStore(directory: profilesDirectory
-                ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)))
-            : nil
+            ? try EmulationPlan(jobs: jobs, store: profileStore()) : nil
         if seriesPath != nil { options.seriesIntervalNs = NS.perSecond }
         var poolVolume: PoolVolumeIO?
         if let target {
@@ -139,44 +138,12 @@ struct RunSession {
         var warnings: [String] = []
         var logs: [CloneLog] = []
         if repeatCount > 1 {
-            // Each job runs alone, N times, round-robin with the others and in alternating
-            // order (A B C, C B A, ...), so a drift of the machine over time is spread over
-            // every variant instead of landing on the last one. Each run gets a fresh plan and
-            // fresh shapers (a volume starts each repetition in its initial state).
-            var singles = try jobs.map { job -> (RunPlan, EmulationPlan?) in
-                let p = try Runner.prepare([job], options: options)
-                let e = job.volume != nil || job.instance != nil
-                    ? try EmulationPlan(jobs: [job], store: ProfileStore(directory: profilesDirectory
-                        ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)))
-                    : nil
-                try e?.check(regionEnds: p.regionEnds)
-                return (p, e)
-            }
-            let seriesID = Self.newSeriesID()
-            run = RunResult(jobs: [], timestampMs: WallClock.nowEpochMilliseconds())
-            repetitions: for rep in 0..<repeatCount {
-                for index in Self.repeatOrder(jobs: jobs.count, repetition: rep) {
-                    // Laid out once, by its first run; later runs find the files ready.
-                    try Runner.layOut(&singles[index].0, options: options)
-                    let (single, singleEmulation) = singles[index]
-                    let shapers = try singleEmulation?.shapers(regionEnds: single.regionEnds, clock: options.clock) ?? []
-                    let ran = try Runner.run(single, shapers: shapers, options: options)
-                    var part = ran.result
-                    warnings += singleEmulation?.markHostBound(&part) ?? []
-                    for var r in part.jobs {
-                        r.specIndex = index
-                        r.series = SeriesMark(id: seriesID, repetition: rep, repetitions: repeatCount)
-                        run.jobs.append(r)
-                    }
-                    seriesLines += ran.series.map { "{\"repetition\":\(rep)," + $0.dropFirst() }
-                    errors += ran.errors
-                    if ran.interrupted { interrupted = true; break repetitions }
-                }
-            }
-            run.extras = [("interrupted", .bool(interrupted)), ("series", .object([
-                ("id", .string(seriesID)), ("repetitions", .int(Int64(repeatCount))),
-                ("order", .string("round-robin, alternating direction")),
-            ]))]
+            let series = try RepeatedRun(jobs: jobs, repetitions: repeatCount, options: options, store: profileStore()).run()
+            run = series.result
+            seriesLines = series.seriesLines
+            errors = series.errors
+            warnings = series.warnings
+            interrupted = series.interrupted
         } else {
             try Runner.layOut(&plan, options: options)
             let shapers = try emulation?.shapers(regionEnds: plan.regionEnds, clock: options.clock) ?? []
@@ -186,7 +153,7 @@ struct RunSession {
             errors = ran.errors
             interrupted = ran.interrupted
             logs = ran.logs
-            warnings = emulation?.markHostBound(&run) ?? []
+            warnings = ran.notices + (emulation?.markHostBound(&run) ?? [])
         }
         // What an interrupted run left pending is committed here, and a failure is reported.
         try poolVolume?.pool.close()
@@ -215,20 +182,19 @@ struct RunSession {
         }
         if let series { try series.write(seriesLines.joined(separator: "\n") + "\n") }
         if !logFiles.isEmpty { try logFiles.write(logs) }
+        for log in logs {
+            guard let at = log.data.truncatedAtMsec, jobs.indices.contains(log.jobIndex) else { continue }
+            stderr("blocklab: warning: job '\(Text.escaped(jobs[log.jobIndex].name))' (job \(log.jobNumber)): its per-I/O log stopped at "
+                + "\(at) ms after \(log.data.samples.count) I/Os, this job's share of a quarter of the machine's memory; "
+                + "log_avg_msec keeps a long run's log small")
+        }
         for e in errors { stderr("blocklab: \(Text.escaped(e))") }
         if interrupted { stderr("blocklab: interrupted; the result is marked interrupted"); return 130 }
         return errors.isEmpty ? 0 : 1
     }
 
-    /// The job indices of repetition `rep`: in order on even repetitions, reversed on odd.
-    static func repeatOrder(jobs: Int, repetition rep: Int) -> [Int] {
-        rep % 2 == 0 ? Array(0..<jobs) : Array((0..<jobs).reversed())
-    }
-
-    /// A series id unique enough to tell one invocation's results from another's.
-    static func newSeriesID() -> String {
-        var g = SystemRandomNumberGenerator()
-        return String(WallClock.nowEpochMilliseconds(), radix: 36) + "-" + String(g.next() & 0xffff_ffff, radix: 36)
+    func profileStore() -> ProfileStore {
+        ProfileStore(directory: profilesDirectory ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath))
     }
 
     /// This machine's name (gethostname), recorded in every result.

@@ -29,6 +29,11 @@ int bl_blk_flush_buffers(int fd) {
     return ioctl(fd, BLKFLSBUF, 0) == 0 ? 0 : -errno;
 }
 
+int bl_blk_discard(int fd, uint64_t offset, uint64_t length) {
+    uint64_t range[2] = { offset, length };
+    return ioctl(fd, BLKDISCARD, range) == 0 ? 0 : -errno;
+}
+
 int64_t bl_path_fs_magic(const char *path) {
     struct statfs s;
     if (statfs(path, &s) != 0) return -errno;

@@ -88,9 +88,18 @@ public enum ResultReader {
             }
             if isDir.boolValue {
                 _ = try PathSafety.check(path, what: "result directory")
-                for file in try walk(path) {
+                let walked = try walk(path)
+                let labs = labSteps(walked)
+                for file in walked {
                     files += 1
                     try checkCount(files)
+                    let name = (file as NSString).lastPathComponent
+                    if let steps = labs[(file as NSString).deletingLastPathComponent], name.hasSuffix(".json"),
+                       name != "lab.json", !steps.contains(name) {
+                        out.skipped.append("\(Text.escaped(file)): the lab's own run (its snapshot experiment or its validation), "
+                            + "not one of its workload steps; name the file to compare it")
+                        continue
+                    }
                     do {
                         try readFile(file, label: label, into: &out)
                     } catch let e as BlockLabError {
@@ -102,6 +111,20 @@ public enum ResultReader {
                 try checkCount(files)
                 try readFile(path, label: label, into: &out)
             }
+        }
+        return out
+    }
+
+    /// A lab's run directory (its lab.json names the workload steps' results) -> those
+    /// result files' names. Its other results, the snapshot experiment's and the
+    /// validation's, are runs of other kinds and would add rows no comparison asked for.
+    static func labSteps(_ files: [String]) -> [String: Set<String>] {
+        var out: [String: Set<String>] = [:]
+        for file in files where (file as NSString).lastPathComponent == "lab.json" {
+            guard let data = FileManager.default.contents(atPath: file), data.count <= InputLimits.maxJobFileBytes,
+                  let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any], doc["blocklab_lab"] != nil,
+                  let steps = doc["steps"] as? [[String: Any]] else { continue }
+            out[(file as NSString).deletingLastPathComponent] = Set(steps.compactMap { $0["result"] as? String })
         }
         return out
     }

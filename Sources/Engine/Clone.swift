@@ -27,55 +27,30 @@ extension Runner {
                 // Older kernels read hint bits as part of the level and refuse the value.
                 priorities!.values = priorities!.values.map { $0.map(IOPriority.withoutHint) }
             }
-            let writes = spec.rw.writes && !spec.verifyOnly
+            // Trims change the data as writes do: same open mode, same device claim.
+            let writes = spec.rw.modifies && !spec.verifyOnly
             // The path was resolved when checked: a symlink in its place now is not ours. A
             // device a write job checked as unused is claimed (O_EXCL): if it was mounted or
             // claimed since, the kernel refuses.
             var flags = (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOFOLLOW
             if spec.direct { flags |= bl_o_direct_flag() }
             if plan.target.kind == .blockDevice && writes && !options.allowDestructive { flags |= O_EXCL }
-            let fd = open(plan.target.path, flags)
+            // A job that expects ENOSPC lays nothing out: its file is created here (fio's create_on_open).
+            if plan.createOnOpen { flags |= O_CREAT }
+            let fd = open(plan.target.path, flags, 0o644)
             guard fd >= 0 else { throw SystemError("open", errno: errno, path: plan.target.path) }
             defer { close(fd) }
             // As fio: drop cached pages first, direct or not (O_DIRECT writes over cached pages
             // pay for invalidating them on every I/O).
             if spec.invalidate { Target.invalidateCache(fd: fd, kind: plan.target.kind) }
 
-            let codec: VerifyCodec? = (spec.verify != nil || spec.verifyPattern != nil)
-                ? try VerifyCodec(kind: spec.verify?.rawValue, pattern: spec.verifyPattern) : nil
-            let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
-            if codec == nil, let pattern = spec.bufferPattern { arena.fill(pattern: pattern) }
-            else if !spec.zeroBuffers && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
-            let config = LoopConfig(
-                depth: plan.depth,
-                batchSubmit: max(1, spec.iodepthBatchSubmit ?? min(4, plan.depth)),
-                completeMin: max(1, min(spec.iodepthBatchCompleteMin ?? 1, plan.depth)),
-                completeMax: max(1, spec.iodepthBatchCompleteMax ?? plan.depth * 2 * plan.sqesPerIO),
-                rampNs: spec.rampTimeNs,
-                runtimeNs: spec.runtimeNs,
-                thinktimeNs: spec.thinktimeNs,
-                rateIOPS: [spec.rateIOPS[0] ?? 0, spec.rateIOPS[1] ?? 0],
-                rateBytes: [spec.rate[0] ?? 0, spec.rate[1] ?? 0],
-                fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
-                datasync: spec.fsync == 0 && spec.fdatasync > 0,
-                checkReads: codec != nil && !spec.rw.writes,
-                // A pattern refilled is the same pattern: nothing to redo per I/O.
-                refillBuffers: spec.refillBuffers && spec.bufferPattern == nil,
-                seriesIntervalNs: options.seriesIntervalNs,
-                sqesPerIO: plan.sqesPerIO,
-                adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,
-                log: Runner.logConfig(spec.logs),
-                jobNumber: plan.jobNumber + 1,
-                rateMin: [spec.rateMin[0] ?? 0, spec.rateMin[1] ?? 0],
-                rateIOPSMin: [spec.rateIOPSMin[0] ?? 0, spec.rateIOPSMin[1] ?? 0],
-                rateCycleNs: spec.rateCycleNs,
-                ratePoisson: spec.ratePoisson,
-                ratePoissonSeed: spec.randseed &+ UInt64(plan.clone) &* 0x9E37_79B9_7F4A_7C15,
-                flow: flow,
-                priorities: priorities,
-                prioritySeed: (spec.randseed ^ 0x7072_696F) &+ UInt64(plan.clone) &* 0xD1B5_4A32_D192_ED03,
-                basePriority: spec.basePriority ?? 0,
-                prioStatsOnLat: spec.percentiles.lat)
+            let (codec, arena, baseConfig, filler) = try loopParts(plan, options: options)
+            var config = baseConfig
+            config.flow = flow
+            config.priorities = priorities
+            config.prioritySeed = (spec.randseed ^ 0x7072_696F) &+ UInt64(plan.clone) &* 0xD1B5_4A32_D192_ED03
+            config.basePriority = spec.basePriority ?? 0
+            config.prioStatsOnLat = spec.percentiles.lat
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
                 let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken
@@ -83,32 +58,35 @@ extension Runner {
                 // time and the loop would be compiled generic, every backend call and every
                 // slot access dispatched at run time. Naming the concrete backends here lets
                 // the compiler build one specialised loop per backend.
-                func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
+                func run<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
                     if let u = backend as? UringBackend { return try mapping(u) }
                     if let p = backend as? PsyncBackend { return try mapping(p) }
                     return try mapping(backend)
                 }
                 // A mapped target wraps the engine's backend; the loop sees one I/O either way.
                 @inline(__always)
-                func mapping<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
+                func mapping<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
                     if let mapped = plan.mapped {
                         return try go(try MappedBackend(inner: backend, target: mapped, depth: plan.depth, sqesPerIO: plan.sqesPerIO))
                     }
                     return try go(backend)
                 }
-                func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?) {
-                    try Runner.drive(JobLoop(name: plan.spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
-                                             shaper: shaper, codec: codec, progress: progress, stop: options.stop,
-                                             groupEnd: groupEnd), plan: plan, fd: fd)
+                let filler: ContentFiller?
+                func go<B: IOBackend>(_ backend: B) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
+                    let loop = JobLoop(name: plan.spec.name, backend: backend, arena: arena, config: config, clock: options.clock,
+                                       shaper: shaper, codec: codec, progress: progress, stop: options.stop,
+                                       groupEnd: groupEnd)
+                    loop.filler = filler
+                    return try Runner.drive(loop, plan: plan, fd: fd)
                 }
             }
-            var (result, series, error, logs) = try Engines.driver(for: plan.engine).run(
+            var (result, series, error, logs, notices) = try Engines.driver(for: plan.engine).run(
                 plan, fd: fd, arena: arena,
                 Drive(plan: plan, arena: arena, config: config, options: options, shaper: shaper, codec: codec, progress: progress, fd: fd,
-                      groupEnd: groupEnd))
+                      groupEnd: groupEnd, filler: filler))
             result.engine?.engine = plan.engine.name
             if spec.ioengineRequested != plan.engine.name { result.engine?.requested = spec.ioengineRequested }
-            return CloneOutcome(plan: plan, result: result, series: series, error: error, logs: logs)
+            return CloneOutcome(plan: plan, result: result, series: series, error: error, logs: logs, notices: notices)
         } catch {
             let message: String
             if let setup = error as? EngineSetupError {
@@ -121,7 +99,73 @@ extension Runner {
         }
     }
 
-    static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?, IOLogData?) {
+    /// What a clone's loop is built from: the verify codec, the buffers (filled as fio
+    /// fills them), the loop's configuration and the buffer-content filler.
+    static func loopParts(_ plan: ClonePlan, options: RunOptions) throws
+        -> (codec: VerifyCodec?, arena: BufferArena, config: LoopConfig, filler: ContentFiller?) {
+        let spec = plan.spec
+        let verifying = spec.verify != nil || spec.verifyPattern != nil
+        let codec: VerifyCodec? = verifying
+            ? try VerifyCodec(kind: spec.verify == nil ? nil : spec.verifyRequested ?? spec.verify?.rawValue, pattern: spec.verifyPattern,
+                              interval: spec.verify != .pattern ? ClonePlanner.verifyInterval(spec) : 0,
+                              headerOffset: Int(spec.verifyOffset), thread: UInt16(truncatingIfNeeded: plan.jobNumber + 1))
+            : nil
+        let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
+        // fio: 100 % compressible is zero_buffers; other compression refills every write
+        // unless refill_buffers was set either way.
+        let compress = spec.compressPercentage == 100 ? 0 : spec.compressPercentage
+        let zero = spec.zeroBuffers || spec.compressPercentage == 100
+        let refill = spec.refillBuffersSet ? spec.refillBuffers : (spec.refillBuffers || compress > 0 || spec.dedupePercentage > 0)
+        var filler: ContentFiller?
+        if codec == nil && spec.rw.writes && (compress > 0 || spec.dedupePercentage > 0) {
+            var adjusted = spec
+            adjusted.compressPercentage = compress
+            filler = ContentFiller(spec: adjusted, thread: plan.jobNumber, threads: plan.threads,
+                                   size: UInt64(plan.region.count), minWrite: Int(spec.blockSize[1].minimum))
+            // Without refilling, each buffer is filled once, as fio fills them at start;
+            // refilled, every write takes the next contents in order.
+            if !refill { for slot in 0..<plan.depth { filler!.fill(arena.buffer(slot), length: Int(spec.maxBlockSize)) } }
+        } else if codec == nil, let pattern = spec.bufferPattern { arena.fill(pattern: pattern) }
+        else if !zero && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
+        let config = LoopConfig(
+            depth: plan.depth,
+            batchSubmit: max(1, spec.iodepthBatchSubmit ?? min(4, plan.depth)),
+            completeMin: max(1, min(spec.iodepthBatchCompleteMin ?? 1, plan.depth)),
+            completeMax: max(1, spec.iodepthBatchCompleteMax ?? plan.depth * 2 * plan.sqesPerIO),
+            rampNs: spec.rampTimeNs,
+            runtimeNs: spec.runtimeNs,
+            thinktimeNs: spec.thinktimeNs,
+            rateIOPS: [spec.rateIOPS[0] ?? 0, spec.rateIOPS[1] ?? 0, 0],
+            rateBytes: [spec.rate[0] ?? 0, spec.rate[1] ?? 0, 0],
+            fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
+            datasync: spec.fsync == 0 && spec.fdatasync > 0,
+            checkReads: codec != nil && !spec.rw.writes,
+            // A pattern refilled is the same pattern: nothing to redo per I/O.
+            refillBuffers: refill && (spec.bufferPattern == nil || filler != nil),
+            seriesIntervalNs: options.seriesIntervalNs,
+            sqesPerIO: plan.sqesPerIO,
+            adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,
+            log: Runner.logConfig(spec.logs).map { var c = $0; c.maxSamples = plan.logSampleBudget; return c },
+            jobNumber: plan.jobNumber + 1,
+            rateMin: [spec.rateMin[0] ?? 0, spec.rateMin[1] ?? 0],
+            rateIOPSMin: [spec.rateIOPSMin[0] ?? 0, spec.rateIOPSMin[1] ?? 0],
+            rateCycleNs: spec.rateCycleNs,
+            ratePoisson: spec.ratePoisson,
+            ratePoissonSeed: spec.randseed &+ UInt64(plan.clone) &* 0x9E37_79B9_7F4A_7C15,
+            verifyBacklog: codec != nil && spec.rw.writes && spec.doVerify && !spec.verifyOnly ? spec.verifyBacklog : 0,
+            verifyBacklogBatch: spec.verifyBacklogBatch > 0 ? spec.verifyBacklogBatch : spec.verifyBacklog,
+            checkNumberio: Runner.knowsNumberio(spec),
+            verifyFatal: spec.verifyFatal,
+            dumpDirectory: spec.verifyDump ? options.dumpDirectory : nil,
+            dumpName: AtomicFile.basename(of: plan.target.path),
+            continueOn: spec.errors.continueOn,
+            ignoreErrors: spec.errors.ignore.map { $0 ?? [EIO, EILSEQ] },
+            errorDump: spec.errors.dump,
+            fillDevice: spec.fillDevice)
+        return (codec, arena, config, filler)
+    }
+
+    static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
         let spec = plan.spec
         let salt = UInt64(plan.clone)
         if let flow = loop.cfg.flow {
@@ -133,8 +177,9 @@ extension Runner {
             var planner = try IOPlanner(spec: spec, region: plan.region, timeBased: spec.timeBased, seedSalt: salt)
             try loop.runPhase(&planner, mode: .normal)
         }
+        // Under verify_backlog the write phase itself read back every logged write.
         if loop.codec != nil, spec.rw.writes, spec.doVerify || spec.verifyOnly, !spec.timeBased,
-           loop.errorCode == 0, !loop.interrupted {
+           loop.errorCode == 0, !loop.interrupted, loop.backlog == nil || spec.verifyOnly {
             var replay = try IOPlanner(spec: spec, region: plan.region, timeBased: false, seedSalt: salt)
             try loop.runPhase(&replay, mode: .verifyReplay)
         }
@@ -191,11 +236,21 @@ extension Runner {
             result.mapped = MappedSection(target: mapped.label, cowCopies: copies, writeAmplification: amplification,
                                       commits: (figures?.commits ?? 0) + finalCommits, store: mapped.summary())
         }
-        return (result, loop.seriesLines, loop.errorMessage, loop.logData)
+        return (result, loop.seriesLines, loop.errorMessage, loop.logData, loop.errorDumps)
     }
 }
 
 extension Runner {
+    /// Whether a verify read knows which write (numberio) its block must hold. fio checks
+    /// it for a writing job with one block size, not time-based and not verify_only; here
+    /// also only where no block is written twice (one loop, no random overwrites), since
+    /// a replay cannot tell which of two writes was last.
+    static func knowsNumberio(_ spec: JobSpec) -> Bool {
+        spec.rw.writes && !spec.timeBased && !spec.verifyOnly && spec.loops == 1
+            && spec.blockSize[1].minimum == spec.blockSize[1].maximum
+            && !(spec.rw.isRandom && spec.norandommap)
+    }
+
     /// The job's log options as the recorder takes them (nil: no logs).
     static func logConfig(_ o: LogOptions) -> IOLogConfig? {
         guard o.any else { return nil }

@@ -9,8 +9,12 @@ import Workload
 extension JobLoop {
     @inline(__always)
     func issue(_ slot: Int32, now: UInt64) {
-        slots[Int(slot)].prepared = now
         let s = slots[Int(slot)]
+        if case .trim = s.direction {
+            issueTrim(slot, s)
+            return
+        }
+        slots[Int(slot)].prepared = now
         if cmdPrioOn { backend.ioPriority = chooser!.values[s.direction.rawValue][Int(s.prioIndex)] }
         backend.prepare(tag: slot, direction: s.direction, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
         pendingList[pendingCount] = slot
@@ -19,10 +23,26 @@ extension JobLoop {
         rec?._withUnsafeGuaranteedRef { $0.recordDepth(inKernel) }
     }
 
+    /// The backend trims at prepare time (see Trimmer): fio's issue time is just before
+    /// it, so its duration is the trim's clat; it is in no submit batch.
+    func issueTrim(_ slot: Int32, _ s: Slot) {
+        let t = clock.now()
+        slots[Int(slot)].prepared = t
+        slots[Int(slot)].submitted = t
+        backend.prepare(tag: slot, direction: .trim, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
+        inKernel += 1
+        rec?._withUnsafeGuaranteedRef { $0.recordDepth(inKernel) }
+    }
+
     @inline(__always)
-    func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32) {
+    func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32, now: UInt64) {
         if let codec {
-            codec.fill(arena.buffer(Int(slot)), length: Int(length), offset: offset, generation: 0)
+            slots[Int(slot)].numberio = writesIssued
+            codec.fill(arena.buffer(Int(slot)), length: Int(length), offset: offset,
+                       stamp: VerifyCodec.Stamp(numberio: writesIssued, timeNs: now))
+            writesIssued &+= 1
+        } else if filler != nil {
+            if cfg.refillBuffers { filler!.fill(arena.buffer(Int(slot)), length: Int(length)) }
         } else if cfg.refillBuffers {
             refillSeed &+= 0x9E37_79B9_7F4A_7C15
             arena.fillRandom(slot: Int(slot), seed: refillSeed)
@@ -42,7 +62,11 @@ extension JobLoop {
         inKernel -= 1
         if c.result < 0 {
             let detail = backend.failureDetail.map { " (\($0))" } ?? ""
-            fail(-c.result, "\(p.pointee.direction.name) of \(p.pointee.length) bytes at offset \(p.pointee.offset) failed: \(String(cString: strerror(-c.result)))\(detail)")
+            let s = p.pointee
+            // fio counts a failed I/O as issued (total_ios), with no bytes or latency.
+            rec?._withUnsafeGuaranteedRef { $0.recordFailed(s.direction) }
+            let message = "\(s.direction.name) of \(s.length) bytes at offset \(s.offset) failed: \(String(cString: strerror(-c.result)))\(detail)"
+            if !cfg.handlesErrors || !handleError(-c.result, s.direction, message) { fail(-c.result, message) }
             release(c.tag)
             return
         }
@@ -85,11 +109,17 @@ extension JobLoop {
         let slat = Swift.min(s.submitted &- s.prepared, lat)
         let clat = lat &- slat
         if s.verifyRead, let codec {
-            if let message = codec.check(arena.buffer(Int(slot)), length: Int(s.length), offset: s.offset) {
-                fail(EILSEQ, "verify failed: \(message)")
+            let buffer = arena.buffer(Int(slot))
+            let expect: UInt64? = s.numberio == noNumberio ? nil : s.numberio
+            if let failure = codec.check(buffer, length: Int(s.length), offset: s.offset, numberio: expect, all: !cfg.verifyFatal) {
+                var message = "verify failed: \(failure.message)"
+                if cfg.dumpDirectory != nil { message += dump(failure, buffer: buffer, slot: s, codec: codec, expect: expect) }
+                if !cfg.handlesErrors || !handleError(EILSEQ, .read, message) { fail(EILSEQ, message) }
             } else {
                 verifiedBlocks += 1
             }
+        } else if backlog != nil, s.direction == .write {
+            logWrite(offset: s.offset, length: s.length, numberio: s.numberio)
         }
         rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, dueLatNs: t &- s.due, now: t) }
         if cmdPrioOn { rec?._withUnsafeGuaranteedRef { $0.recordPriority(s.direction, index: s.prioIndex, ns: cfg.prioStatsOnLat ? lat : clat) } }
@@ -100,6 +130,8 @@ extension JobLoop {
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
             if minRateOn { checkMinRate(0, now: t) }
+        } else if case .trim = s.direction {
+            trimCounts.ios += 1; trimCounts.bytes += UInt64(s.length)
         } else {
             counts.1 += 1; counts.3 += UInt64(s.length)
             if minRateOn { checkMinRate(1, now: t) }
@@ -170,6 +202,76 @@ extension JobLoop {
         minRateMark[d] = (bytes, ios, now)
     }
 
+    /// fio's rule for a failed I/O (td_non_fatal_error, break_on_this_error): an error of a
+    /// continued class (EILSEQ: verify; a read: read; a write or trim: write) whose errno is in
+    /// that class's ignore_error list (default EIO, EILSEQ) is counted and the job goes on;
+    /// with fill_device, ENOSPC or EDQUOT ends the job without error; anything else stops
+    /// it, counted when its class was continued. Returns whether the job goes on (or ends
+    /// cleanly); false: the caller fails the job.
+    func handleError(_ err: Int32, _ direction: IODirection, _ message: String) -> Bool {
+        let cls = err == EILSEQ ? 2 : direction == .read ? 0 : 1
+        let continued = cfg.continueOn & UInt8(1 << cls) != 0
+        if continued && cfg.ignoreErrors[cls].contains(err) {
+            countError(err)
+            if cfg.errorDump {
+                if errorDumps.count < Self.maxErrorDumps {
+                    errorDumps.append("\(name): \(message)")
+                } else if errorDumps.count == Self.maxErrorDumps {
+                    errorDumps.append("\(name): further errors not shown (error_dump keeps the first \(Self.maxErrorDumps))")
+                }
+            }
+            return true
+        }
+        if cfg.fillDevice && (err == ENOSPC || err == EDQUOT) {
+            filled = true
+            stopping = true
+            return true
+        }
+        if continued { countError(err) }
+        return false
+    }
+
+    static var maxErrorDumps: Int { 1000 }
+
+    func countError(_ err: Int32) {
+        totalErrors += 1
+        if totalErrors == 1 { firstError = err }
+    }
+
+    /// verify_dump, as fio's dump_buf: the failing interval as read (`<file>.<offset>.received`)
+    /// and as it should be (`.expected`), or a bad header alone (`.hdr_fail`), named after
+    /// the target file's base name and the interval's offset, in the dump directory.
+    /// Returns the message's addition (the files, or why they could not be written).
+    func dump(_ failure: VerifyFailure, buffer: UnsafeMutableRawPointer, slot s: Slot, codec: VerifyCodec, expect: UInt64?) -> String {
+        guard let dir = cfg.dumpDirectory else { return "" }
+        let at = s.offset &+ UInt64(failure.intervalStart)
+        let stem = (dir.hasSuffix("/") ? dir : dir + "/") + cfg.dumpName + ".\(at)."
+        var written: [String] = []
+        var problems: [String] = []
+        func write(_ p: UnsafeRawPointer, _ suffix: String) {
+            let path = stem + suffix
+            do {
+                try AtomicFile.write(Array(UnsafeRawBufferPointer(start: p, count: failure.intervalLength)), to: path)
+                written.append(path)
+                dumpedFiles.append(path)
+            } catch {
+                problems.append("\(path): \(error)")
+            }
+        }
+        if failure.headerFailure {
+            write(buffer + failure.intervalStart, "hdr_fail")
+        } else {
+            write(buffer + failure.intervalStart, "received")
+            let expected = UnsafeMutableRawPointer.allocate(byteCount: Int(s.length), alignment: 8)
+            defer { expected.deallocate() }
+            codec.expected(into: expected, length: Int(s.length), offset: s.offset, received: buffer, failure: failure, numberio: expect)
+            write(expected + failure.intervalStart, "expected")
+        }
+        var out = written.isEmpty ? "" : "; dumped as " + written.joined(separator: ", ")
+        if !problems.isEmpty { out += "; verify_dump failed: " + problems.joined(separator: "; ") }
+        return out
+    }
+
     func fail(_ code: Int32, _ message: String) {
         if errorCode == 0 {
             errorCode = code
@@ -180,7 +282,8 @@ extension JobLoop {
 
     @inline(__always)
     func publish(_ now: UInt64) {
-        progress.publish(ios: counts.0, counts.1, bytes: counts.2, counts.3)
+        // Trims count with writes in the progress line: both change the target.
+        progress.publish(ios: counts.0, counts.1 &+ trimCounts.ios, bytes: counts.2, counts.3 &+ trimCounts.bytes)
         guard let rec else { return }
         rec._withUnsafeGuaranteedRef { $0.tick(now: now) }
         if now >= nextSeries, let recorder {

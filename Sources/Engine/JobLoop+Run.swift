@@ -10,16 +10,21 @@ extension JobLoop {
     func runPhase(_ planner: inout IOPlanner, mode: LoopMode) throws {
         var now = clock.now()
         let rateStart = now
-        var rateDone: [UInt64] = [0, 0]   // I/Os per direction under rate_iops
-        var rateBytesDone: [UInt64] = [0, 0]
+        var rateDone: [UInt64] = [0, 0, 0]   // I/Os per direction under rate_iops
+        var rateBytesDone: [UInt64] = [0, 0, 0]
         // rate_process=poisson: each direction's next arrival, from rateStart.
         var poisson = cfg.ratePoisson ? PoissonArrivals(seed: cfg.ratePoissonSeed) : nil
-        var poissonAt: [UInt64] = [0, 0]
+        var poissonAt: [UInt64] = [0, 0, 0]
         let rated = cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 }
         var deferred: PlannedIO?
+        /// The deferred I/O is a backlog verify read expecting this numberio.
+        var deferredVerify: UInt64?
         var plannerDone = false
         // Flow control held the next I/O back in this pass.
         var flowHeld = false
+        // A replayed write's numberio: the replay issues the writes in their original order.
+        var replayNumberio: UInt64 = 0
+        let backlogOn = backlog != nil && mode == .normal
         while true {
             if stop.isStopped { interrupted = true; stopping = true }
             if groupEnd.isSet { stopping = true }
@@ -34,7 +39,7 @@ extension JobLoop {
             }
             var wake = UInt64.max
             flowHeld = false
-            if !stopping && !plannerDone && !flowDraining {
+            if !stopping && (!plannerDone || (backlogOn && backlogCount > 0)) && !flowDraining {
                 // At most one queue's worth per pass, so time limits and Ctrl-C are seen
                 // even when I/Os complete as fast as they are issued (psync, page cache).
                 var filled = 0
@@ -48,13 +53,27 @@ extension JobLoop {
                         break
                     }
                     let io: PlannedIO
-                    if let d = deferred { io = d; deferred = nil } else if let n = planner.next() { io = n } else { plannerDone = true; break }
+                    var expect = noNumberio
+                    var fromBacklog = false
+                    if let d = deferred {
+                        io = d
+                        deferred = nil
+                        if let v = deferredVerify { expect = v; fromBacklog = true; deferredVerify = nil }
+                    } else if backlogOn, let w = nextBacklogVerify(drain: plannerDone) {
+                        io = PlannedIO(direction: .read, offset: w.offset, length: w.length)
+                        expect = cfg.checkNumberio ? w.numberio : noNumberio
+                        fromBacklog = true
+                    } else if plannerDone {
+                        break
+                    } else if let n = planner.next() { io = n } else { plannerDone = true; continue }
                     var dir = io.direction
-                    var verifyRead = false
+                    var verifyRead = fromBacklog
                     if mode == .verifyReplay {
                         if dir != .write { continue }
                         dir = .read
                         verifyRead = true
+                        if cfg.checkNumberio { expect = replayNumberio }
+                        replayNumberio &+= 1
                     } else if cfg.checkReads && dir == .read {
                         verifyRead = true
                     }
@@ -68,7 +87,12 @@ extension JobLoop {
                                 cfg.rateIOPS[d] > 0 ? mulDiv(rateDone[d], NS.perSecond, cfg.rateIOPS[d]) : 0,
                                 cfg.rateBytes[d] > 0 ? mulDiv(rateBytesDone[d], NS.perSecond, cfg.rateBytes[d]) : 0)
                         }
-                        if due > now { deferred = io; wake = due; break }
+                        if due > now {
+                            deferred = io
+                            if fromBacklog { deferredVerify = expect }
+                            wake = due
+                            break
+                        }
                         rateDone[d] += 1
                         rateBytesDone[d] += UInt64(io.length)
                         if poisson != nil {
@@ -88,8 +112,13 @@ extension JobLoop {
                     p.pointee.due = due
                     p.pointee.started = now
                     p.pointee.verifyRead = verifyRead
+                    p.pointee.numberio = expect
                     if cmdPrioOn { p.pointee.prioIndex = chooser!.pick(dir, length: io.length) }
-                    if dir == .write { fillWriteBuffer(slot, offset: io.offset, length: io.length) }
+                    if dir == .write { fillWriteBuffer(slot, offset: io.offset, length: io.length, now: now) }
+                    if backlogOn {
+                        lastIssuedWrite = dir == .write
+                        if dir == .write { backlogPending += 1 }
+                    }
                     if let shaper {
                         let t = shaper.admit(direction: dir, offset: io.offset, length: io.length, now: now)
                         p.pointee.issueAt = Swift.max(t, due)
@@ -110,6 +139,8 @@ extension JobLoop {
             // started a think time the fill loop did not see.
             if thinkUntil > now { wake = Swift.min(wake, thinkUntil) }
             if heldCount > 0 { wake = Swift.min(wake, earliestRelease()) }
+            // Time limits apart from what issues I/O: see the wait below.
+            let scheduledWake = wake
             if !stopping, endNs != 0 { wake = Swift.min(wake, endNs) }
             if recorder == nil { wake = Swift.min(wake, rampEnd) }
 
@@ -134,7 +165,7 @@ extension JobLoop {
                     publish(now)
                     continue
                 }
-                if stopping || (plannerDone && deferred == nil) {
+                if stopping || (plannerDone && deferred == nil && !(backlogOn && backlogCount > 0)) {
                     // Admitted but never issued: capacity the shaper reserved goes unused.
                     while schedCount > 0 {
                         free[freeCount] = scheduled[schedHead]; freeCount += 1
@@ -144,7 +175,7 @@ extension JobLoop {
                 }
                 // Sleep only when something time-bound holds the next I/O back (rate,
                 // thinktime, shaper, emulated latency, ramp); otherwise refill at once.
-                let canFill = !stopping && !plannerDone && freeCount > 0 && deferred == nil && thinkUntil <= now
+                let canFill = !stopping && (!plannerDone || (backlogOn && backlogCount > 0)) && freeCount > 0 && deferred == nil && thinkUntil <= now
                 if !canFill, wake != .max, wake > now { sleepUntil(wake) }
                 now = clock.now()
                 publish(now)
@@ -176,14 +207,56 @@ extension JobLoop {
                 if pendingCount > 0 { rec?._withUnsafeGuaranteedRef { $0.recordSubmitBatch(pendingCount) } }
                 pendingCount = 0
             }
+            // A wait for I/Os in flight is timed only when something must be issued at a
+            // given time (rate, think time, shaper, emulated latency). The runtime's end and
+            // the ramp's are checked when the next completion comes, as fio checks them
+            // between I/Os: a timed wait arms a kernel timer on every call, a cost each I/O at
+            // depth 1 would pay for a deadline seconds away.
+            let deadline = minComplete > 0 ? scheduledWake : wake
             let n = try backend.submitAndReap(submit: submit, minComplete: minComplete,
-                                              deadline: wake == .max ? 0 : wake, now: tSubmit,
+                                              deadline: deadline == .max ? 0 : deadline, now: tSubmit,
                                               out: completions, max: completeMax)
             now = clock.now()
             if n > 0 { rec?._withUnsafeGuaranteedRef { $0.recordCompletionsPerWait(n) } }
             for i in 0..<n { complete(completions[i], now: now) }
             publish(now)
         }
+    }
+
+    /// verify_backlog: the next logged write to read back, if one is due. fio's get_io_u:
+    /// when the writes issued and not yet read back are a multiple of `verifyBacklog` (and
+    /// the last I/O was a write), the next `verifyBacklogBatch` I/Os read back the oldest
+    /// logged writes; after the planner is done, every logged write is read back (fio's
+    /// verify phase). Writes are logged when they complete, so a read never overtakes its
+    /// write; one not complete yet is left for later, as fio's in-flight check does.
+    @inline(__always)
+    func nextBacklogVerify(drain: Bool) -> LoggedWrite? {
+        if !drain && backlogBatchLeft == 0 {
+            guard backlogPending > 0, backlogPending % cfg.verifyBacklog == 0, lastIssuedWrite else { return nil }
+            backlogBatchLeft = cfg.verifyBacklogBatch
+        }
+        guard backlogCount > 0 else { backlogBatchLeft = 0; return nil }
+        if !drain { backlogBatchLeft -= 1 }
+        let w = backlog![backlogHead]
+        backlogHead = (backlogHead + 1) % backlogCapacity
+        backlogCount -= 1
+        backlogPending -= 1
+        return w
+    }
+
+    /// Logs a completed write for verify_backlog.
+    func logWrite(offset: UInt64, length: UInt32, numberio: UInt64) {
+        if backlogCount == backlogCapacity {
+            // Only when batches are smaller than the backlog: the log grows, as fio's does.
+            let bigger = UnsafeMutablePointer<LoggedWrite>.allocate(capacity: backlogCapacity * 2)
+            for i in 0..<backlogCount { bigger[i] = backlog![(backlogHead + i) % backlogCapacity] }
+            backlog!.deallocate()
+            backlog = bigger
+            backlogHead = 0
+            backlogCapacity *= 2
+        }
+        backlog![(backlogHead + backlogCount) % backlogCapacity] = LoggedWrite(offset: offset, length: length, numberio: numberio)
+        backlogCount += 1
     }
 
     /// Every 64 I/Os submitted without a wait: if most had completed by the time the call

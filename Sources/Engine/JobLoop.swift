@@ -27,6 +27,9 @@ struct Slot {
     /// Emulated completion time under a shaper's service-time model.
     var releaseAt: UInt64 = 0
     var verifyRead = false
+    /// A write's numberio (fio's count of the job's writes before it); for a verify read,
+    /// the numberio the block must hold (`noNumberio`: not known).
+    var numberio: UInt64 = 0
     /// Emulated extra latency the backend reported for this I/O (a restored chunk's first
     /// touch), added to its completion time.
     var penaltyNs: UInt64 = 0
@@ -45,7 +48,8 @@ struct LoopConfig {
     /// Length of the measured phase (nil: until the work is done).
     var runtimeNs: UInt64?
     var thinktimeNs: UInt64
-    /// rate_iops per direction (0 = none) and rate in bytes/s per direction (0 = none).
+    /// rate_iops per direction (0 = none) and rate in bytes/s per direction (0 = none):
+    /// read, write, trim.
     var rateIOPS: [UInt64]
     var rateBytes: [UInt64]
     var fsyncEvery: Int
@@ -81,7 +85,37 @@ struct LoopConfig {
     /// Per-priority figures hold lat instead of clat (lat_percentiles=1, as fio).
     var prioStatsOnLat = false
     var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
+    /// verify_backlog (0: off) and verify_backlog_batch (resolved: never 0 when on).
+    var verifyBacklog: UInt64 = 0
+    var verifyBacklogBatch: UInt64 = 0
+    /// A verify read checks the numberio it expects (fio: a writing job with one block
+    /// size, not time-based, not verify_only; and here, no block written twice).
+    var checkNumberio = false
+    /// verify_fatal: stop at a block's first bad interval.
+    var verifyFatal = false
+    /// verify_dump: where to write a failed block (nil: not dumped), and the file's name
+    /// as fio uses it (`<basename>.<offset>.received`).
+    var dumpDirectory: String?
+    var dumpName = ""
+    /// fio's continue_on_error classes (ErrorPolicy bits; 0: stop at the first error), the
+    /// errnos continued per class (read, write, verify), error_dump, and fill_device.
+    var continueOn: UInt8 = 0
+    var ignoreErrors: [[Int32]] = [[], [], []]
+    var errorDump = false
+    var fillDevice = false
+    /// Any of the above: failed I/Os go through `handleError`.
+    var handlesErrors: Bool { continueOn != 0 || fillDevice }
 }
+
+/// A completed write waiting to be read back (fio's io_piece on its io_hist_list).
+struct LoggedWrite {
+    var offset: UInt64
+    var length: UInt32
+    var numberio: UInt64
+}
+
+/// Slot.numberio of a verify read whose expected write is not known.
+let noNumberio = UInt64.max
 
 enum LoopMode { case normal, verifyReplay }
 
@@ -145,6 +179,14 @@ final class JobLoop<B: IOBackend> {
     var endNs: UInt64 = 0
     var cpuAtStart = CPUUsage()
     var counts: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    /// Trims completed and their bytes.
+    var trimCounts: (ios: UInt64, bytes: UInt64) = (0, 0)
+    /// fio's total_err and first_error (continue_on_error), and error_dump's lines (capped).
+    var totalErrors: UInt64 = 0
+    var firstError: Int32 = 0
+    var errorDumps: [String] = []
+    /// fill_device: the target filled up (ENOSPC) and the job stopped there.
+    var filled = false
     var writesSinceSync = 0
     /// Submission times of the fsyncs in flight, oldest first (they complete in order on
     /// one file in practice; fio times them the same way).
@@ -166,6 +208,21 @@ final class JobLoop<B: IOBackend> {
     var pendingSeries: (IntervalFigures, [(String, Double)])?
     var nextSeries: UInt64 = 0
     var verifiedBlocks: UInt64 = 0
+    /// The job's writes so far (fio's numberio of the next one).
+    var writesIssued: UInt64 = 0
+    /// fio's buffer contents for dedupe/compression (nil: not asked for).
+    var filler: ContentFiller?
+    /// verify_backlog's log of completed, unchecked writes: a ring, oldest first.
+    var backlog: UnsafeMutablePointer<LoggedWrite>?
+    var backlogCapacity = 0
+    var backlogHead = 0, backlogCount = 0
+    /// Verify reads still to issue in the current backlog batch.
+    var backlogBatchLeft: UInt64 = 0
+    /// Writes issued and not yet read back (fio's io_hist_len).
+    var backlogPending: UInt64 = 0
+    var lastIssuedWrite = false
+    /// Files verify_dump wrote.
+    var dumpedFiles: [String] = []
     /// The batch sizes in force (the job's, or `adaptBatching`'s choice).
     var batchSubmit: Int
     var completeMax: Int
@@ -212,11 +269,18 @@ final class JobLoop<B: IOBackend> {
         scheduled = .allocate(capacity: d)
         held = .allocate(capacity: d)
         completions = .allocate(capacity: d * config.sqesPerIO * 2 + 8)
+        if config.verifyBacklog > 0 {
+            // Writes stop being taken up once `verifyBacklog` are logged, so at most the
+            // queue's worth more complete before the batch drains them.
+            backlogCapacity = Int(Swift.min(config.verifyBacklog, 1 << 16)) + d + 1
+            backlog = .allocate(capacity: backlogCapacity)
+        }
     }
 
     deinit {
         slots.deallocate(); free.deallocate(); pendingList.deallocate()
         scheduled.deallocate(); held.deallocate(); completions.deallocate()
+        backlog?.deallocate()
     }
 
     /// Starts the clock for the job: ramp first, then the measured phase.
@@ -264,7 +328,11 @@ final class JobLoop<B: IOBackend> {
         var r = recorder!.finish(name: name, endNs: now, cpu: cpu)
         r.options = options
         r.ioprio = cfg.basePriority
-        r.error = errorCode
+        // As fio: a job whose errors were all continued reports the first of them.
+        r.error = errorCode != 0 ? errorCode : firstError
+        r.continueOnError = cfg.continueOn != 0
+        r.totalErrors = totalErrors
+        r.firstError = firstError
         r.interrupted = interrupted
         return r
     }

@@ -1,6 +1,7 @@
 import BlockLabCore
 import Glibc
 import JobSpec
+import Metrics
 import Verify
 
 /// One thread's worth of work: a job (or one numjobs clone of it) resolved against its
@@ -21,6 +22,13 @@ struct ClonePlan {
     var engine: EngineTraits
     /// A mapped target (a thin volume or a read-only view of one) instead of a file or device.
     var mapped: MappedTarget?
+    /// Most per-I/O log samples this job thread keeps (see `logSampleBudget`).
+    var logSampleBudget = Int.max
+    /// The file is created by the job's open (no layout): `JobSpec.createsOnOpen`.
+    var createOnOpen = false
+    /// Job threads in the run (fio's thread_number count: dedupe_global spreads its
+    /// working set over them).
+    var threads = 1
 
     /// Most kernel operations one I/O can need: on a mapped target an I/O may span
     /// several chunks, and each may need a two-step copy before its write.
@@ -82,6 +90,12 @@ enum ClonePlanner {
                 if spec.numjobs > 1 {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) takes one job thread at a time (numjobs=1)")
                 }
+                if spec.rw.trims {
+                    throw BlockLabError.usage("\(spec.origin): rw=\(spec.rw.rawValue): trims on \(mapped.label) are not supported (a pool volume has no discard)")
+                }
+                if spec.fillDevice {
+                    throw BlockLabError.usage("\(spec.origin): fill_device on \(mapped.label) is not supported (a pool volume's size is fixed)")
+                }
                 if spec.rw.writes && !spec.verifyOnly && mapped.isReadOnly {
                     throw BlockLabError.usage("\(spec.origin): \(mapped.label) is read-only; restore it to a volume to write")
                 }
@@ -103,7 +117,8 @@ enum ClonePlanner {
                     try resolvePercentages(&spec, path: path, mapped: mapped)
                 }
                 let target = try mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
-                    ?? checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts)
+                    ?? (spec.createsOnOpen ? unlaidTarget(&spec, path: path, allowDestructive: allowDestructive)
+                        : checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts))
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
                 let (end, overflow) = spec.offset.addingReportingOverflow(length)
                 guard !overflow, end <= target.size, length > 0 else {
@@ -121,13 +136,26 @@ enum ClonePlanner {
                 plans.append(ClonePlan(spec: spec, clone: clone, jobIndex: index, jobNumber: jobNumber, group: group,
                                        reportGroup: reportGroup, target: target,
                                        region: spec.offset..<end, depth: depth, engine: engine,
-                                       mapped: mapped))
+                                       mapped: mapped, createOnOpen: spec.createsOnOpen && target.kind == .file))
                 jobNumber += 1
             }
         }
+        for i in plans.indices { plans[i].threads = plans.count }
         try Resources.check(plans)
         try layouts.checkFreeSpace()
+        let memory = UInt64(max(0, sysconf(Int32(_SC_PHYS_PAGES)))) * UInt64(BufferArena.pageSize)
+        let budget = logSampleBudget(memory: memory, perIOLoggers: plans.filter { $0.spec.logs.logsEveryIO }.count)
+        for i in plans.indices { plans[i].logSampleBudget = budget }
         return (plans, layouts)
+    }
+
+    /// Per-I/O log samples each logging job thread may keep: all of them together at most a
+    /// quarter of the machine's memory, since every sample is held until the run ends
+    /// (a 1 M IOPS job logging every I/O holds about 170 MiB a minute).
+    static func logSampleBudget(memory: UInt64, perIOLoggers: Int) -> Int {
+        guard perIOLoggers > 0, memory > 0 else { return .max }
+        let stride = UInt64(MemoryLayout<IOLogSample>.stride)
+        return Int(clamping: memory / 4 / stride / UInt64(perIOLoggers))
     }
 
     /// Lays out the planned files (undone if anything fails or Ctrl-C arrives).
@@ -206,15 +234,56 @@ enum ClonePlanner {
         if spec.iodepth < 1 { throw BlockLabError.usage("\(at): iodepth must be at least 1") }
         if spec.numjobs < 1 { throw BlockLabError.usage("\(at): numjobs must be at least 1") }
         if spec.maxBlockSize == 0 { throw BlockLabError.usage("\(at): bs must be greater than 0") }
-        if spec.verifyOnly && spec.verify == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
-        if spec.verify != nil {
+        if spec.verifyOnly && spec.verify == nil && spec.verifyPattern == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
+        if spec.verify == .pattern && spec.verifyPattern == nil {
+            throw BlockLabError.usage("\(at): verify=pattern needs verify_pattern")
+        }
+        // verify_pattern without verify= is fio's header and pattern.
+        if spec.verify != nil || spec.verifyPattern != nil {
             let minimum = try VerifyCodec.minimumBlockSize(spec.verify?.rawValue)
             let smallest = [spec.rw.reads ? spec.blockSize[0].minimum : UInt32.max,
                             spec.rw.writes ? spec.blockSize[1].minimum : UInt32.max].min()!
             if Int(smallest) < minimum {
-                throw BlockLabError.usage("\(at): verify=\(spec.verify!.rawValue) needs blocks of at least \(minimum) bytes (header and checksum), bs is \(smallest)")
+                throw BlockLabError.usage("\(at): verify=\(spec.verify?.rawValue ?? "pattern") needs blocks of at least \(minimum) bytes (header and checksum), bs is \(smallest)")
+            }
+            let interval = verifyInterval(spec)
+            if interval < minimum {
+                throw BlockLabError.usage("\(at): verify_interval=\(interval) is too small for verify=\(spec.verify?.rawValue ?? "pattern"): header and checksum take \(minimum - 1) bytes")
+            }
+            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) < minimum - 1 {
+                // fio swaps the two ranges with memcpy: overlapping, the swap cannot be undone
+                // (fio then fails its own verify).
+                throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) overlaps the \(minimum - 1)-byte verify header it is swapped with; use at least \(minimum - 1)")
+            }
+            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) + minimum - 1 > interval {
+                throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) puts the \(minimum - 1)-byte header past the end of the \(interval)-byte verify interval")
             }
         }
+        if spec.dedupePercentage > 0 && spec.dedupeMode == .workingSet {
+            // fio's checks (init.c), with its words.
+            if spec.size == nil && spec.sizePercent == nil && spec.fileSize == nil {
+                throw BlockLabError.usage("\(at): dedupe_mode=working_set: pregenerated dedupe working set requires size to be set")
+            }
+            if spec.dedupeWorkingSetPercentage + spec.dedupePercentage > 100 {
+                throw BlockLabError.usage("\(at): impossible to reach expected dedupe percentage \(spec.dedupePercentage) since \(spec.dedupeWorkingSetPercentage) percentage of size is reserved to dedupe working set (those are unique pages)")
+            }
+        }
+    }
+
+    /// fio's verify interval (init.c): verify_interval, at most the smallest write (or read)
+    /// size, and a factor of the smallest and largest write sizes (else their gcd).
+    static func verifyInterval(_ spec: JobSpec) -> Int {
+        let minW = Int(spec.rw.writes ? spec.blockSize[1].minimum : spec.blockSize[0].minimum)
+        let maxW = Int(spec.rw.writes ? spec.blockSize[1].maximum : spec.blockSize[0].maximum)
+        let minR = Int(spec.blockSize[0].minimum)
+        var v = Int(spec.verifyInterval)
+        if maxW != minW && v == 0 { v = minW }
+        if v > minW { v = minW } else if spec.rw.reads && v > minR { v = minR }
+        if v == 0 || minW % v != 0 || maxW % v != 0 {
+            func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+            v = gcd(minW, maxW)
+        }
+        return v
     }
 
     /// Checks a job's file or device without writing anything; a file that must be
@@ -223,7 +292,7 @@ enum ClonePlanner {
     static func checkTarget(_ spec: JobSpec, path: String, allowDestructive: Bool, layouts: inout LayoutPlan) throws -> TargetInfo {
         let what = "\(spec.origin): filename=\(Text.escaped(path))"
         let resolved = try PathSafety.check(path, what: what)
-        let writes = spec.rw.writes && !spec.verifyOnly
+        let writes = spec.rw.modifies && !spec.verifyOnly
         if let existing = try Target.inspect(resolved, what: what) {
             if existing.kind == .blockDevice {
                 if writes && !allowDestructive { try DeviceGuard.checkWritable(resolved) }
@@ -253,11 +322,44 @@ enum ClonePlanner {
         return TargetInfo(path: resolved, kind: .file, size: needed, logicalBlockSize: 512)
     }
 
+    /// A job that expects ENOSPC (`JobSpec.createsOnOpen`): a device is guarded as for any
+    /// write; a file is not laid out (the job's open creates it and it grows as written, so
+    /// no free-space check), and fill_device without size= may grow it by the filesystem's
+    /// free space, as fio sizes it.
+    static func unlaidTarget(_ spec: inout JobSpec, path: String, allowDestructive: Bool) throws -> TargetInfo {
+        let what = "\(spec.origin): filename=\(Text.escaped(path))"
+        let resolved = try PathSafety.check(path, what: what)
+        let existing = try Target.inspect(resolved, what: what)
+        if let existing, existing.kind == .blockDevice {
+            if !allowDestructive { try DeviceGuard.checkWritable(resolved) }
+            return existing
+        }
+        let dir = AtomicFile.directory(of: resolved)
+        if spec.size == nil && !spec.fillDevice {
+            guard let existing else { throw BlockLabError.usage("\(what) does not exist; give size= so BlockLab can create it") }
+            spec.size = existing.size > spec.offset ? existing.size - spec.offset : 0
+        }
+        if spec.size == nil {
+            var sv = statvfs()
+            guard statvfs(dir, &sv) == 0 else { throw BlockLabError.usage("\(what): directory \(Text.escaped(dir)) cannot be read (\(String(cString: strerror(errno))))") }
+            let (free, overflow) = UInt64(sv.f_bavail).multipliedReportingOverflow(by: UInt64(sv.f_frsize))
+            let have = existing.map { $0.size > spec.offset ? $0.size - spec.offset : 0 } ?? 0
+            let bs = UInt64(max(1, spec.maxBlockSize))
+            let size = min(overflow ? InputLimits.maxBytes : free &+ have, InputLimits.maxBytes) / bs * bs
+            guard size > 0 else { throw BlockLabError.usage("\(what): fill_device: the filesystem holding it has no free space") }
+            spec.size = size
+        }
+        let (end, overflow) = spec.offset.addingReportingOverflow(spec.size!)
+        guard !overflow else { throw BlockLabError.usage("\(what): offset + size overflows") }
+        return TargetInfo(path: resolved, kind: .file, size: max(end, existing?.size ?? 0),
+                          logicalBlockSize: existing?.logicalBlockSize ?? 512)
+    }
+
     /// O_DIRECT needs every offset and length to be a multiple of the logical block size.
     static func checkAlignment(_ spec: JobSpec, target: TargetInfo) throws {
         let lbs = UInt64(target.logicalBlockSize)
         let at = "\(spec.origin): direct=1 on \(target.path) (logical block size \(lbs))"
-        for (i, rule) in spec.blockSize.enumerated() where (i == 0 && spec.rw.reads) || (i == 1 && spec.rw.writes) {
+        for (i, rule) in spec.blockSize.enumerated() where (i == 0 && spec.rw.reads) || (i == 1 && spec.rw.writes) || (i == 2 && spec.rw.trims) {
             let sizes: [UInt32]
             switch rule {
             case .fixed(let s): sizes = [s]

@@ -7,13 +7,14 @@ import JobSpec
 /// job's seed); below the direction's percentage (or, for cmdprio_bssplit, the I/O size's
 /// total) the I/O takes the entry's value, otherwise the job's own (index 0).
 struct PriorityChooser {
-    /// Per direction (read, write): the values an I/O can carry (index 0: the job's own).
+    /// Per direction (read, write, trim): the values an I/O can carry (index 0: the job's own).
     let values: [[UInt16]]
     let rules: [PriorityPlan.Rule]
     private var state: UInt64
 
     init(plan: PriorityPlan, seed: UInt64) {
-        values = plan.values
+        // A trim carries the job's own priority (index 0), as in fio.
+        values = plan.values + [[plan.base]]
         rules = plan.rules
         state = seed | 1
     }

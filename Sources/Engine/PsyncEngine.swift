@@ -34,6 +34,8 @@ final class PsyncBackend: IOBackend {
     private var count = 0
     private var pendingSync: Bool?
     private(set) var enterCalls: UInt64 = 0
+    private let trimmer: Trimmer
+    private var trimmed: SyncCompletions
     /// Synchronous: never asked (the queue depth is 1, there is nothing to adapt).
     var submitOnly: (ios: UInt64, inline: UInt64) { (0, 0) }
 
@@ -41,13 +43,23 @@ final class PsyncBackend: IOBackend {
         self.fd = fd
         capacity = sqesPerIO + 1
         ops = .allocate(capacity: capacity)
+        trimmer = Trimmer(fd: fd)
+        trimmed = SyncCompletions(capacity: capacity)
     }
 
-    deinit { ops.deallocate() }
+    deinit {
+        ops.deallocate()
+        trimmed.deallocate()
+    }
 
     var features: [(String, JSONValue)] { [] }
 
     func prepare(tag: Int32, direction: IODirection, offset: UInt64, length: UInt32, buffer: UnsafeMutableRawPointer) {
+        if case .trim = direction {
+            enterCalls &+= 1
+            trimmed.append(Completion(tag: tag, result: trimmer.trim(offset: offset, length: length)))
+            return
+        }
         ops[count] = Op(tag: tag, write: direction != .read, offset: offset, length: length, buffer: buffer)
         count += 1
     }
@@ -64,7 +76,7 @@ final class PsyncBackend: IOBackend {
     /// follows it, as io_uring's links do).
     func submitAndReap(submit: Bool, minComplete: Int, deadline: UInt64, now: UInt64,
                        out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int {
-        var n = 0
+        var n = trimmed.count > 0 ? trimmed.take(into: out, max: max) : 0
         var failed = false
         for i in 0..<count {
             let op = ops[i]

@@ -21,6 +21,8 @@ public struct RunOptions {
     public var stop = StopToken()
     /// Notes and warnings for stderr.
     public var onNotice: (String) -> Void = { _ in }
+    /// Where verify_dump writes failed blocks: fio writes them in its working directory.
+    public var dumpDirectory = "."
     public init() {}
 }
 
@@ -54,6 +56,8 @@ public struct RunOutput {
     public var errors: [String]
     public var interrupted: Bool
     public var logs: [CloneLog] = []
+    /// What the jobs report without failing (error_dump's continued errors), for stderr.
+    public var notices: [String] = []
 }
 
 /// One job thread's log rows: which job (index into the run's jobs) and fio's job number
@@ -153,7 +157,7 @@ public enum Runner {
         var logs: [CloneLog] = []
         for o in outcomes { if let d = o.logs { logs.append(CloneLog(jobIndex: o.plan.jobIndex, jobNumber: o.plan.jobNumber + 1, data: d)) } }
         return RunOutput(result: run, series: outcomes.flatMap(\.series), errors: outcomes.compactMap(\.error),
-                         interrupted: interrupted, logs: logs)
+                         interrupted: interrupted, logs: logs, notices: outcomes.flatMap(\.notices))
     }
 
     struct CloneOutcome {
@@ -162,6 +166,7 @@ public enum Runner {
         var series: [String]
         var error: String?
         var logs: IOLogData?
+        var notices: [String] = []
     }
 
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }

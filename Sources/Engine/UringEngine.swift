@@ -53,6 +53,9 @@ final class UringBackend: IOBackend {
     /// sqe->ioprio of the next I/Os (fio sets the job's priority on every SQE, since an SQ
     /// poll thread does not inherit the job thread's).
     var ioPriority: UInt16 = 0
+    private let trimmer: Trimmer
+    /// Trims done at prepare time, waiting to be reaped.
+    private var trimmed: SyncCompletions
 
     /// - sqesPerIO: most SQEs one I/O can need (1, or more on a mapped target where an I/O
     ///   spans chunks and each chunk may need a copy first).
@@ -71,9 +74,14 @@ final class UringBackend: IOBackend {
         fixedFile = wantRegisteredFile && ring.registerFile(fd)
         cqeCapacity = Int(entries) * 2
         cqes = .allocate(capacity: cqeCapacity)
+        trimmer = Trimmer(fd: fd)
+        trimmed = SyncCompletions(capacity: depth)
     }
 
-    deinit { cqes.deallocate() }
+    deinit {
+        cqes.deallocate()
+        trimmed.deallocate()
+    }
 
     var features: [(String, JSONValue)] {
         [("fixed_buffers", .bool(fixedBuffers)), ("registered_file", .bool(fixedFile)),
@@ -83,6 +91,10 @@ final class UringBackend: IOBackend {
 
     @inline(__always)
     func prepare(tag: Int32, direction: IODirection, offset: UInt64, length: UInt32, buffer: UnsafeMutableRawPointer) {
+        if case .trim = direction {
+            trimmed.append(Completion(tag: tag, result: trimmer.trim(offset: offset, length: length)))
+            return
+        }
         // The ring has more entries than slots, so an SQE is always free here.
         let sqe = io_uring_get_sqe(ring.ring)!
         let target = fixedFile ? Int32(0) : fd
@@ -129,6 +141,17 @@ final class UringBackend: IOBackend {
     @inline(__always)
     func submitAndReap(submit: Bool, minComplete: Int, deadline: UInt64, now: UInt64,
                        out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int {
+        if trimmed.count > 0 {
+            // Trims completed at prepare: they answer the wait; the ring is only polled.
+            let n = trimmed.take(into: out, max: max)
+            return try n + reapRing(submit: submit, minComplete: 0, deadline: 0, now: now, out: out + n, max: max - n)
+        }
+        return try reapRing(submit: submit, minComplete: minComplete, deadline: deadline, now: now, out: out, max: max)
+    }
+
+    @inline(__always)
+    private func reapRing(submit: Bool, minComplete: Int, deadline: UInt64, now: UInt64,
+                          out: UnsafeMutablePointer<Completion>, max: Int) throws -> Int {
         // Completions that are already there need no syscall at all.
         let ready = Int(io_uring_cq_ready(ring.ring))
         let queued = io_uring_sq_ready(ring.ring)

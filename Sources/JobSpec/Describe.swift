@@ -1,4 +1,5 @@
 import BlockLabCore
+import Glibc
 
 extension JobSpec {
     /// A readable multi-line listing of the resolved job, for `blocklab run --dry-run`.
@@ -16,6 +17,7 @@ extension JobSpec {
         else if offset > 0 { where_.append("offset \(Units.formatBytes(offset))") }
         if offsetIncrement > 0 { where_.append("each clone \(Units.formatBytes(offsetIncrement)) further") }
         if let sizePercent { where_.append("size \(Self.percent(sizePercent))% of the target") }
+        else if fillDevice && size == nil { where_.append("size: until the device or filesystem is full (fill_device)") }
         else { where_.append(size.map { "size \(Units.formatBytes($0))" } ?? "size: whole file/device") }
         add("target", where_.joined(separator: ", "))
 
@@ -51,11 +53,14 @@ extension JobSpec {
         add("pattern", pattern)
 
         var bs: [String] = []
-        if rw.reads && rw.writes && blockSize[0] == blockSize[1] {
-            bs.append(Self.ruleText(blockSize[0]))
+        let used = [rw.reads, rw.writes, rw.trims]
+        let rules = (0..<3).filter { used[$0] }.map { blockSize[$0] }
+        if rules.count > 1 && rules.allSatisfy({ $0 == rules[0] }) {
+            bs.append(Self.ruleText(rules[0]))
         } else {
-            if rw.reads { bs.append((rw.writes ? "read " : "") + Self.ruleText(blockSize[0])) }
-            if rw.writes { bs.append((rw.reads ? "write " : "") + Self.ruleText(blockSize[1])) }
+            for (i, dir) in ["read", "write", "trim"].enumerated() where used[i] {
+                bs.append((rules.count > 1 ? "\(dir) " : "") + Self.ruleText(blockSize[i]))
+            }
         }
         if let blockAlign { bs.append("aligned to \(Units.formatBytes(UInt64(blockAlign)))") }
         add("block size", bs.joined(separator: ", "))
@@ -149,10 +154,41 @@ extension JobSpec {
         if let verify { data.append("verify \(verify.rawValue)" + (doVerify ? "" : " (no read-back)")) }
         if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
         if verifyOnly { data.append("verify only") }
+        if verify != nil {
+            if verifyInterval > 0 { data.append("every \(Units.formatBytes(UInt64(verifyInterval)))") }
+            if verifyOffset > 0 { data.append("header at +\(verifyOffset)") }
+            if verifyBacklog > 0 {
+                data.append("read back every \(verifyBacklog) writes"
+                    + (verifyBacklogBatch > 0 && verifyBacklogBatch != verifyBacklog ? " (\(verifyBacklogBatch) at a time)" : ""))
+            }
+            if verifyDump { data.append("dump bad blocks") }
+            if verifyFatal { data.append("stop at the first bad interval") }
+        }
+        if dedupePercentage > 0 {
+            data.append("\(dedupePercentage)% dedupable (\(dedupeMode.rawValue)"
+                + (dedupeMode == .workingSet ? ", working set \(dedupeWorkingSetPercentage)%" + (dedupeGlobal ? ", global" : "") : "") + ")")
+        }
+        if compressPercentage > 0 {
+            data.append("\(compressPercentage)% compressible" + (compressChunk > 0 ? " per \(Units.formatBytes(UInt64(compressChunk)))" : ""))
+        }
         if let bufferPattern { data.append("buffer pattern 0x" + bufferPattern.map { Self.hex($0) }.joined()) }
         else if zeroBuffers { data.append("zero buffers") }
         if refillBuffers { data.append("refill buffers") }
         if !data.isEmpty { add("data", data.joined(separator: ", ")) }
+
+        if rw.trims { add("trims", "discard on a block device, hole punch on a file" + (rw.writes ? "; each block trimmed, then written" : "")) }
+        var errs: [String] = []
+        if errors.continueOn != 0 {
+            let classes = [(ErrorPolicy.read, "read"), (ErrorPolicy.write, "write"), (ErrorPolicy.verify, "verify")]
+            errs.append("continue on " + classes.filter { errors.continueOn & $0.0 != 0 }.map { c in
+                let i = c.0 == ErrorPolicy.read ? 0 : c.0 == ErrorPolicy.write ? 1 : 2
+                let names = (errors.ignore[i] ?? [EIO, EILSEQ]).map { Errno.name(of: $0) ?? String($0) }
+                return "\(c.1) errors (\(names.joined(separator: ", ")))"
+            }.joined(separator: ", "))
+        }
+        if fillDevice { errs.append("fill_device: ENOSPC ends the job without error") }
+        if errors.dump { errs.append("error_dump") }
+        if !errs.isEmpty { add("errors", errs.joined(separator: "; ")) }
 
         var group: [String] = []
         if stonewall { group.append("stonewall") }

@@ -3,10 +3,40 @@ import BlockLabCore
 /// fio's `rw=` modes.
 public enum RWMode: String, Sendable, CaseIterable {
     case read, write, randread, randwrite, readwrite, randrw
+    /// Discards (a block device's BLKDISCARD) or hole punches (a regular file).
+    case trim, randtrim
+    /// Each block is trimmed, then written (fio: the write follows its trim).
+    case trimwrite, randtrimwrite
 
-    public var isRandom: Bool { self == .randread || self == .randwrite || self == .randrw }
+    public var isRandom: Bool {
+        self == .randread || self == .randwrite || self == .randrw || self == .randtrim || self == .randtrimwrite
+    }
     public var reads: Bool { self == .read || self == .randread || self == .readwrite || self == .randrw }
-    public var writes: Bool { self == .write || self == .randwrite || self == .readwrite || self == .randrw }
+    public var writes: Bool {
+        self == .write || self == .randwrite || self == .readwrite || self == .randrw || self == .trimwrite || self == .randtrimwrite
+    }
+    public var trims: Bool { self == .trim || self == .randtrim || self == .trimwrite || self == .randtrimwrite }
+    /// Whether the job changes the target's data (writes or trims): both need the same
+    /// consent on a block device.
+    public var modifies: Bool { writes || trims }
+}
+
+/// fio's `continue_on_error` classes (bits as fio's error_type_bit) and `ignore_error`
+/// lists: which I/O errors a job counts and goes on past instead of stopping.
+public struct ErrorPolicy: Equatable, Sendable {
+    public static let read: UInt8 = 1, write: UInt8 = 2, verify: UInt8 = 4
+    /// The classes continued (0: fio's continue_on_error=none).
+    public var continueOn: UInt8 = 0
+    /// Per class (read, write, verify), the errnos continued; nil: fio's default EIO, EILSEQ.
+    public var ignore: [[Int32]?] = [nil, nil, nil]
+    /// fio's error_dump: report every error, continued ones too.
+    public var dump = false
+    public init() {}
+
+    /// Whether a write error `err` is continued (fio's default list is EIO, EILSEQ).
+    public func continuesWrite(_ err: Int32) -> Bool {
+        continueOn & Self.write != 0 && (ignore[1] ?? [5, 84]).contains(err)
+    }
 }
 
 /// fio's `zonemode` (BlockLab: none or strided; zbd needs a zoned device).
@@ -68,6 +98,17 @@ public enum RandomDistribution: Equatable, Sendable {
 
 public enum VerifyKind: String, Sendable {
     case crc32c, md5, sha256
+    /// fio's verify=meta: the header only (offset, time, thread, numberio), plus the
+    /// verify_pattern when one is given.
+    case meta
+    /// fio's verify=pattern: the verify_pattern alone, no header. (verify_pattern without
+    /// verify= is fio's header plus pattern.)
+    case pattern
+}
+
+/// fio's dedupe_mode.
+public enum DedupeMode: String, Sendable, CaseIterable {
+    case repeat_ = "repeat", workingSet = "working_set"
 }
 
 /// One `bssplit` entry: `size` for `percent` of I/Os.
@@ -153,8 +194,8 @@ public struct JobSpec: Sendable {
     public var zoneSkip: UInt64 = 0
     /// Percentage of reads in mixed modes (rwmixwrite = 100 - this).
     public var rwmixread: Int = 50
-    /// Per direction (read, write; trim unused).
-    public var blockSize: [BlockSizeRule] = [.fixed(4096), .fixed(4096)]
+    /// Per direction (read, write, trim).
+    public var blockSize: [BlockSizeRule] = [.fixed(4096), .fixed(4096), .fixed(4096)]
     /// Offsets are aligned to this (default: the minimum block size).
     public var blockAlign: UInt32?
     public var randomDistribution: RandomDistribution = .random
@@ -215,6 +256,9 @@ public struct JobSpec: Sendable {
     public var rateMin: [UInt64?] = [nil, nil]
     public var rateIOPSMin: [UInt64?] = [nil, nil]
     public var rateCycleNs: UInt64 = NS.perSecond
+    /// The rate option that gave a trim (third) value, if any: trims are not paced, so a
+    /// job that trims refuses it (one that does not trim has no use for it, as in fio).
+    public var trimRateOption: String?
     /// fio's `rate_process=poisson`: I/Os under a rate arrive as a Poisson process
     /// (exponential gaps with the rate's mean) instead of evenly spaced.
     public var ratePoisson = false
@@ -251,8 +295,23 @@ public struct JobSpec: Sendable {
     /// `cmdprio`, `cmdprio_bssplit`).
     public var cmdPrio = CmdPrioOptions()
 
+    // Errors and filling
+    public var errors = ErrorPolicy()
+    /// fio's `fill_device` / `fill_fs`: write until the device or filesystem is full
+    /// (ENOSPC), then stop without error; size defaults to the device or the free space.
+    public var fillDevice = false
+
+    /// A job that writes (or trims) without reading and expects the filesystem to fill up
+    /// (fill_device, or ENOSPC continued) gets no layout: as fio's write jobs, its file is
+    /// created when the job opens it and grows as it is written.
+    public var createsOnOpen: Bool {
+        !rw.reads && !verifyOnly && rw.modifies && (fillDevice || errors.continuesWrite(28))
+    }
+
     // Data
     public var verify: VerifyKind?
+    /// verify= as written (crc32c-intel keeps fio's own type number in the headers).
+    public var verifyRequested: String?
     public var verifyPattern: [UInt8]?
     public var doVerify = true
     public var verifyOnly = false
@@ -260,6 +319,32 @@ public struct JobSpec: Sendable {
     /// fio's buffer_pattern: write buffers hold these bytes repeated.
     public var bufferPattern: [UInt8]?
     public var refillBuffers = false
+    /// refill_buffers as written (fio turns it on for verify and compression unless set).
+    public var refillBuffersSet = false
+    /// fio's verify_interval (0: the smallest write size).
+    public var verifyInterval: UInt32 = 0
+    /// fio's verify_offset: the header is swapped with the bytes here in each interval.
+    public var verifyOffset: UInt32 = 0
+    /// fio's verify_backlog: after this many writes, read back and check the logged ones
+    /// (0: verify only after the write phase).
+    public var verifyBacklog: UInt64 = 0
+    /// fio's verify_backlog_batch: how many to check each time (0: verify_backlog).
+    public var verifyBacklogBatch: UInt64 = 0
+    /// fio's verify_fatal: a verify failure stops every job of the run.
+    public var verifyFatal = false
+    /// fio's verify_dump: a failed block is written as `<file>.<offset>.received` and
+    /// `.expected` in the working directory.
+    public var verifyDump = false
+    /// fio's verify_async (worker threads; BlockLab verifies inline on the job's thread).
+    public var verifyAsync = 0
+    /// fio's dedupe_percentage, dedupe_mode, dedupe_working_set_percentage, dedupe_global.
+    public var dedupePercentage = 0
+    public var dedupeMode: DedupeMode = .repeat_
+    public var dedupeWorkingSetPercentage = 5
+    public var dedupeGlobal = false
+    /// fio's buffer_compress_percentage and buffer_compress_chunk (0: the write size).
+    public var compressPercentage = 0
+    public var compressChunk: UInt32 = 0
 
     // Reporting
     /// fio's log files and their sampling.
@@ -288,6 +373,7 @@ public struct JobSpec: Sendable {
         var m: UInt32 = 0
         if rw.reads { m = max(m, blockSize[0].maximum) }
         if rw.writes { m = max(m, blockSize[1].maximum) }
+        if rw.trims { m = max(m, blockSize[min(2, blockSize.count - 1)].maximum) }
         return m
     }
 }

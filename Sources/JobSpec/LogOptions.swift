@@ -29,6 +29,8 @@ public struct LogOptions: Sendable, Equatable {
     public init() {}
 
     public var any: Bool { iops != nil || bw != nil || lat != nil || hist != nil }
+    /// A row per I/O (no log_avg_msec) in an iops, bw or latency log: held until the run ends.
+    public var logsEveryIO: Bool { avgMsec == 0 && (iops != nil || bw != nil || lat != nil) }
 }
 
 /// Which latency figures report percentiles, and which percentiles (fio's

@@ -30,6 +30,7 @@ enum Options {
         "iodepth_batch_complete": "iodepth_batch_complete_min", "wait_for_previous": "stonewall",
         "timeout": "runtime", "fileoffset": "offset", "nr_files": "nrfiles", "ratemin": "rate_min", "ratecycle": "rate_cycle",
         "disable_bw": "disable_bw_measurement",
+        "fill_fs": "fill_device",
     ]
 
     /// Options that may stand alone (`time_based`) meaning true.
@@ -38,7 +39,8 @@ enum Options {
         "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
         "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
         "new_group", "exitall", "create_serialize", "create_on_open", "disable_lat", "disable_clat",
-        "disable_slat", "disable_bw_measurement", "gtod_reduce",
+        "disable_slat", "disable_bw_measurement", "gtod_reduce", "error_dump", "fill_device", "verify_fatal", "verify_dump",
+        "verify_state_save", "dedupe_global",
     ]
 
     static let supported: [String] = [
@@ -49,7 +51,9 @@ enum Options {
         "randseed", "random_generator", "cpus_allowed", "cpus_allowed_policy", "thinktime", "rate", "rate_iops", "rate_process",
         "verify", "verify_pattern", "volume", "instance", "kb_base",
         "filesize", "nrfiles", "openfiles", "filename_format", "offset_increment", "startdelay", "wait_for",
-        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "zonemode", "zonesize", "zonerange", "zoneskip",
+        "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "ignore_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "verify_interval", "verify_offset", "verify_backlog", "verify_backlog_batch",
+        "verify_async", "dedupe_percentage", "dedupe_mode", "dedupe_working_set_percentage",
+        "buffer_compress_percentage", "buffer_compress_chunk", "zonemode", "zonesize", "zonerange", "zoneskip",
         "flow", "flow_id", "flow_sleep", "flow_watermark", "prio", "prioclass",
         "cmdprio_percentage", "cmdprio_class", "cmdprio", "cmdprio_bssplit",
     ] + booleans.sorted() + LogOptionParser.names
@@ -63,8 +67,10 @@ enum Options {
         "disable_bw_measurement": "BlockLab measures bandwidth anyway (fio's switch only saves the cost of measuring)",
         "gtod_reduce": "BlockLab measures latency and bandwidth anyway (fio's switch only saves the cost of measuring)",
         "create_serialize": "BlockLab lays out every job's files before any job starts, one after another",
-        "create_on_open": "BlockLab lays out files before the jobs start; the I/O is the same",
+        "create_on_open": "a job that expects ENOSPC (fill_device, or ENOSPC continued) creates its file when it opens it; other files are laid out before the jobs start; the I/O is the same",
         "fallocate": "BlockLab lays files out by writing them in full before the jobs start; the I/O is the same",
+        "verify_async": "BlockLab checks blocks inline on the job's own thread as they complete (fio's worker threads do the same work)",
+        "verify_state_save": "BlockLab keeps no verify state file: a verify phase replays the job's own writes",
         "threads": "fio reads it only for its tiobench profile (and ignores it elsewhere, as here)",
         "flow_watermark": "fio 3.33 ignores it too (deprecated: its flow control keeps shares by weight, without a watermark)",
     ]
@@ -76,9 +82,6 @@ enum Options {
         "steadystate_ramp_time": "steady-state detection", "steadystate_check_interval": "steady-state detection",
         "latency_target": "latency-target probing", "latency_window": "latency-target probing",
         "latency_percentile": "latency-target probing", "latency_run": "latency-target probing",
-        "dedupe_percentage": "deduplicable buffer contents", "dedupe_mode": "deduplicable buffer contents",
-        "dedupe_working_set_percentage": "deduplicable buffer contents", "dedupe_global": "deduplicable buffer contents",
-        "buffer_compress_percentage": "compressible buffer contents", "buffer_compress_chunk": "compressible buffer contents",
         "profile": "fio's built-in job profiles",
     ]
 
@@ -178,11 +181,12 @@ enum Options {
             guard ["none", "native", "posix", "keep", "truncate", "0", "1"].contains(v) else {
                 throw Value.fail(opt, "expected none, native, posix, keep, truncate, 0 or 1, got '\(v)'")
             }
-        case "continue_on_error":
-            let v = try Value.required(opt).lowercased()
-            guard ["none", "0", "false"].contains(v) else {
-                throw Value.fail(opt, "continue_on_error=\(v) is not supported: BlockLab stops a job at its first I/O error (continue_on_error=none)")
-            }
+        case "continue_on_error": s.errors.continueOn = try Value.continueOnError(opt)
+        case "ignore_error":
+            // As fio: each list given replaces that class's list; an empty part keeps it.
+            for (i, list) in try Value.ignoreErrors(opt).enumerated() where list != nil { s.errors.ignore[i] = list }
+        case "error_dump": s.errors.dump = try Value.bool(opt)
+        case "fill_device": s.fillDevice = try Value.bool(opt)
         case "threads": _ = try Value.int(opt, min: 0, max: Limits.count)
         case "flow":
             if let v = opt.value, v.hasPrefix("-") {
@@ -237,15 +241,15 @@ enum Options {
             if key == "rwmixread" { state.rwmixRead = (opt.scope, v) } else { state.rwmixWrite = (opt.scope, v) }
             s.rwmixread = read
         case "bs":
-            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+            for (i, part) in try Value.perDirection3(opt).enumerated() where part != nil {
                 s.blockSize[i] = .fixed(try Value.blockSize(part!, opt))
             }
         case "bsrange":
-            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+            for (i, part) in try Value.perDirection3(opt).enumerated() where part != nil {
                 s.blockSize[i] = try Value.blockRange(part!, opt)
             }
         case "bssplit":
-            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+            for (i, part) in try Value.perDirection3(opt).enumerated() where part != nil {
                 s.blockSize[i] = try Value.blockSplit(part!, opt)
             }
         case "blockalign":
@@ -279,21 +283,25 @@ enum Options {
         case "randseed": s.randseed = try Value.uint64(opt)
         case "thinktime": s.thinktimeNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
         case "rate":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 let v = try Value.size(part!, opt)
                 s.rate[i] = v == 0 ? nil : v
             }
         case "rate_iops":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
                 s.rateIOPS[i] = v == 0 ? nil : v
             }
         case "rate_min":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 let v = try Value.size(part!, opt)
                 s.rateMin[i] = v == 0 ? nil : v
             }
         case "rate_iops_min":
+            if Value.hasTrimPart(opt) { s.trimRateOption = opt.key }
             for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
                 guard let v = UInt64(part!) else { throw Value.fail(opt, "expected a whole number of I/Os per second, got '\(part!)'") }
                 s.rateIOPSMin[i] = v == 0 ? nil : v
@@ -310,11 +318,36 @@ enum Options {
             s.rateCycleNs = UInt64(ms) * NS.perMillisecond
         case "stonewall": s.stonewall = try Value.bool(opt)
         case "group_reporting": s.groupReporting = try Value.bool(opt)
-        case "verify": s.verify = try Value.verify(opt)
+        case "verify":
+            s.verify = try Value.verify(opt)
+            s.verifyRequested = s.verify == nil ? nil : opt.value?.lowercased()
         case "verify_pattern": s.verifyPattern = try Value.pattern(opt)
         case "do_verify": s.doVerify = try Value.bool(opt)
         case "verify_only": s.verifyOnly = try Value.bool(opt)
         case "zero_buffers": s.zeroBuffers = try Value.bool(opt)
+        case "verify_interval":
+            let v = try Value.size(opt)
+            guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
+            s.verifyInterval = UInt32(v)
+        case "verify_offset":
+            let v = try Value.size(opt)
+            guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
+            s.verifyOffset = UInt32(v)
+        case "verify_backlog": s.verifyBacklog = UInt64(try Value.int(opt, min: 0, max: Limits.count))
+        case "verify_backlog_batch": s.verifyBacklogBatch = UInt64(try Value.int(opt, min: 0, max: Limits.count))
+        case "verify_fatal": s.verifyFatal = try Value.bool(opt)
+        case "verify_dump": s.verifyDump = try Value.bool(opt)
+        case "verify_async": s.verifyAsync = try Value.int(opt, min: 0, max: Limits.numjobs)
+        case "verify_state_save": _ = try Value.bool(opt)
+        case "dedupe_percentage": s.dedupePercentage = try Value.int(opt, min: 0, max: 100)
+        case "dedupe_mode": s.dedupeMode = try Value.choice(opt, DedupeMode.self)
+        case "dedupe_working_set_percentage": s.dedupeWorkingSetPercentage = try Value.int(opt, min: 0, max: 100)
+        case "dedupe_global": s.dedupeGlobal = try Value.bool(opt)
+        case "buffer_compress_percentage": s.compressPercentage = try Value.int(opt, min: 0, max: 100)
+        case "buffer_compress_chunk":
+            let v = try Value.size(opt)
+            guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
+            s.compressChunk = UInt32(v)
         case "buffer_pattern": s.bufferPattern = try Value.pattern(opt)
         case "zonemode":
             let v = try Value.required(opt).lowercased()
@@ -325,7 +358,9 @@ enum Options {
         case "zonesize": s.zoneSize = try Value.size(opt)
         case "zonerange": s.zoneRange = try Value.size(opt)
         case "zoneskip": s.zoneSkip = try Value.size(opt)
-        case "refill_buffers": s.refillBuffers = try Value.bool(opt)
+        case "refill_buffers":
+            s.refillBuffers = try Value.bool(opt)
+            s.refillBuffersSet = true
         case "fixedbufs": s.fixedbufs = try Value.bool(opt)
         case "registerfiles": s.registerfiles = try Value.bool(opt)
         case "sqthread_poll": s.sqthreadPoll = try Value.bool(opt)

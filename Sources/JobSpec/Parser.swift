@@ -233,7 +233,7 @@ enum JobBuilder {
     static func validate(_ s: JobSpec, sizeRequired: Bool = true) throws {
         let place = "\(s.origin): job '\(s.name)'"
         guard !s.name.isEmpty else { throw BlockLabError.usage("\(s.origin): a job needs a non-empty name") }
-        if s.size == nil && s.filename == nil && sizeRequired {
+        if s.size == nil && s.filename == nil && sizeRequired && !s.fillDevice {
             if s.sizePercent != nil {
                 throw BlockLabError.usage("\(place): option size: a percentage size needs filename= of an existing file or device (it is a share of that)")
             }
@@ -247,6 +247,24 @@ enum JobBuilder {
             if let lo = s.rateIOPSMin[d], let hi = s.rateIOPS[d], lo > hi {
                 throw BlockLabError.usage("\(place): option rate_iops_min: the \(dir) minimum (\(lo)) exceeds rate_iops (\(hi))")
             }
+        }
+        if s.rw.trims {
+            // Trims are paced by nothing but the queue: a cap or floor would be silently
+            // off for them (fio's third rate value); writes of trimwrite keep theirs.
+            let trimOnly = !s.rw.writes
+            if trimOnly && (s.rate.contains { $0 != nil } || s.rateIOPS.contains { $0 != nil }
+                            || s.rateMin.contains { $0 != nil } || s.rateIOPSMin.contains { $0 != nil }) {
+                throw BlockLabError.usage("\(place): option rw: rate limits on trims (rw=\(s.rw.rawValue)) are not supported")
+            }
+            if let key = s.trimRateOption {
+                throw BlockLabError.usage("\(place): option \(key): a trim rate (its third value) is not supported: trims are not paced")
+            }
+            if trimOnly && (s.verify != nil || s.verifyPattern != nil) {
+                throw BlockLabError.usage("\(place): option verify: rw=\(s.rw.rawValue) writes no data to verify")
+            }
+        }
+        if s.fillDevice && !s.rw.writes {
+            throw BlockLabError.usage("\(place): option fill_device: needs a job that writes (rw=\(s.rw.rawValue) does not)")
         }
         if s.strideZones != nil && s.rw.isRandom {
             throw BlockLabError.usage("\(place): option zonemode: strided zones with random I/O (rw=\(s.rw.rawValue)) are not supported; use a sequential mode")

@@ -126,7 +126,8 @@ enum Value {
         return cpus.sorted()
     }
 
-    /// `a,b` per direction (read, write; a third, trim, part is accepted and ignored).
+    /// `a,b` per direction (read, write; an empty third part is accepted, a trim value is
+    /// refused by the options that take this form).
     /// One value applies to both; an empty part leaves that direction unchanged (nil).
     static func perDirection(_ opt: RawOption) throws -> [String?] {
         let v = try required(opt)
@@ -134,6 +135,26 @@ enum Value {
         guard parts.count <= 3 else { throw fail(opt, "at most read,write,trim values, got '\(v)'") }
         if parts.count == 1 { return [parts[0], parts[0]] }
         return [parts[0].isEmpty ? nil : parts[0], parts[1].isEmpty ? nil : parts[1]]
+    }
+
+    /// Whether a read,write,trim value gives a trim part (`1m,1m,1m`, or one value for all).
+    static func hasTrimPart(_ opt: RawOption) -> Bool {
+        guard let v = opt.value else { return false }
+        let parts = v.split(separator: ",", omittingEmptySubsequences: false)
+        return parts.count == 3 && !String(parts[2]).trimmingWhitespace().isEmpty
+    }
+
+    /// `a,b,c` per direction (read, write, trim) as fio's bs family reads it: a value not
+    /// followed by a comma applies to the directions after it too (`bs=8k,32k` writes and
+    /// trims 32k; `bs=8k,32k,` leaves trim alone); an empty part leaves that direction as it was.
+    static func perDirection3(_ opt: RawOption) throws -> [String?] {
+        let v = try required(opt)
+        let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        guard parts.count <= 3 else { throw fail(opt, "at most read,write,trim values, got '\(v)'") }
+        return (0..<3).map { i in
+            let part = i < parts.count ? parts[i] : parts[parts.count - 1]
+            return part.isEmpty ? nil : part
+        }
     }
 
     /// `1k-4k`.
@@ -207,11 +228,52 @@ enum Value {
         case "randwrite": return .randwrite
         case "rw", "readwrite": return .readwrite
         case "randrw": return .randrw
-        case "trim", "randtrim", "trimwrite", "randtrimwrite":
-            throw fail(opt, "'\(v)' is not supported (trim workloads); use read, write, randread, randwrite, rw or randrw")
+        case "trim": return .trim
+        case "randtrim": return .randtrim
+        case "trimwrite": return .trimwrite
+        case "randtrimwrite": return .randtrimwrite
         default:
-            throw fail(opt, "unknown mode '\(v)'; use read, write, randread, randwrite, rw (readwrite) or randrw")
+            throw fail(opt, "unknown mode '\(v)'; use read, write, randread, randwrite, rw (readwrite), randrw, trim, randtrim, trimwrite or randtrimwrite")
         }
+    }
+
+    /// fio's continue_on_error: a class name, or 0/1 (and fio's other boolean spellings).
+    static func continueOnError(_ opt: RawOption) throws -> UInt8 {
+        let v = try required(opt).lowercased()
+        switch v {
+        case "none", "0", "false", "no", "off": return 0
+        case "read": return ErrorPolicy.read
+        case "write": return ErrorPolicy.write
+        case "io": return ErrorPolicy.read | ErrorPolicy.write
+        case "verify": return ErrorPolicy.verify
+        case "all", "1", "true", "yes", "on": return ErrorPolicy.read | ErrorPolicy.write | ErrorPolicy.verify
+        default: throw fail(opt, "expected none, read, write, io, verify, all, 0 or 1, got '\(v)'")
+        }
+    }
+
+    /// fio's ignore_error: `READ,WRITE,VERIFY` lists of errno names or numbers separated by
+    /// ':' (fio also takes '|'); an empty part keeps fio's default (EIO, EILSEQ).
+    static func ignoreErrors(_ opt: RawOption) throws -> [[Int32]?] {
+        let v = try required(opt)
+        let parts = v.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
+        guard parts.count <= 3 else { throw fail(opt, "at most read,write,verify lists, got '\(v)'") }
+        var out: [[Int32]?] = [nil, nil, nil]
+        for (i, part) in parts.enumerated() where !part.isEmpty {
+            var codes: [Int32] = []
+            for name in part.split(whereSeparator: { $0 == ":" || $0 == "|" }).map({ String($0).trimmingWhitespace() }) {
+                if let n = Int32(name) {
+                    guard n > 0, n < 4096 else { throw fail(opt, "error number \(n) is not an errno (1-4095)") }
+                    codes.append(n)
+                } else if let n = Errno.named(name.uppercased()) {
+                    codes.append(n)
+                } else {
+                    throw fail(opt, "unknown error '\(name)'; give errno names (ENOSPC, EIO, ...) or numbers")
+                }
+            }
+            guard !codes.isEmpty else { throw fail(opt, "empty error list in '\(v)'") }
+            out[i] = codes
+        }
+        return out
     }
 
     static func engine(_ opt: RawOption) throws -> EngineTraits {
@@ -232,7 +294,9 @@ enum Value {
         case "crc32c", "crc32c-intel": return .crc32c
         case "md5": return .md5
         case "sha256": return .sha256
-        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256 (or 0/null for none)")
+        case "meta": return .meta
+        case "pattern": return .pattern
+        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256, meta, pattern (or 0/null for none)")
         }
     }
 

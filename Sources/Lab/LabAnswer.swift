@@ -106,7 +106,7 @@ public struct LabAnswer {
         let comparison = try Comparison.make(read.samples)
         let recPath = runDir + "/recommendation.json"
         let reco = FileManager.default.fileExists(atPath: recPath) ? try RecommendationSummary.read(recPath) : nil
-        let prices = try? Report.PriceTable.read(store.directory + "/prices/\(region).yaml")
+        let prices = (try? store.prices(region: region)).map(Pricing.init)
         var input = HTMLReport.Input(results: read, comparison: comparison, recommendation: reco, prices: prices,
                                      title: title, generated: ISO8601DateFormatter().string(from: Date()))
         if let snap = snapshot, snap.error == nil, !snap.snapshots.isEmpty {
@@ -114,5 +114,14 @@ public struct LabAnswer {
         }
         let page = HTMLReport.render(input)
         try AtomicFile.write(page, to: runDir + "/report.html")
+    }
+}
+
+extension Pricing {
+    /// The report's view of a region's price table: the same maths `recommend` uses.
+    public init(_ table: PriceTable) {
+        self.init(region: table.region, source: "\(table.source) (\(table.date))") { type, gib, iops, mibps in
+            table.monthlyCost(type: type, sizeGiB: gib, iops: iops, mibps: mibps)
+        }
     }
 }

@@ -93,6 +93,12 @@ public enum FioJSON {
             ("latency_ns", pct(Distributions.latencyKeys, dist.latencyNs, latTotal)),
             ("latency_us", pct(Distributions.latencyKeys, dist.latencyUs, latTotal)),
             ("latency_ms", pct(Distributions.latencyMsKeys, dist.latencyMs, latTotal)),
+        ]
+        if j.continueOnError {
+            // fio writes these only when continue_on_error is set, here.
+            members += [("total_err", .uint(j.totalErrors)), ("first_error", .int(Int64(j.firstError)))]
+        }
+        members += [
             ("latency_depth", .int(Int64(j.iodepth))),
             ("latency_target", .int(0)),
             ("latency_percentile", .double(100)),

@@ -63,6 +63,9 @@ public struct IOLogConfig: Sendable, Equatable {
     public var prio = false
     public var histMsec: UInt64 = 0
     public var histCoarseness = 0
+    /// Most per-I/O samples this job thread keeps (they are held until the run ends, as
+    /// fio holds its logs); past it the log stops and says when.
+    public var maxSamples = Int.max
 
     public init() {}
 
@@ -119,6 +122,9 @@ public struct IOLogData: Sendable {
     /// Windowed logging: rows per kind (index by FioLogKind.rawValue).
     public var rows: [[FioLogRow]] = Array(repeating: [], count: FioLogKind.allCases.count)
     public var hist: [FioHistRow] = []
+    /// Per-I/O logging reached `config.maxSamples`: the I/Os completed after this many ms
+    /// from the job's start are not in the log (nil: none left out).
+    public var truncatedAtMsec: UInt64?
 
     public init(config: IOLogConfig) { self.config = config }
 
@@ -190,7 +196,11 @@ public final class IOLogRecorder {
         let rel = now &- startNs
         let d = direction.rawValue
         if perIO {
-            data.samples.append(IOLogSample(relNs: rel, slat: slat, clat: clat, lat: lat, offset: offset, bytes: bytes, ddir: UInt8(d), prio: prio))
+            if data.samples.count < config.maxSamples {
+                data.samples.append(IOLogSample(relNs: rel, slat: slat, clat: clat, lat: lat, offset: offset, bytes: bytes, ddir: UInt8(d), prio: prio))
+            } else if data.truncatedAtMsec == nil {
+                data.truncatedAtMsec = rel / NS.perMillisecond
+            }
         } else if config.avgMsec > 0 {
             let ms = rel / NS.perMillisecond
             recordWindowed(d, ms: ms, bytes: bytes, clat: clat, slat: slat, lat: lat)

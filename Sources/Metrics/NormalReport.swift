@@ -1,4 +1,5 @@
 import BlockLabCore
+import Glibc
 
 /// The readable summary (`--output-format=normal`), laid out like fio's normal output.
 public enum NormalReport {
@@ -52,6 +53,9 @@ public enum NormalReport {
         let short = j.directions.map { String($0.shortIOs) }.joined(separator: ",")
         let drop = j.directions.map { String($0.dropIOs) }.joined(separator: ",")
         out += "     issued rwt: total=\(ios) short=\(short) dropped=\(drop)\n"
+        if j.continueOnError {
+            out += "     errors    : total=\(j.totalErrors), first_error=\(j.firstError)/<\(String(cString: strerror(j.firstError)))>\n"
+        }
         if dist.waits > 0 { out += "     completions per wait: \(f2(dist.completionsPerWait))\n" }
         if let v = j.volume { out += volumeLines(v, elapsedNs: j.elapsedNs) }
         if let h = j.hostBound { out += "  host-bound   : \(h)\n" }

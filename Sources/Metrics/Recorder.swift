@@ -89,6 +89,11 @@ public final class JobRecorder {
         state.pointee.modify(direction) { $0.result.shortIOs &+= 1 }
     }
 
+    /// An I/O that failed: fio counts it in total_ios (issued), with no bytes or latency.
+    public func recordFailed(_ direction: IODirection) {
+        state.pointee.modify(direction) { $0.result.ios &+= 1 }
+    }
+
     /// A dropped or failed I/O (fio's drop_ios).
     public func recordDrop(_ direction: IODirection) {
         state.pointee.modify(direction) { $0.result.dropIOs &+= 1 }

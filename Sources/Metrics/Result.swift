@@ -111,6 +111,13 @@ public struct JobResult: Sendable {
     /// Which repetition of which series this result is (`run --repeat N`).
     public var series: SeriesMark?
 
+    /// fio's continue_on_error was set: the job reports total_err and first_error.
+    public var continueOnError = false
+    /// I/O errors counted (continued ones, and the one that stopped the job when its class
+    /// was continued), and the first of them (errno), as fio's total_err and first_error.
+    public var totalErrors: UInt64 = 0
+    public var firstError: Int32 = 0
+
     /// read, write, trim (index by IODirection.rawValue).
     public var directions: [DirectionResult] = [DirectionResult(), DirectionResult(), DirectionResult()]
     /// fio's job_runtime: the job's run time; for a group, the SUM over its jobs (as fio).
@@ -188,6 +195,9 @@ public struct JobResult: Sendable {
                 out.directions[d].merge(r.directions[d])
             }
             if out.error == 0 { out.error = r.error }
+            out.continueOnError = out.continueOnError || r.continueOnError
+            out.totalErrors += r.totalErrors
+            if out.firstError == 0 { out.firstError = r.firstError }
             out.interrupted = out.interrupted || r.interrupted
             out.jobRuntimeNs += r.jobRuntimeNs
             out.elapsedNs = max(out.elapsedNs, r.elapsedNs)

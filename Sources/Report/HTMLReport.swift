@@ -11,7 +11,7 @@ public enum HTMLReport {
         public var results: ReadResults
         public var comparison: Comparison
         public var recommendation: RecommendationSummary?
-        public var prices: PriceTable?
+        public var prices: Pricing?
         public var title: String
         /// When the report was made (shown; injected so tests are repeatable).
         public var generated: String
@@ -19,7 +19,7 @@ public enum HTMLReport {
         public var tables: [Table] = []
 
         public init(results: ReadResults, comparison: Comparison, recommendation: RecommendationSummary? = nil,
-                    prices: PriceTable? = nil, title: String = "BlockLab report", generated: String = "") {
+                    prices: Pricing? = nil, title: String = "BlockLab report", generated: String = "") {
             self.results = results; self.comparison = comparison; self.recommendation = recommendation
             self.prices = prices; self.title = title; self.generated = generated
         }
@@ -198,7 +198,7 @@ public enum HTMLReport {
             guard let volume = col.components["volume"] ?? c.common.first(where: { $0.0 == "volume" })?.1,
                   let sample = input.results.samples.first(where: { $0.volume == volume && $0.volumeDocument != nil }),
                   let p = provisioned(sample.volumeDocument!),
-                  let monthly = prices.monthlyCost(type: p.type, sizeGiB: p.sizeGiB, iops: p.iops, mibps: p.mibps) else { continue }
+                  let monthly = prices.monthlyCost(p.type, p.sizeGiB, p.iops, p.mibps) else { continue }
             costs[i] = (monthly, volume)
         }
         var s = "<h2>Cost</h2>\n"

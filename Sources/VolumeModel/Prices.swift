@@ -43,20 +43,48 @@ public struct PriceTable: Sendable {
     /// Monthly cost of one volume. `opsPerSecond` (mean EBS I/O requests per second) prices
     /// a magnetic volume's requests; the others ignore it.
     public func monthly(_ v: ResolvedVolume, opsPerSecond: Double = 0) -> Double {
-        let gib = Double(v.sizeGiB)
+        let type: String
         switch v.profile.rules {
-        case .gp3:
-            let iops = Double(v.provisionedIOPS ?? 3000), mibps = Double(v.provisionedMiBps ?? 125)
-            return gib * price("gp3.gb_month") + max(0, iops - 3000) * price("gp3.iops_month_above_3000")
-                + max(0, mibps - 125) * price("gp3.mbps_month_above_125")
-        case .gp2: return gib * price("gp2.gb_month")
-        case .io1: return gib * price("io1.gb_month") + Double(v.provisionedIOPS ?? 0) * price("io1.iops_month")
-        case .io2: return gib * price("io2.gb_month") + io2IOPSMonthly(v.provisionedIOPS ?? 0)
-        case .hdd: return gib * price(v.profile.name == "sc1" ? "sc1.gb_month" : "st1.gb_month")
-        case .standard:
-            return gib * price("standard.gb_month") + opsPerSecond * Self.hoursPerMonth * 3600 / 1e6 * price("standard.per_million_io")
+        case .gp3: type = "gp3"
+        case .gp2: type = "gp2"
+        case .io1: type = "io1"
+        case .io2: type = "io2"
+        case .hdd: type = v.profile.name == "sc1" ? "sc1" : "st1"
+        case .standard: type = "standard"
         case .instanceStore: return 0
         }
+        return monthlyCost(type: type, sizeGiB: Double(v.sizeGiB), iops: v.provisionedIOPS.map { Double($0) },
+                           mibps: v.provisionedMiBps.map { Double($0) }, opsPerSecond: opsPerSecond) ?? 0
+    }
+
+    /// Monthly cost of a volume named by its EBS type (gp2, gp3, io1, io2, st1, sc1,
+    /// standard), or nil for a type this table does not price. `iops` and `mibps` are what
+    /// is provisioned (gp3's default 3,000 and 125 when nil); out-of-range figures are
+    /// clamped to what EBS allows to be provisioned at all.
+    public func monthlyCost(type: String, sizeGiB: Double, iops: Double?, mibps: Double?, opsPerSecond: Double = 0) -> Double? {
+        func sane(_ x: Double?, _ otherwise: Double) -> Double {
+            guard let x, x.isFinite else { return otherwise }
+            return min(max(x, 0), 1e9)
+        }
+        let gib = sane(sizeGiB, 0)
+        switch type {
+        case "gp3":
+            let i = sane(iops, 3000), m = sane(mibps, 125)
+            return gib * price("gp3.gb_month") + max(0, i - 3000) * price("gp3.iops_month_above_3000")
+                + max(0, m - 125) * price("gp3.mbps_month_above_125")
+        case "gp2": return gib * price("gp2.gb_month")
+        case "io1": return gib * price("io1.gb_month") + sane(iops, 0) * price("io1.iops_month")
+        case "io2": return gib * price("io2.gb_month") + io2IOPSMonthly(UInt64(sane(iops, 0)))
+        case "st1", "sc1": return gib * price("\(type).gb_month")
+        case "standard":
+            return gib * price("standard.gb_month") + sane(opsPerSecond, 0) * Self.hoursPerMonth * 3600 / 1e6 * price("standard.per_million_io")
+        default: return nil
+        }
+    }
+
+    /// A price table from any file of the `prices/REGION.yaml` form (`report --prices`).
+    public static func read(_ path: String) throws -> PriceTable {
+        try PriceTable(document: ProfileDocument(file: path))
     }
 }
 

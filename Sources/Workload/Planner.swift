@@ -51,6 +51,20 @@ public struct IOPlanner: Sendable {
     private let readPercent: UInt64
     private let readSizes: BlockSizer
     private let writeSizes: BlockSizer
+    private let trimSizes: BlockSizer
+    /// How trims come: none, alone (trim/randtrim), or each followed by its write
+    /// (trimwrite/randtrimwrite). Checked once per I/O only when not `.none`.
+    private enum TrimMode { case none, only, thenWrite }
+    private let trimMode: TrimMode
+    /// Trim sizes draw from their own generator; for trimwrite it starts as the write
+    /// sizes' does, so the Nth trim and the Nth write have one size (fio seeds them alike).
+    private var trimSizeRng: Xoshiro256
+    /// Sequential trimwrite (fio's rule): the next I/O is a trim when the last write
+    /// started where the last trim did, else a write (at the write position, behind).
+    private var lastTrimStart: UInt64 = .max
+    private var lastWriteStart: UInt64 = .max
+    /// randtrimwrite: the write that follows the trim just issued (same offset and length).
+    private var followingWrite: PlannedIO?
     /// Random offsets are multiples of this from the region start. With the random map it is
     /// the map's block: the smallest I/O rounded up to blockalign (so each block is one I/O's
     /// start); without the map it is blockalign itself (default: the smallest I/O), as fio.
@@ -70,12 +84,13 @@ public struct IOPlanner: Sendable {
     private let skip: Int64
     private var readPosition: UInt64 = 0
     private var writePosition: UInt64 = 0
+    private var trimPosition: UInt64 = 0
     /// zonemode=strided: `zoneSize` bytes of I/O per zone, zones `zoneStride` apart
     /// (zonerange + zoneskip); per direction, the zone's start and the bytes done in it.
     private let zoneSize: UInt64
     private let zoneStride: UInt64
-    private var zoneStart: [UInt64] = [0, 0]
-    private var zoneDone: [UInt64] = [0, 0]
+    private var zoneStart: [UInt64] = [0, 0, 0]
+    private var zoneDone: [UInt64] = [0, 0, 0]
     private var permutation: Permutation
     private var map: RandomMap
     private let distribution: OffsetDistribution
@@ -126,7 +141,9 @@ public struct IOPlanner: Sendable {
         }
         readSizes = BlockSizer(rule: spec.blockSize[0], granularity: spec.blockAlign)
         writeSizes = BlockSizer(rule: spec.blockSize[1], granularity: spec.blockAlign)
-        let active = [spec.rw.reads ? readSizes : nil, spec.rw.writes ? writeSizes : nil].compactMap { $0 }
+        trimSizes = BlockSizer(rule: spec.blockSize.count > 2 ? spec.blockSize[2] : spec.blockSize[1], granularity: spec.blockAlign)
+        trimMode = !spec.rw.trims ? .none : spec.rw.writes ? .thenWrite : .only
+        let active = [spec.rw.reads ? readSizes : nil, spec.rw.writes ? writeSizes : nil, spec.rw.trims ? trimSizes : nil].compactMap { $0 }
         let smallest = UInt64(active.map(\.minimum).min()!), largest = UInt64(active.map(\.maximum).max()!)
         if !spec.rw.isRandom {
             placement = .sequential
@@ -150,13 +167,15 @@ public struct IOPlanner: Sendable {
             throw BlockLabError.usage("\(spec.origin): job '\(spec.name)': the region (\(Units.formatBytes(length))) is smaller than one block (\(Units.formatBytes(max(unit, largestMinimum))))")
         }
         blocks = length / unit
-        fixedDirection = spec.rw.reads && spec.rw.writes ? nil : (spec.rw.reads ? .read : .write)
+        fixedDirection = spec.rw.reads && spec.rw.writes ? nil : (spec.rw.reads ? .read : trimMode == .only ? .trim : .write)
         readPercent = UInt64(spec.rwmixread)
         self.timeBased = timeBased
         loops = spec.loops
-        bytesPerLoop = spec.ioSize ?? length
+        // As fio: trimwrite trims and then writes each byte, so its bounds count twice.
+        let twice: UInt64 = trimMode == .thenWrite ? 2 : 1
+        bytesPerLoop = Self.saturatingProduct(spec.ioSize ?? length, twice)
         newPassWithinLoop = spec.ioSize != nil
-        iosPerLoop = spec.numberIOs ?? .max
+        iosPerLoop = spec.numberIOs.map { Self.saturatingProduct($0, twice) } ?? .max
 
         // randrepeat=0: seed from the system RNG; else randseed, salted per clone.
         var system = SystemRandomNumberGenerator()
@@ -166,6 +185,7 @@ public struct IOPlanner: Sendable {
         sizeRng = Xoshiro256(seed: seeds.next())
         offsetRng = Xoshiro256(seed: seeds.next())
         keyRng = Xoshiro256(seed: seeds.next())
+        trimSizeRng = trimMode == .thenWrite ? sizeRng : Xoshiro256(seed: seeds.next())
         permutation = Permutation(count: blocks, rng: &keyRng)
         distribution = OffsetDistribution(spec.randomDistribution, center: spec.randomCenter, count: blocks, rng: &keyRng)
         let mapped = withMap && (placement == .permutationWithMap || placement == .drawWithMap)
@@ -179,7 +199,7 @@ public struct IOPlanner: Sendable {
         // What the work comes to (see the type's comment for the rules).
         let meanSize = spec.rw.reads && spec.rw.writes
             ? (Double(spec.rwmixread) * readSizes.mean + Double(100 - spec.rwmixread) * writeSizes.mean) / 100
-            : active[0].mean
+            : trimMode == .thenWrite ? (writeSizes.mean + trimSizes.mean) / 2 : active[0].mean
         let single = active.allSatisfy { $0.isFixed && $0.minimum == active[0].minimum }
         let size = UInt64(active[0].minimum)
         let mixedSequential = !spec.rw.isRandom && fixedDirection == nil
@@ -191,7 +211,7 @@ public struct IOPlanner: Sendable {
             else if placement == .sequential { perLoop = length / size }
             else if placement == .unmapped { perLoop = (length + size - 1) / size }
             else { perLoop = blocks }
-            perLoop = min(perLoop, iosPerLoop)
+            perLoop = min(Self.saturatingProduct(perLoop, twice), iosPerLoop)
             // Saturating: loops x a 2^60-byte region (or number_ios) can exceed 64 bits; the
             // figures are for progress and ETA only.
             let total = Self.saturatingProduct(perLoop, UInt64(loops))
@@ -237,6 +257,15 @@ public struct IOPlanner: Sendable {
                 // Time-based, or io_size beyond the region: go round again.
                 newPass()
             }
+            if trimMode != .none {
+                if let io = nextWithTrims() {
+                    loopBytes &+= UInt64(io.length)
+                    loopIOs += 1
+                    return io
+                }
+                passEnded = true
+                continue
+            }
             // A Bool, not IODirection's `==`: that is a generic RawRepresentable call across
             // modules, which showed up as a third of next()'s time under perf.
             let read = fixedDirection.map(Self.isRead) ?? (directionRng.below(100) < readPercent)
@@ -251,21 +280,61 @@ public struct IOPlanner: Sendable {
         return nil
     }
 
+    /// The next I/O of a trim mode; nil when this pass is used up.
+    private mutating func nextWithTrims() -> PlannedIO? {
+        if trimMode == .only {
+            return place(.trim, UInt64(trimSizes.next(&trimSizeRng)))
+        }
+        if placement != .sequential {
+            // randtrimwrite: a random trim, then a write of the same bytes (fio does not
+            // mark the write in the random map: the trim took those blocks).
+            if let w = followingWrite {
+                followingWrite = nil
+                return w
+            }
+            guard let t = place(.trim, UInt64(trimSizes.next(&trimSizeRng))) else { return nil }
+            followingWrite = PlannedIO(direction: .write, offset: t.offset, length: t.length)
+            return t
+        }
+        if lastWriteStart == lastTrimStart {
+            guard let t = place(.trim, UInt64(trimSizes.next(&trimSizeRng))) else { return nil }
+            lastTrimStart = t.offset
+            return t
+        }
+        guard let w = place(.write, UInt64(writeSizes.next(&sizeRng))) else { return nil }
+        lastWriteStart = w.offset
+        return w
+    }
+
+    @inline(__always)
+    private func sizes(_ d: IODirection) -> BlockSizer {
+        switch d {
+        case .read: return readSizes
+        case .write: return writeSizes
+        case .trim: return trimSizes
+        }
+    }
+
     /// Where this I/O goes, and its length if the region's end (or the random map) shortens
     /// it; nil when this pass over the region is used up.
     @inline(__always)
     private mutating func place(_ read: Bool, _ wanted: UInt64) -> PlannedIO? {
-        let direction: IODirection = read ? .read : .write
+        place(read ? .read : .write, wanted)
+    }
+
+    @inline(__always)
+    private mutating func place(_ direction: IODirection, _ wanted: UInt64) -> PlannedIO? {
+        let read = Self.isRead(direction)
         let block: UInt64
         var len = wanted
         switch placement {
         case .sequential:
-            var position = read ? readPosition : writePosition
+            let d = direction.rawValue
+            var position = read ? readPosition : d == 1 ? writePosition : trimPosition
             if skip != 0 { position = skipped(position) }
             if zoneSize > 0 {
                 // As fio's strided zones: zonesize bytes, then on to the next zone; past the
                 // region's end, back to its start.
-                let d = read ? 0 : 1
                 if zoneDone[d] >= zoneSize {
                     zoneStart[d] += zoneStride
                     zoneDone[d] = 0
@@ -276,10 +345,10 @@ public struct IOPlanner: Sendable {
             }
             let room = length - position
             if len > room {
-                len = UInt64(read ? readSizes.largest(atMost: room) : writeSizes.largest(atMost: room))
+                len = UInt64(sizes(direction).largest(atMost: room))
                 if len == 0 { return nil }
             }
-            if read { readPosition = position + len } else { writePosition = position + len }
+            if read { readPosition = position + len } else if d == 1 { writePosition = position + len } else { trimPosition = position + len }
             return PlannedIO(direction: direction, offset: start + position, length: UInt32(len))
         case .drawWithMap:
             if map.used == blocks { return nil }
@@ -301,7 +370,7 @@ public struct IOPlanner: Sendable {
             len = take(b, wanted)
         case .unmapped:
             if len > length {
-                len = UInt64(read ? readSizes.largest(atMost: length) : writeSizes.largest(atMost: length))
+                len = UInt64(sizes(direction).largest(atMost: length))
             }
             let lastStart = (length - len) / unit // the last block where this I/O still fits
             block = distribution.isUniform ? offsetRng.below(lastStart + 1) : min(distribution.sample(&offsetRng), lastStart)
@@ -338,8 +407,12 @@ public struct IOPlanner: Sendable {
     private mutating func newPass() {
         readPosition = 0
         writePosition = 0
-        zoneStart = [0, 0]
-        zoneDone = [0, 0]
+        trimPosition = 0
+        lastTrimStart = .max
+        lastWriteStart = .max
+        followingWrite = nil
+        zoneStart = [0, 0, 0]
+        zoneDone = [0, 0, 0]
         passEnded = false
         switch placement {
         case .permutation, .permutationWithMap:

@@ -31,7 +31,7 @@ import Testing
         let p = try makePool()
         let before = try Data(contentsOf: URL(fileURLWithPath: p + "/journal"))
         for dest in ["data", "journal", "lock", "new.raw"] {
-            var cmd = try VolumeExport.parse(["\(p)/a", "\(p)/\(dest)"])
+            let cmd = try VolumeExport.parse(["\(p)/a", "\(p)/\(dest)"])
             do {
                 try cmd.run()
                 Issue.record("export onto \(dest) should be refused")
@@ -47,7 +47,7 @@ import Testing
         #expect(try pool.openVolume("b").read(offset: 0, count: 4) == [0xAB, 0xAB, 0xAB, 0xAB])
         try pool.close()
         // /dev/null is written in place and stays a character device.
-        var ok = try VolumeExport.parse(["\(p)/b", "/dev/null"])
+        let ok = try VolumeExport.parse(["\(p)/b", "/dev/null"])
         try ok.run()
         var st = stat()
         #expect(stat("/dev/null", &st) == 0 && (st.st_mode & S_IFMT) == S_IFCHR)

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import BlockLabCLI
+import Repetition
 
 /// `blocklab run` end to end, minus process exit: jobs -> engine -> files.
 @Suite(.serialized) struct RunSessionTests {
@@ -87,7 +88,7 @@ import Testing
         #expect(marks.allSatisfy { $0["repetitions"] as? Int == 3 })
         let hosts = jobs.compactMap { ($0["blocklab"] as? [String: Any])?["host"] as? String }
         #expect(hosts.count == 6 && !hosts[0].isEmpty)
-        #expect(RunSession.repeatOrder(jobs: 3, repetition: 1) == [2, 1, 0])
+        #expect(RepeatedRun.order(jobs: 3, repetition: 1) == [2, 1, 0])
         try FileManager.default.removeItem(atPath: dir)
     }
 

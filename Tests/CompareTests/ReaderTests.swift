@@ -54,6 +54,28 @@ import Testing
         #expect(r.skipped.count == 1 && r.skipped[0].contains("README"))
     }
 
+    /// A lab's run directory: only the results its lab.json names as workload steps are rows;
+    /// its snapshot experiment's and validation's results are skipped unless named.
+    @Test func aLabsOwnRunsAreNotWorkloadRows() throws {
+        let dir = tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lab = dir + "/lab-1"
+        try FileManager.default.createDirectory(atPath: lab, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: fixtures + "/fio-json.json", toPath: lab + "/read-gp3-1.json")
+        try FileManager.default.copyItem(atPath: fixtures + "/fio-json.json", toPath: lab + "/validation-run.json")
+        try FileManager.default.copyItem(atPath: fixtures + "/fio-json.json", toPath: lab + "/snapshot-first-touch.json")
+        try "{\"blocklab_lab\": 1, \"steps\": [{\"result\": \"read-gp3-1.json\", \"status\": \"done\"}]}\n"
+            .write(toFile: lab + "/lab.json", atomically: true, encoding: .utf8)
+        let r = try ResultReader.read([dir])
+        #expect(Set(r.samples.map(\.source)).count == 1 && r.samples.allSatisfy { $0.source.hasSuffix("read-gp3-1.json") })
+        #expect(r.skipped.filter { $0.contains("the lab's own run") }.count == 2)
+        // Named, it is read.
+        #expect(try ResultReader.read([lab + "/validation-run.json"]).samples.count == 2)
+        // Without a lab.json the directory is read whole.
+        try FileManager.default.removeItem(atPath: lab + "/lab.json")
+        #expect(try ResultReader.read([dir]).samples.count == 6)
+    }
+
     @Test func aNamedFileThatIsNotAResultIsAUsageErrorNamingIt() throws {
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }

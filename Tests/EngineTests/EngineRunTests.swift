@@ -64,6 +64,13 @@ import Testing
         #expect(try policy(cached) == .int(8))
     }
 
+    @Test func perIOLogSamplesShareAQuarterOfMemory() {
+        let stride = MemoryLayout<IOLogSample>.stride
+        #expect(ClonePlanner.logSampleBudget(memory: 24 << 30, perIOLoggers: 0) == .max)
+        #expect(ClonePlanner.logSampleBudget(memory: 24 << 30, perIOLoggers: 1) == (6 << 30) / stride)
+        #expect(ClonePlanner.logSampleBudget(memory: 24 << 30, perIOLoggers: 4) == (6 << 30) / stride / 4)
+    }
+
     @Test func batchModeSwitchesWithHysteresis() {
         typealias L = JobLoop<UringBackend>
         // From one at a time: batches only when over 3/4 completed inside the call.

@@ -19,7 +19,7 @@ func job(_ name: String, file: String, rw: RWMode, bs: UInt32, size: UInt64?, de
     var spec = JobSpec(name: name, origin: "test")
     spec.filename = file
     spec.rw = rw
-    spec.blockSize = [.fixed(bs), .fixed(bs)]
+    spec.blockSize = [.fixed(bs), .fixed(bs), .fixed(bs)]
     spec.size = size
     spec.iodepth = depth
     return spec

@@ -44,7 +44,64 @@ import Testing
         #expect(j.ioSubmitOffload)
         #expect(JobOptionNotes.inert["gtod_reduce"] != nil && JobOptionNotes.inert["fallocate"] != nil)
         #expect(usageMessage { try parse("[j]\nsize=1m\nio_submit_mode=later\n") }?.contains("expected inline or offload") == true)
-        #expect(usageMessage { try parse("[j]\nsize=1m\ncontinue_on_error=all\n") }?.contains("stops a job at its first I/O error") == true)
+        #expect(usageMessage { try parse("[j]\nsize=1m\ncontinue_on_error=sometimes\n") }?.contains("expected none, read, write, io, verify, all, 0 or 1") == true)
+    }
+
+    @Test func continueOnErrorTakesFiosNamesAndNumbers() throws {
+        let forms: [(String, UInt8)] = [("none", 0), ("0", 0), ("false", 0), ("read", ErrorPolicy.read), ("write", ErrorPolicy.write),
+                                        ("io", ErrorPolicy.read | ErrorPolicy.write), ("verify", ErrorPolicy.verify),
+                                        ("all", 7), ("1", 7), ("true", 7)]
+        for (v, bits) in forms {
+            #expect(try parse("[j]\nsize=1m\ncontinue_on_error=\(v)\n")[0].errors.continueOn == bits, "\(v)")
+        }
+        // fio's format: read,write,verify lists of errno names or numbers, ':'-separated;
+        // an empty part keeps the default (EIO, EILSEQ).
+        let j = try parse("[j]\nsize=1m\ncontinue_on_error=write\nignore_error=,ENOSPC:28:edquot\nerror_dump=1\n")[0]
+        #expect(j.errors.ignore[0] == nil && j.errors.ignore[2] == nil)
+        #expect(j.errors.ignore[1] == [28, 28, 122])
+        #expect(j.errors.dump)
+        #expect(j.errors.continuesWrite(28) && !j.errors.continuesWrite(5))
+        #expect(try parse("[j]\nsize=1m\ncontinue_on_error=write\n")[0].errors.continuesWrite(5))
+        let k = try parse("[j]\nsize=1m\nignore_error=EIO,,84\n")[0]
+        #expect(k.errors.ignore[0] == [5] && k.errors.ignore[1] == nil && k.errors.ignore[2] == [84])
+        #expect(usageMessage { try parse("[j]\nsize=1m\nignore_error=,EBOGUS\n") }?.contains("unknown error 'EBOGUS'") == true)
+        #expect(usageMessage { try parse("[j]\nsize=1m\nignore_error=,99999\n") }?.contains("is not an errno") == true)
+        #expect(usageMessage { try parse("[j]\nsize=1m\nignore_error=a,b,c,d\n") }?.contains("at most read,write,verify") == true)
+        #expect(usageMessage { try parse("[j]\nsize=1m\nerror_dump=maybe\n") }?.contains("expected a boolean") == true)
+    }
+
+    @Test func trimModesAndTheirBlockSize() throws {
+        for (v, mode) in [("trim", RWMode.trim), ("randtrim", .randtrim), ("trimwrite", .trimwrite), ("randtrimwrite", .randtrimwrite)] {
+            let j = try parse("[j]\nsize=1m\nrw=\(v)\n")[0]
+            #expect(j.rw == mode && j.rw.trims && j.rw.modifies && !j.rw.reads)
+        }
+        #expect(RWMode.randtrim.isRandom && !RWMode.trimwrite.isRandom && RWMode.trimwrite.writes && !RWMode.trim.writes)
+        // bs=read,write,trim; a value not followed by a comma applies to the directions after it.
+        let a = try parse("[j]\nsize=1m\nrw=trimwrite\nbs=4k,4k,64k\n")[0]
+        #expect(a.blockSize == [.fixed(4096), .fixed(4096), .fixed(65536)])
+        #expect(a.maxBlockSize == 65536)
+        #expect(try parse("[j]\nsize=1m\nbs=8k,32k\n")[0].blockSize == [.fixed(8192), .fixed(32768), .fixed(32768)])
+        #expect(try parse("[j]\nsize=1m\nbs=8k,32k,\n")[0].blockSize == [.fixed(8192), .fixed(32768), .fixed(4096)])
+        #expect(try parse("[j]\nsize=1m\nbs=,8k\n")[0].blockSize == [.fixed(4096), .fixed(8192), .fixed(8192)])
+        #expect(try parse("[j]\nsize=1m\nbsrange=1k-4k,,8k-16k\n")[0].blockSize[2] == .range(min: 8192, max: 16384))
+        #expect(try parse("[j]\nsize=1m\nbssplit=,,4k/50:8k/50\n")[0].blockSize[2] == .split([.init(size: 4096, percent: 50), .init(size: 8192, percent: 50)]))
+        #expect(usageMessage { try parse("[j]\nsize=1m\nrw=trim\nrate=1m\n") }?.contains("rate limits on trims") == true)
+        #expect(usageMessage { try parse("[j]\nsize=1m\nrw=randtrim\nverify=md5\n") }?.contains("writes no data to verify") == true)
+        #expect(try parse("[j]\nsize=1m\nrw=trimwrite\nrate=1m\n")[0].rate[1] == 1 << 20)
+        #expect(usageMessage { try parse("[j]\nsize=1m\nrw=trimwrite\nrate_iops=10,10,10\n") }?.contains("option rate_iops: a trim rate (its third value) is not supported") == true)
+        #expect(try parse("[j]\nsize=1m\nrw=randread\nrate=300,300,300\n")[0].rate == [300, 300])
+        #expect(try parse("[j]\nsize=1m\nrate_iops=10,20,\n")[0].rateIOPS == [10, 20])
+    }
+
+    @Test func fillDeviceAndCreateOnOpen() throws {
+        let j = try parse("[j]\nrw=write\nfill_fs=1\ncreate_on_open=1\n")[0]
+        #expect(j.fillDevice && j.size == nil && j.createsOnOpen)
+        #expect(try parse("[j]\nfilename=/x\nrw=write\nfill_device\n")[0].fillDevice)
+        #expect(usageMessage { try parse("[j]\nrw=read\nfill_device=1\n") }?.contains("needs a job that writes") == true)
+        // A write job that continues on ENOSPC expects it too; a reading one is laid out.
+        #expect(try parse("[j]\nsize=1m\nrw=randwrite\ncontinue_on_error=write\nignore_error=,ENOSPC\n")[0].createsOnOpen)
+        #expect(try !parse("[j]\nsize=1m\nrw=randrw\ncontinue_on_error=write\nignore_error=,ENOSPC\n")[0].createsOnOpen)
+        #expect(try !parse("[j]\nsize=1m\nrw=write\ncontinue_on_error=write\n")[0].createsOnOpen)
     }
 
     @Test func numaNodeLists() throws {

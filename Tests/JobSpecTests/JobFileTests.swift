@@ -19,12 +19,12 @@ import Testing
         bs=16k
         """)
         #expect(jobs.map(\.name) == ["a", "b", "c"])
-        #expect(jobs[0].blockSize == [.fixed(8192), .fixed(8192)])
+        #expect(jobs[0].blockSize == [.fixed(8192), .fixed(8192), .fixed(8192)])
         #expect(jobs[0].iodepth == 1)
-        #expect(jobs[1].blockSize == [.fixed(65536), .fixed(65536)])
+        #expect(jobs[1].blockSize == [.fixed(65536), .fixed(65536), .fixed(65536)])
         #expect(jobs[1].iodepth == 16)
         #expect(jobs[1].size == 1 << 30)
-        #expect(jobs[2].blockSize == [.fixed(16384), .fixed(16384)])
+        #expect(jobs[2].blockSize == [.fixed(16384), .fixed(16384), .fixed(16384)])
         #expect(jobs[2].rw == .read)
         #expect(jobs[0].origin == "t.fio:4")
         // Job options: globals then the job's own, a repeated one in its first place with its last value.
@@ -122,9 +122,10 @@ import Testing
 
     @Test func blockSizeForms() throws {
         let j = try parse("[j]\nsize=1m\nbs=4k,64k\n")[0]
-        #expect(j.blockSize == [.fixed(4096), .fixed(65536)])
+        // A value not followed by a comma applies to trims too (fio).
+        #expect(j.blockSize == [.fixed(4096), .fixed(65536), .fixed(65536)])
         let r = try parse("[j]\nsize=1m\nbsrange=1k-4k,8k-16k\n")[0]
-        #expect(r.blockSize == [.range(min: 1024, max: 4096), .range(min: 8192, max: 16384)])
+        #expect(r.blockSize == [.range(min: 1024, max: 4096), .range(min: 8192, max: 16384), .range(min: 8192, max: 16384)])
         let s = try parse("[j]\nsize=1m\nbssplit=4k/60:64k/40,128k\n")[0]
         #expect(s.blockSize[0] == .split([.init(size: 4096, percent: 60), .init(size: 65536, percent: 40)]))
         #expect(s.blockSize[1] == .split([.init(size: 131072, percent: 100)]))
@@ -133,7 +134,7 @@ import Testing
         #expect(m.blockSize[0] == .split([.init(size: 4096, percent: 10), .init(size: 8192, percent: 30),
                                          .init(size: 16384, percent: 30), .init(size: 32768, percent: 30)]))
         let w = try parse("[j]\nsize=1m\nbs=,8k\n")[0]
-        #expect(w.blockSize == [.fixed(4096), .fixed(8192)])
+        #expect(w.blockSize == [.fixed(4096), .fixed(8192), .fixed(8192)])
     }
 
     @Test func patternsDistributionsAndEnums() throws {

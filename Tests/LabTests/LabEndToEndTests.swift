@@ -156,8 +156,16 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: cwd) }
         let p = try Self.start(["lab", "--profiles", Self.root + "/profiles", "--runtime", "2", "--volumes", "gp3",
                                 "--workloads", "read-4k-qd1,db-70-30", "--no-snapshots"], cwd: cwd)
-        // Into the second run (the first takes 2 s and a little start-up).
-        usleep(3_200_000)
+        // Into the second run: once the manifest says the first is done (a fixed sleep is
+        // too short when the machine is busy), and before the second's 2 s are up.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let dirs = (try? FileManager.default.contentsOfDirectory(atPath: cwd + "/results")) ?? []
+            if let d = dirs.first(where: { $0.hasPrefix("lab-") }),
+               Self.text(cwd + "/results/" + d + "/lab.json").contains("\"done\"") { break }
+            usleep(50_000)
+        }
+        usleep(500_000)
         kill(p.processIdentifier, SIGINT)
         p.waitUntilExit()
         #expect(p.terminationStatus == 130, "exit \(p.terminationStatus): \(Self.text(cwd + "/.stderr"))")

@@ -68,6 +68,22 @@ struct FioLogFormatTests {
         #expect(d.rows(.slat).first?.value == 1_000 && d.rows(.lat).first?.value == 171_923)
     }
 
+    @Test func aPerIOLogStopsAtItsMemoryCapAndSaysWhen() {
+        var cfg = IOLogConfig()
+        cfg.kinds[FioLogKind.clat.rawValue] = true
+        cfg.maxSamples = 3
+        let r = IOLogRecorder(config: cfg, startNs: 0)
+        for i in 1...5 { r.record(.read, bytes: 4096, offset: 0, slat: 0, clat: 1000, lat: 1000, now: UInt64(i) * 2 * NS.perMillisecond) }
+        let d = r.finish(endNs: 20 * NS.perMillisecond)
+        #expect(d.rows(.clat).map(\.msec) == [2, 4, 6])
+        #expect(d.truncatedAtMsec == 8)
+        var uncapped = cfg
+        uncapped.maxSamples = .max
+        let u = IOLogRecorder(config: uncapped, startNs: 0)
+        u.record(.read, bytes: 4096, offset: 0, slat: 0, clat: 1000, lat: 1000, now: NS.perMillisecond)
+        #expect(u.finish(endNs: 2 * NS.perMillisecond).truncatedAtMsec == nil)
+    }
+
     @Test func windowsAverageOrMaximiseAndDropAStubRateWindow() {
         var cfg = IOLogConfig()
         for k in FioLogKind.allCases where k != .clatHist { cfg.kinds[k.rawValue] = true }

@@ -20,8 +20,9 @@ import Testing
     func makeReport(prices: Bool = true, recommendation: Bool = true) throws -> String {
         let read = try ResultReader.read([Self.fixtures, Self.fioFixtures + "/fio-jsonplus.json"])
         let comparison = try Comparison.make(read.samples)
-        let table = prices ? PriceTable(region: "us-east-1", source: "test table",
-                                        entries: ["gp2": ["gb_month": 0.10], "gp3": ["gb_month": 0.08]]) : nil
+        let table = prices ? Pricing(region: "us-east-1", source: "test table") { type, gib, _, _ in
+            ["gp2": 0.10, "gp3": 0.08][type].map { $0 * gib }
+        } : nil
         let reco = recommendation ? try RecommendationSummary.read(Self.fixtures + "/recommendation.json") : nil
         return HTMLReport.render(HTMLReport.Input(results: read, comparison: comparison, recommendation: reco, prices: table,
                                                   title: "test <report>", generated: "2026-11-30T00:00:00Z"))
@@ -119,19 +120,7 @@ import Testing
         #expect(HTMLReport.attribute(burst: nil, instanceBurst: 50, ebsOpsPerSec: 500, bytesPerSec: 1e6, limits: limits).0 == "throttled (limit not identified)")
     }
 
-    @Test func pricesFollowTheTable() throws {
-        let t = PriceTable(region: "r", source: "s", entries: [
-            "gp3": ["gb_month": 0.08, "iops_month_above_3000": 0.005, "mbps_month_above_125": 0.04],
-            "io2": ["gb_month": 0.125, "iops_month_to_32000": 0.065, "iops_month_32001_to_64000": 0.0455, "iops_month_above_64000": 0.03185],
-        ])
-        // gp3 500 GiB, 6,000 IOPS, 250 MiB/s: 40 + 15 + 5.
-        #expect(abs(t.monthlyCost(type: "gp3", sizeGiB: 500, iops: 6000, mibps: 250)! - 60) < 1e-9)
-        // io2 100 GiB at 80,000 IOPS: 12.5 + 32,000 x 0.065 + 32,000 x 0.0455 + 16,000 x 0.03185.
-        #expect(abs(t.monthlyCost(type: "io2", sizeGiB: 100, iops: 80_000, mibps: nil)! - (12.5 + 2080 + 1456 + 509.6)) < 1e-6)
-        #expect(t.monthlyCost(type: "st1", sizeGiB: 100, iops: nil, mibps: nil) == nil)
-    }
-
-    @Test func badRecommendationAndPriceFilesAreUsageErrorsNamingThem() throws {
+    @Test func badRecommendationFilesAreUsageErrorsNamingThem() throws {
         let dir = tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (name, text) in [("reco.json", "{\"rejected\": []}"), ("neg.json", "{\"chosen\": {\"volume\": \"x\", \"monthly_cost_usd\": -1}}")] {
@@ -139,10 +128,6 @@ import Testing
             do { _ = try RecommendationSummary.read(dir + "/" + name); Issue.record("\(name) accepted") } catch let e as BlockLabError {
                 #expect(e.exitCode == 2 && e.description.contains(name), "\(e.description)")
             }
-        }
-        try "just: text\n".write(toFile: dir + "/prices.yaml", atomically: true, encoding: .utf8)
-        do { _ = try PriceTable.read(dir + "/prices.yaml"); Issue.record("accepted") } catch let e as BlockLabError {
-            #expect(e.exitCode == 2 && e.description.contains("prices.yaml"))
         }
         // The recommendation round-trips through its JSON shape.
         let r = RecommendationSummary(chosen: .init(volume: "io2 100 GiB", monthlyCostUSD: 4058.1, bindingLimit: "volume IOPS", performanceRisk: 1),

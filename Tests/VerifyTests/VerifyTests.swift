@@ -59,7 +59,12 @@ let kinds: [String] = ["crc32c", "md5", "sha256"]
         let b = Block(4096)
         codec.fill(b.p, length: 4096, offset: 8192, generation: 1)
         #expect(codec.check(b.p, length: 4096, offset: 8192) == nil)
-        #expect(b[32] == 0xDE && b[36] == 0x01 && b[37] == 0xDE)
+        // fio's layout: the pattern lies from the block's start, the header over it.
+        let slot = try #require(VerifyCodec.Kind(fioName: kind)).slotLength
+        let data = VerifyCodec.headerSize + slot
+        let pattern: [UInt8] = [0xDE, 0xAD, 0xBE, 0xEF, 0x01]
+        #expect(b[data] == pattern[data % 5] && b[data + 1] == pattern[(data + 1) % 5] && b[4095] == pattern[4095 % 5])
+        #expect(b[0] == 0xca && b[1] == 0xac) // fio's magic 0xacca, little-endian
     }
 
     @Test(arguments: kinds) func flippedPayloadByteIsLocated(kind: String) throws {
@@ -104,15 +109,15 @@ let kinds: [String] = ["crc32c", "md5", "sha256"]
         let a = Block(4096), b = Block(4096)
         codec.fill(a.p, length: 4096, offset: 0, generation: 1)
         codec.fill(b.p, length: 4096, offset: 0, generation: 2)
-        #expect(memcmp(a.p + 32, b.p + 32, 4000) != 0)
+        #expect(memcmp(a.p + 44, b.p + 44, 4000) != 0)
         // A damaged checksum with an intact payload is told apart from damaged data.
-        a[4095] ^= 0xFF
+        a[VerifyCodec.headerSize] ^= 0xFF
         let msg = try #require(codec.check(a.p, length: 4096, offset: 0))
         #expect(msg.contains("stored checksum itself is damaged"))
     }
 
     @Test func patternOnly() throws {
-        let codec = try VerifyCodec(kind: nil, pattern: [0xAA, 0x55, 0x01])
+        let codec = try VerifyCodec(kind: "pattern", pattern: [0xAA, 0x55, 0x01])
         let b = Block(10000)
         codec.fill(b.p, length: 10000, offset: 0, generation: 0)
         #expect(b[0] == 0xAA && b[1] == 0x55 && b[2] == 0x01 && b[9999] == [0xAA, 0x55, 0x01][9999 % 3])
@@ -127,9 +132,14 @@ let kinds: [String] = ["crc32c", "md5", "sha256"]
         #expect(throws: BlockLabError.self) { try VerifyCodec(kind: "crc99", pattern: nil) }
         #expect(throws: BlockLabError.self) { try VerifyCodec(kind: nil, pattern: nil) }
         #expect(throws: BlockLabError.self) { try VerifyCodec(kind: "md5", pattern: []) }
-        #expect(try VerifyCodec.minimumBlockSize("crc32c") == 36)
-        #expect(try VerifyCodec.minimumBlockSize("sha256") == 64)
-        #expect(try VerifyCodec.minimumBlockSize(nil) == 1)
+        // fio's 40-byte header, the checksum's slot, and at least a byte of data.
+        #expect(try VerifyCodec.minimumBlockSize("crc32c") == 45)
+        #expect(try VerifyCodec.minimumBlockSize("sha256") == 105)
+        #expect(try VerifyCodec.minimumBlockSize("meta") == 41)
+        #expect(try VerifyCodec.minimumBlockSize("pattern") == 1)
+        #expect(try VerifyCodec.minimumBlockSize(nil) == 41) // verify_pattern alone: fio's header, then the pattern
+        let implicit = try VerifyCodec(kind: nil, pattern: [0x12])
+        #expect(implicit.kind == .pattern && implicit.headerLength == 40)
         let codec = try VerifyCodec(kind: "crc32c-intel", pattern: nil)
         #expect(codec.kind == .crc32c)
         #expect(throws: BlockLabError.self) { try codec.validate(blockSize: 16) }

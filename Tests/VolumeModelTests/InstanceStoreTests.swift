@@ -1,4 +1,5 @@
 import BlockLabCore
+import Foundation
 import JobSpec
 import Testing
 @testable import VolumeModel
@@ -61,5 +62,27 @@ import Testing
         let magnetic = t.monthly(try resolve("standard:size=100g"), opsPerSecond: 100)
         let expected: Double = 5 + 262.8 * 0.05
         #expect(abs(magnetic - expected) < 1e-9)
+    }
+
+    /// The report prices a volume by its type's name through the same table and maths.
+    @Test func pricesByTypeNameFollowTheTable() throws {
+        let t = try store.prices(region: "us-east-1")
+        let gp3 = t.monthlyCost(type: "gp3", sizeGiB: 500, iops: 6000, mibps: 250)!
+        #expect(abs(gp3 - (500 * t.price("gp3.gb_month") + 3000 * t.price("gp3.iops_month_above_3000") + 125 * t.price("gp3.mbps_month_above_125"))) < 1e-9)
+        let rv = try resolve("gp3:size=500g,iops=6000,throughput=250")
+        #expect(abs(gp3 - t.monthly(rv)) < 1e-9)
+        #expect(abs(t.monthlyCost(type: "io2", sizeGiB: 100, iops: 80_000, mibps: nil)! - (100 * t.price("io2.gb_month") + 4045.6)) < 1e-6)
+        #expect(t.monthlyCost(type: "sc1", sizeGiB: 1000, iops: nil, mibps: nil)! == 1000 * t.price("sc1.gb_month"))
+        #expect(t.monthlyCost(type: "instance-store", sizeGiB: 100, iops: nil, mibps: nil) == nil)
+        #expect(t.monthlyCost(type: "gp3", sizeGiB: .nan, iops: .infinity, mibps: -5)!.isFinite)
+    }
+
+    @Test func aPriceFileThatIsNotATableIsAUsageErrorNamingIt() throws {
+        let path = FileManager.default.temporaryDirectory.path + "/blocklab-prices-\(getpid()).yaml"
+        defer { unlink(path) }
+        try "just: text\n".write(toFile: path, atomically: true, encoding: .utf8)
+        do { _ = try PriceTable.read(path); Issue.record("accepted") } catch let e as BlockLabError {
+            #expect(e.exitCode == 2 && e.description.contains(path), "\(e.description)")
+        }
     }
 }

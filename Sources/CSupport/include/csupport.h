@@ -17,6 +17,8 @@ int bl_blk_flush_buffers(int fd);
 int64_t bl_path_fs_magic(const char *path);
 /// Punch a hole (fallocate PUNCH_HOLE|KEEP_SIZE). Returns 0 or -errno.
 int bl_punch_hole(int fd, uint64_t offset, uint64_t length);
+/// Discard a block device's range (BLKDISCARD). Returns 0 or -errno.
+int bl_blk_discard(int fd, uint64_t offset, uint64_t length);
 
 /// O_DIRECT alignment of an open file from statx(STATX_DIOALIGN): memory and offset
 /// alignment in bytes. Returns 0 on success, -EOPNOTSUPP when the kernel or filesystem does
