@@ -1,6 +1,7 @@
 import BlockLabCore
 import CSupport
 import Glibc
+import JobSpec
 import Metrics
 import Verify
 import Workload
@@ -69,6 +70,8 @@ struct LoopConfig {
     /// rate_process=poisson: exponential gaps under the rate, from this seed.
     var ratePoisson = false
     var ratePoissonSeed: UInt64 = 0
+    /// fio's latency_target profile (nil: off, and no cost per I/O beyond one branch).
+    var latencyTarget: LatencyTargetOptions?
     var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
     /// fio's continue_on_error classes (ErrorPolicy bits; 0: stop at the first error), the
     /// errnos continued per class (read, write, verify), error_dump, and fill_device.
@@ -178,6 +181,13 @@ final class JobLoop<B: IOBackend> {
     var adaptMark: (ios: UInt64, inline: UInt64) = (0, 0)
     var inlineMode = false
     var modeChanges = 0
+    /// latency_target: the probe, whether it is on (read per I/O), the free slots the fill
+    /// leaves unused to hold the queue at the probe's depth (0 without a probe), and a
+    /// drain the probe asked for (`.drain` or `.drainAndReset`).
+    var probe: LatencyProbe?
+    let probeOn: Bool
+    var freeFloor = 0
+    var draining: LatencyProbe.Action?
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
          shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken(),
@@ -197,6 +207,11 @@ final class JobLoop<B: IOBackend> {
         self.progress = progress
         self.stop = stop
         self.groupEnd = groupEnd
+        if let t = config.latencyTarget, t.enabled {
+            probe = LatencyProbe(targetNs: t.targetNs, windowNs: t.windowNs, percentile: t.percentile,
+                                 keepAdjusting: t.keepAdjusting, maxDepth: config.depth)
+        }
+        probeOn = probe != nil
         let d = config.depth
         slots = .allocate(capacity: d)
         slots.initialize(repeating: Slot(), count: d)
@@ -232,6 +247,16 @@ final class JobLoop<B: IOBackend> {
             progress.deadline.store(endNs, ordering: .relaxed)
         }
         cpuAtStart = CPUUsage.currentThread()
+        if progress.epoch.load(ordering: .relaxed) == 0 {
+            progress.epochIOs.store(counts.0 &+ counts.1, ordering: .relaxed)
+            progress.epochBytes.store(counts.2 &+ counts.3, ordering: .relaxed)
+            progress.epoch.store(Swift.max(now, 1), ordering: .relaxed)
+        }
+        if probeOn {
+            // fio's lat_target_reset at the end of ramp_time (a no-op once the last window runs).
+            probe!.begin(now: now, ios: counts.0 &+ counts.1)
+            freeFloor = cfg.depth - probe!.depth
+        }
         nextSeries = cfg.seriesIntervalNs > 0 ? now + cfg.seriesIntervalNs : .max
     }
 

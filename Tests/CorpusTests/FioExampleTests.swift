@@ -29,8 +29,6 @@ import Glibc
         // verifier job's verify_fatal, verify_dump, verify_backlog and verify_async remain.
         "enospc-pressure.fio": "option verify_fatal: is a fio option BlockLab does not support",
         "flow.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
-        "latency-profile.fio": "option latency_target: is a fio option BlockLab does not support",
-        "steadystate.fio": "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support",
         "surface-scan.fio": "unsupported verify 'meta'",
         // fio fails job2 here too on a machine with one NUMA node (numa_cpu_nodes=0-1).
         "numa.fio": NUMANodes.count == 1 ? "NUMA node 1 does not exist" : "binding memory to NUMA nodes is not supported",
