@@ -158,10 +158,38 @@ public struct SteadyStateSection: Sendable, Equatable {
         ])
     }
 
-    /// fio's normal-output line.
+    /// fio's normal-output line (show_ss_normal), figures as fio's num2str prints them:
+    /// the bandwidth in KiB/s shown with binary prefixes, then the same KiB figure with
+    /// decimal ones (fio's own way), and the IOPS.
     public var line: String {
-        "  steadystate  : attained=\(attained ? "yes" : "no"), bw=\(Units.formatRate(Double(bwMean))), iops=\(iopsMean), "
+        let kib = bwMean / 1024
+        return "  steadystate  : attained=\(attained ? "yes" : "no"), bw=\(Self.num2str(kib, base: 1024, binary: true, units: "B/s")) "
+            + "(\(Self.num2str(kib, base: 1024, binary: false, units: "B/s"))), iops=\(Self.num2str(iopsMean, base: 1, binary: false, units: "")), "
             + "\(iopsCriterion ? "iops" : "bw")\(slopeCriterion ? " slope" : " mean dev")=\(Self.cFormat("%.3f", value))\(percent ? "%" : "")\n"
+    }
+
+    /// fio's num2str with its default 4 significant figures: `num` is in units of `base`.
+    static func num2str(_ value: UInt64, base: UInt64, binary: Bool, units: String) -> String {
+        let prefixes = binary ? ["", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei"] : ["", "k", "M", "G", "T", "P", "E"]
+        let thousand: UInt64 = binary ? 1024 : 1000
+        let maxLength = 4
+        var num = value, b = base, post = 0
+        while b > 1 { b /= thousand; post += 1 }
+        var modulo: UInt64?
+        var carry = false
+        while post < prefixes.count, String(num).count > maxLength {
+            modulo = num % thousand
+            num /= thousand
+            carry = modulo! >= thousand / 2
+            post += 1
+        }
+        if post >= prefixes.count { post = 0 }
+        guard let modulo else { return "\(num)\(prefixes[post])\(units)" }
+        let room = maxLength - String(num).count
+        if room <= 1 { return "\(carry ? num + 1 : num)\(prefixes[post])\(units)" }
+        let fraction = cFormat("%.\(room - 1)f", Double(modulo) / Double(thousand))
+        if fraction.hasPrefix("1") { num += 1 }
+        return "\(num).\(fraction.dropFirst(2))\(prefixes[post])\(units)"
     }
 
     /// printf's rendering (nan and inf as C prints them, which fio's figures can be).
