@@ -113,7 +113,7 @@ extension JobLoop {
         if let logRec {
             logRec._withUnsafeGuaranteedRef { $0.record(s.direction, bytes: s.length, offset: s.offset, slat: slat, clat: clat, lat: lat, now: t) }
         }
-        if probeOn, recorder != nil { latencyCompleted(lat) }
+        if probeOn, rec != nil { latencyCompleted(lat) }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
             if minRateOn { checkMinRate(0, now: t) }
@@ -264,7 +264,7 @@ extension JobLoop {
     /// After each round of completions: ends a drain once the queue is empty, else lets the
     /// probe judge its window. Not during ramp_time (as fio).
     func latencyStep(_ now: UInt64) {
-        guard recorder != nil else { return }
+        guard rec != nil else { return }
         let ios = counts.0 &+ counts.1
         if let d = draining {
             guard freeCount == cfg.depth else { return }
