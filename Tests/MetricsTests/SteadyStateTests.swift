@@ -88,6 +88,9 @@ import Testing
         #expect(merged.steadyState == d.section && merged.latencyTarget?.depth == 4)
         a.steadyState = nil
         let json = FioJSON.document(RunResult(jobs: [merged], timestampMs: 0)).serialized(indent: 0)
-        #expect(json.contains("\"latency_depth\":4") && json.contains("\"latency_window\":2,") && json.contains("\"steadystate\":{"))
+        // fio 3.33's order: the latency_* keys, then steadystate (then BlockLab's own key).
+        #expect(json.contains("\"latency_depth\":4,\"latency_target\":1000,\"latency_percentile\":99.000000,\"latency_window\":2,\"steadystate\":{\"ss\":"), "\(json)")
+        let plain = FioJSON.document(RunResult(jobs: [a], timestampMs: 0)).serialized(indent: 0)
+        #expect(!plain.contains("steadystate") && plain.contains("\"latency_depth\":1,\"latency_target\":0,\"latency_percentile\":100.000000,\"latency_window\":0,"))
     }
 }
