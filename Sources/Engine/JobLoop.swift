@@ -212,6 +212,8 @@ final class JobLoop<B: IOBackend> {
                                  keepAdjusting: t.keepAdjusting, maxDepth: config.depth)
         }
         probeOn = probe != nil
+        // fio's probe starts at depth 1, ramp_time included (it judges nothing until after).
+        if probeOn { freeFloor = config.depth - 1 }
         let d = config.depth
         slots = .allocate(capacity: d)
         slots.initialize(repeating: Slot(), count: d)
