@@ -113,7 +113,8 @@ extension JobLoop {
         if let logRec {
             logRec._withUnsafeGuaranteedRef { $0.record(s.direction, bytes: s.length, offset: s.offset, slat: slat, clat: clat, lat: lat, now: t) }
         }
-        if probeOn, rec != nil { latencyCompleted(lat) }
+        // fio judges reads and writes against the target (trims count in the windows).
+        if probeOn, rec != nil, s.direction != .trim { latencyCompleted(lat) }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
             if minRateOn { checkMinRate(0, now: t) }
@@ -265,7 +266,7 @@ extension JobLoop {
     /// probe judge its window. Not during ramp_time (as fio).
     func latencyStep(_ now: UInt64) {
         guard rec != nil else { return }
-        let ios = counts.0 &+ counts.1
+        let ios = completedIOs
         if let d = draining {
             guard freeCount == cfg.depth else { return }
             draining = nil
@@ -277,6 +278,9 @@ extension JobLoop {
         }
         apply(probe!.check(now: now, ios: ios))
     }
+
+    /// Data I/Os completed so far, all directions (fio's io_blocks).
+    var completedIOs: UInt64 { counts.0 &+ counts.1 &+ trimCounts.ios }
 
     func apply(_ action: LatencyProbe.Action) {
         switch action {

@@ -70,8 +70,6 @@ struct LoopConfig {
     /// rate_process=poisson: exponential gaps under the rate, from this seed.
     var ratePoisson = false
     var ratePoissonSeed: UInt64 = 0
-    /// fio's latency_target profile (nil: off, and no cost per I/O beyond one branch).
-    var latencyTarget: LatencyTargetOptions?
     var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
     /// fio's continue_on_error classes (ErrorPolicy bits; 0: stop at the first error), the
     /// errnos continued per class (read, write, verify), error_dump, and fill_device.
@@ -79,6 +77,8 @@ struct LoopConfig {
     var ignoreErrors: [[Int32]] = [[], [], []]
     var errorDump = false
     var fillDevice = false
+    /// fio's latency_target profile (nil: off, and no cost per I/O beyond one branch).
+    var latencyTarget: LatencyTargetOptions?
     /// Any of the above: failed I/Os go through `handleError`.
     var handlesErrors: Bool { continueOn != 0 || fillDevice }
 }
@@ -250,13 +250,13 @@ final class JobLoop<B: IOBackend> {
         }
         cpuAtStart = CPUUsage.currentThread()
         if progress.epoch.load(ordering: .relaxed) == 0 {
-            progress.epochIOs.store(counts.0 &+ counts.1, ordering: .relaxed)
-            progress.epochBytes.store(counts.2 &+ counts.3, ordering: .relaxed)
+            progress.epochIOs.store(counts.0 &+ counts.1 &+ trimCounts.ios, ordering: .relaxed)
+            progress.epochBytes.store(counts.2 &+ counts.3 &+ trimCounts.bytes, ordering: .relaxed)
             progress.epoch.store(Swift.max(now, 1), ordering: .relaxed)
         }
         if probeOn {
             // fio's lat_target_reset at the end of ramp_time (a no-op once the last window runs).
-            probe!.begin(now: now, ios: counts.0 &+ counts.1)
+            probe!.begin(now: now, ios: completedIOs)
             freeFloor = cfg.depth - probe!.depth
         }
         nextSeries = cfg.seriesIntervalNs > 0 ? now + cfg.seriesIntervalNs : .max

@@ -96,7 +96,7 @@ import Testing
 
     @Test func fioOptionsAreToldFromUnknownOnes() {
         let cases: [(String, String)] = [
-            ("fill_fs=1", "option fill_fs: is a fio option (fio's alias of fill_device) BlockLab does not support"),
+            ("iomem=malloc", "option iomem: is a fio option (fio's alias of mem) BlockLab does not support"),
             ("ss=1", "option ss: expected iops, iops_slope, bw or bw_slope with a limit (e.g. iops:10%), got '1'"),
             ("flow=2", "option flow: is a fio option BlockLab does not support (flow control between jobs)"),
             ("cmdprio_percentage=10", "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support"),
