@@ -81,6 +81,7 @@ public enum Runner {
         for traits in Set(jobs.map(\.ioengine.name)).sorted().compactMap(EngineCatalog.find) { try Engines.driver(for: traits).probe() }
         let (clones, layouts) = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive,
                                                          mappedTarget: options.mappedTarget, notice: options.onNotice)
+        try SteadyStateMonitor.checkConsistent(clones.map { ($0.spec, $0.reportGroup) })
         return RunPlan(jobs: jobs, clones: clones, layouts: layouts)
     }
 
@@ -171,13 +172,16 @@ public enum Runner {
             g.enter()
             finished[plan.spec.name] = g
         }
-        // exitall: the first such job to finish ends its reporting group's others, or with
-        // exit_what=stonewall/all every job of the phase (not an interruption).
-        var groupEnds: [Int: StopToken] = [:]
-        for plan in plans where groupEnds[plan.reportGroup] == nil { groupEnds[plan.reportGroup] = StopToken() }
-        let allEnds = Array(groupEnds.values)
+        // Each thread ends early (not an interruption) when its token is set: exitall sets
+        // those of its reporting group, or with exit_what=stonewall/all every one of the
+        // phase; a steady job (or group) sets its own.
+        let ends = plans.map { _ in StopToken() }
+        var mates: [Int: [StopToken]] = [:]
+        for (i, plan) in plans.enumerated() { mates[plan.reportGroup, default: []].append(ends[i]) }
+        let steady = SteadyStateMonitor(specs: plans.map { ($0.spec, $0.reportGroup) }, progress: progress, ends: ends)
         for (i, plan) in plans.enumerated() {
-            let groupEnd = groupEnds[plan.reportGroup]!
+            let groupEnd = ends[i]
+            let groupEnds = mates[plan.reportGroup]!
             group.enter()
             let shaper = shapers[i]
             let waitFor = plan.spec.waitFor.flatMap { finished[$0] }
@@ -193,10 +197,10 @@ public enum Runner {
                 boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd)
                 if plan.spec.exitAll {
                     switch plan.spec.exitWhat {
-                    case .group: groupEnd.stop()
-                    case .stonewall: allEnds.forEach { $0.stop() }
+                    case .group: groupEnds.forEach { $0.stop() }
+                    case .stonewall: ends.forEach { $0.stop() }
                     case .all:
-                        allEnds.forEach { $0.stop() }
+                        ends.forEach { $0.stop() }
                         endRun.stop()
                     }
                 }
@@ -209,10 +213,28 @@ public enum Runner {
             thread.stackSize = 1 << 20
             thread.start()
         }
-        while group.wait(timeout: .now() + .seconds(1)) == .timedOut {
-            options.onProgress?(progress)
+        if let steady {
+            // fio's once-a-second check, on the run's clock.
+            var next = options.clock.now() &+ NS.perSecond
+            while true {
+                let now = options.clock.now()
+                if now >= next {
+                    steady.tick(now: now)
+                    options.onProgress?(progress)
+                    while next <= now { next &+= NS.perSecond }
+                }
+                if group.wait(timeout: .now() + .nanoseconds(Int(min(next &- min(now, next), NS.perSecond)))) == .success { break }
+            }
+        } else {
+            while group.wait(timeout: .now() + .seconds(1)) == .timedOut {
+                options.onProgress?(progress)
+            }
         }
-        return boxes.map { $0.outcome! }
+        var outcomes = boxes.map { $0.outcome! }
+        if let steady {
+            for i in outcomes.indices { outcomes[i].result.steadyState = steady.section(i) }
+        }
+        return outcomes
     }
 
     /// startdelay: sleeps in short steps so Ctrl-C or exitall still ends the wait at once.

@@ -98,7 +98,8 @@ import Testing
 
     @Test func fioOptionsAreToldFromUnknownOnes() {
         let cases: [(String, String)] = [
-            ("ss=1", "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support (steady-state detection)"),
+            ("iomem=malloc", "option iomem: is a fio option (fio's alias of mem) BlockLab does not support"),
+            ("ss=1", "option ss: expected iops, iops_slope, bw or bw_slope with a limit (e.g. iops:10%), got '1'"),
             ("flow=2", "option flow: is a fio option BlockLab does not support (flow control between jobs)"),
             ("cmdprio_percentage=10", "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support"),
             ("hostname=a", "option hostname: is an option of fio's libhdfs/net/rdma engines, which BlockLab does not have (engines: io_uring (also libaio), psync (also sync, pvsync))"),
