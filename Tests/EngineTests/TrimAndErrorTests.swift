@@ -44,6 +44,7 @@ final class SmallFilesystem {
         // Data first: the loop device's backing file is then allocated in full.
         _ = try Runner.run([job("fill", file: loop.device, rw: .write, bs: 1 << 20, size: nil)], options: quietOptions())
         #expect(shell("sync").0 == 0)
+        loop.settle()
         let before = allocatedBlocks(loop.backing)
         #expect(before >= (16 << 20) / 512)
         #expect(!allZero(loop.device, offset: 0, length: 1 << 20))
@@ -75,6 +76,7 @@ final class SmallFilesystem {
         let s = Scratch()
         guard let loop = LoopDevice(scratch: s, size: 32 << 20) else { Issue.record("losetup failed"); return }
         #expect(shell("mkfs.ext4 -q -F \(loop.device)").0 == 0)
+        loop.settle()
         let spec = job("trim", file: loop.device, rw: .randtrim, bs: 1 << 20, size: 4 << 20)
         do {
             _ = try Runner.run([spec], options: quietOptions())
