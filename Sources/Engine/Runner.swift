@@ -112,7 +112,8 @@ public enum Runner {
         var outcomes: [CloneOutcome] = []
         let endRun = StopToken()
         for group in Set(plan.clones.map(\.group)).sorted() {
-            let members = plan.clones.filter { $0.group == group }
+            var members = plan.clones.filter { $0.group == group }
+            for i in members.indices where members[i].sizedAtStart { try ClonePlanner.sizeAtStart(&members[i]) }
             let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
             outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun)
             // exit_what=all: the later phases do not start (as in fio).

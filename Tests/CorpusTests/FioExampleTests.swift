@@ -24,7 +24,6 @@ import Glibc
         "cmdprio-bssplit.fio": "option cmdprio_bssplit: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support",
         "cmdprio-percentage.fio": "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support",
         "flow.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
-        "surface-scan.fio": "datafile.tmp does not exist; give size= so BlockLab can create it",
         // fio fails job2 here too on a machine with one NUMA node (numa_cpu_nodes=0-1).
         "numa.fio": NUMANodes.count == 1 ? "NUMA node 1 does not exist" : "binding memory to NUMA nodes is not supported",
     ]

@@ -254,4 +254,27 @@ final class SmallFilesystem {
         #expect(out.result.jobs[0].write.bytes == 3 << 20)
         #expect(out.result.jobs[0].error == 0)
     }
+
+    /// fio's surface scan: fill the filesystem, then read back and verify all of it. The
+    /// reader's file does not exist when the run is planned; its region is what the filler
+    /// left, taken when its phase starts.
+    @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
+    func aFileAnEarlierPhaseFillsIsReadWhole() throws {
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
+        let f = fs.path + "/data"
+        let jobs = try JobParser.parse(arguments: [
+            "--name=w", "--filename=\(f)", "--rw=write", "--bs=64k", "--fill_device=1", "--verify=meta", "--do_verify=0",
+            "--name=r", "--stonewall", "--filename=\(f)", "--rw=read", "--bs=64k", "--verify=meta",
+        ], environment: [:])
+        let out = try Runner.run(jobs, options: quietOptions())
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let w = out.result.jobs[0], r = out.result.jobs[1]
+        #expect(w.write.bytes == 4 << 20)
+        #expect(r.read.bytes == 4 << 20 && r.error == 0)
+        // Nothing there when its phase starts: a clear error, not a crash or an empty run.
+        unlink(f)
+        let reader = try JobParser.parse(arguments: ["--name=w", "--filename=\(f)", "--rw=write", "--bs=64k", "--fill_device=1", "--size=64k",
+                                                     "--name=r", "--stonewall", "--filename=\(f)", "--rw=read", "--bs=128k"], environment: [:])
+        #expect(throws: BlockLabError.self) { _ = try Runner.run(reader, options: quietOptions()) }
+    }
 }
