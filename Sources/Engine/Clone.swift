@@ -161,7 +161,8 @@ extension Runner {
             continueOn: spec.errors.continueOn,
             ignoreErrors: spec.errors.ignore.map { $0 ?? [EIO, EILSEQ] },
             errorDump: spec.errors.dump,
-            fillDevice: spec.fillDevice)
+            fillDevice: spec.fillDevice,
+            latencyTarget: spec.latencyTarget.enabled ? spec.latencyTarget : nil)
         return (codec, arena, config, filler)
     }
 
@@ -224,6 +225,10 @@ extension Runner {
         if loop.codec != nil { engine.verifiedBlocks = loop.verifiedBlocks }
         if loop.syncs > 0 { engine.syncs = loop.syncs }
         engine.errorMessage = loop.errorMessage
+        if let p = loop.probe {
+            result.latencyTarget = LatencyTargetFigures(depth: p.depth, targetNs: p.targetNs, windowNs: p.windowNs,
+                                                        percentile: p.percentile)
+        }
         result.engine = engine
         if let shaper = loop.shaper { result.volume = VolumeSection(json: shaper.summary(now: loop.clock.now())) }
         if let mapped = plan.mapped {

@@ -127,6 +127,8 @@ extension JobLoop {
             let prio = cmdPrioOn ? chooser!.values[s.direction.rawValue][Int(s.prioIndex)] : cfg.basePriority
             logRec._withUnsafeGuaranteedRef { $0.record(s.direction, bytes: s.length, offset: s.offset, slat: slat, clat: clat, lat: lat, prio: prio, now: t) }
         }
+        // fio judges reads and writes against the target (trims count in the windows).
+        if probeOn, rec != nil, s.direction != .trim { latencyCompleted(lat) }
         if s.direction == .read {
             counts.0 += 1; counts.2 += UInt64(s.length)
             if minRateOn { checkMinRate(0, now: t) }
@@ -284,6 +286,7 @@ extension JobLoop {
     func publish(_ now: UInt64) {
         // Trims count with writes in the progress line: both change the target.
         progress.publish(ios: counts.0, counts.1 &+ trimCounts.ios, bytes: counts.2, counts.3 &+ trimCounts.bytes)
+        if probeOn { latencyStep(now) }
         guard let rec else { return }
         rec._withUnsafeGuaranteedRef { $0.tick(now: now) }
         if now >= nextSeries, let recorder {
@@ -291,6 +294,53 @@ extension JobLoop {
             emitPendingSeries()
             pendingSeries = (interval, shaper?.sample(now: now) ?? [])
             nextSeries = now + cfg.seriesIntervalNs
+        }
+    }
+}
+
+/// latency_target: carrying out what the probe asks.
+extension JobLoop {
+    /// A completed I/O's total latency (fio checks it against the target at completion).
+    func latencyCompleted(_ lat: UInt64) {
+        let action = probe!.completed(latNs: lat)
+        if action == .fatal {
+            fail(ETIMEDOUT, "latency of \(lat) nsec exceeds specified max (\(probe!.targetNs) nsec) (latency_target at depth 1)")
+        } else {
+            apply(action)
+        }
+    }
+
+    /// After each round of completions: ends a drain once the queue is empty, else lets the
+    /// probe judge its window. Not during ramp_time (as fio).
+    func latencyStep(_ now: UInt64) {
+        guard rec != nil else { return }
+        let ios = completedIOs
+        if let d = draining {
+            guard freeCount == cfg.depth else { return }
+            draining = nil
+            // The last window: statistics (and the runtime) start afresh, as fio's reset.
+            if d == .drainAndReset { startRecording(now) }
+            probe!.newCycle(now: now, ios: ios)
+            freeFloor = cfg.depth - probe!.depth
+            return
+        }
+        apply(probe!.check(now: now, ios: ios))
+    }
+
+    /// Data I/Os completed so far, all directions (fio's io_blocks).
+    var completedIOs: UInt64 { counts.0 &+ counts.1 &+ trimCounts.ios }
+
+    func apply(_ action: LatencyProbe.Action) {
+        switch action {
+        case .none:
+            if draining == nil { freeFloor = cfg.depth - probe!.depth }
+        case .drain, .drainAndReset:
+            if draining != .drainAndReset { draining = action }
+            freeFloor = cfg.depth
+        case .finish:
+            stopping = true
+        case .fatal:
+            break
         }
     }
 }

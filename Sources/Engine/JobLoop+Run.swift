@@ -43,7 +43,7 @@ extension JobLoop {
                 // At most one queue's worth per pass, so time limits and Ctrl-C are seen
                 // even when I/Os complete as fast as they are issued (psync, page cache).
                 var filled = 0
-                while freeCount > 0 && filled < cfg.depth {
+                while freeCount > freeFloor && filled < cfg.depth {
                     filled += 1
                     if thinkUntil > now { wake = thinkUntil; break }
                     // fio checks the flow before taking up each I/O (an I/O a rate deferred
@@ -175,7 +175,9 @@ extension JobLoop {
                 }
                 // Sleep only when something time-bound holds the next I/O back (rate,
                 // thinktime, shaper, emulated latency, ramp); otherwise refill at once.
-                let canFill = !stopping && (!plannerDone || (backlogOn && backlogCount > 0)) && freeCount > 0 && deferred == nil && thinkUntil <= now
+                let canFill = !stopping && (!plannerDone || (backlogOn && backlogCount > 0)) && freeCount > freeFloor && deferred == nil && thinkUntil <= now
+                    // A latency_target drain that has just emptied the queue ends at once.
+                    || (draining != nil && freeCount == cfg.depth)
                 if !canFill, wake != .max, wake > now { sleepUntil(wake) }
                 now = clock.now()
                 publish(now)
@@ -317,6 +319,9 @@ extension JobLoop {
             let reaped = clock.now()
             rec?._withUnsafeGuaranteedRef { $0.recordCompletionsPerWait(n) }
             for i in 0..<n { complete(completions[i], now: reaped) }
+            // A probe below the batch size never fills a batch, and the loop goes from
+            // this flush straight back to filling: judge its window here.
+            if probeOn { publish(reaped) }
             return reaped
         }
         return after

@@ -103,6 +103,8 @@ struct LoopConfig {
     var ignoreErrors: [[Int32]] = [[], [], []]
     var errorDump = false
     var fillDevice = false
+    /// fio's latency_target profile (nil: off, and no cost per I/O beyond one branch).
+    var latencyTarget: LatencyTargetOptions?
     /// Any of the above: failed I/Os go through `handleError`.
     var handlesErrors: Bool { continueOn != 0 || fillDevice }
 }
@@ -238,6 +240,13 @@ final class JobLoop<B: IOBackend> {
     var flowCount: UInt64 = 0
     var flowDraining = false
     var flowSpins: UInt32 = 0
+    /// latency_target: the probe, whether it is on (read per I/O), the free slots the fill
+    /// leaves unused to hold the queue at the probe's depth (0 without a probe), and a
+    /// drain the probe asked for (`.drain` or `.drainAndReset`).
+    var probe: LatencyProbe?
+    let probeOn: Bool
+    var freeFloor = 0
+    var draining: LatencyProbe.Action?
 
     init(name: String, backend: B, arena: BufferArena, config: LoopConfig, clock: MonotonicClock,
          shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, stop: StopToken = StopToken(),
@@ -259,6 +268,13 @@ final class JobLoop<B: IOBackend> {
         self.progress = progress
         self.stop = stop
         self.groupEnd = groupEnd
+        if let t = config.latencyTarget, t.enabled {
+            probe = LatencyProbe(targetNs: t.targetNs, windowNs: t.windowNs, percentile: t.percentile,
+                                 keepAdjusting: t.keepAdjusting, maxDepth: config.depth)
+        }
+        probeOn = probe != nil
+        // fio's probe starts at depth 1, ramp_time included (it judges nothing until after).
+        if probeOn { freeFloor = config.depth - 1 }
         let d = config.depth
         slots = .allocate(capacity: d)
         slots.initialize(repeating: Slot(), count: d)
@@ -302,6 +318,16 @@ final class JobLoop<B: IOBackend> {
             progress.deadline.store(endNs, ordering: .relaxed)
         }
         cpuAtStart = CPUUsage.currentThread()
+        if progress.epoch.load(ordering: .relaxed) == 0 {
+            progress.epochIOs.store(counts.0 &+ counts.1 &+ trimCounts.ios, ordering: .relaxed)
+            progress.epochBytes.store(counts.2 &+ counts.3 &+ trimCounts.bytes, ordering: .relaxed)
+            progress.epoch.store(Swift.max(now, 1), ordering: .relaxed)
+        }
+        if probeOn {
+            // fio's lat_target_reset at the end of ramp_time (a no-op once the last window runs).
+            probe!.begin(now: now, ios: completedIOs)
+            freeFloor = cfg.depth - probe!.depth
+        }
         nextSeries = cfg.seriesIntervalNs > 0 ? now + cfg.seriesIntervalNs : .max
     }
 

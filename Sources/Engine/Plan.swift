@@ -26,6 +26,9 @@ struct ClonePlan {
     var logSampleBudget = Int.max
     /// The file is created by the job's open (no layout): `JobSpec.createsOnOpen`.
     var createOnOpen = false
+    /// The file does not exist yet: an earlier phase's job creates it as it writes
+    /// (fill_device), so its region is the file's size when this job's phase starts.
+    var sizedAtStart = false
     /// Job threads in the run (fio's thread_number count: dedupe_global spreads its
     /// working set over them).
     var threads = 1
@@ -116,7 +119,10 @@ enum ClonePlanner {
                 if spec.sizePercent != nil || spec.offsetPercent != nil {
                     try resolvePercentages(&spec, path: path, mapped: mapped)
                 }
-                let target = try mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
+                let creator = mapped == nil && spec.size == nil && !spec.createsOnOpen
+                    ? createdEarlier(path, before: group, in: plans) : nil
+                let target = try creator
+                    ?? mapped.map { try mappedInfo($0, what: "\(spec.origin): --target") }
                     ?? (spec.createsOnOpen ? unlaidTarget(&spec, path: path, allowDestructive: allowDestructive)
                         : checkTarget(spec, path: path, allowDestructive: allowDestructive, layouts: &layouts))
                 let length = spec.size ?? (target.size > spec.offset ? target.size - spec.offset : 0)
@@ -136,7 +142,8 @@ enum ClonePlanner {
                 plans.append(ClonePlan(spec: spec, clone: clone, jobIndex: index, jobNumber: jobNumber, group: group,
                                        reportGroup: reportGroup, target: target,
                                        region: spec.offset..<end, depth: depth, engine: engine,
-                                       mapped: mapped, createOnOpen: spec.createsOnOpen && target.kind == .file))
+                                       mapped: mapped, createOnOpen: spec.createsOnOpen && target.kind == .file,
+                                       sizedAtStart: creator != nil))
                 jobNumber += 1
             }
         }
@@ -320,6 +327,30 @@ enum ClonePlanner {
         let needed = layouts.size(of: resolved, existing: nil, spec: spec)
         try layouts.add(path: resolved, size: needed, existing: nil, what: what)
         return TargetInfo(path: resolved, kind: .file, size: needed, logicalBlockSize: 512)
+    }
+
+    /// A file that does not exist yet but that a job of an earlier phase creates as it
+    /// writes (fio's surface scan: fill the disk, then read it all back): the target as that
+    /// job sees it, its size an upper bound until this job's phase starts (`sizedAtStart`).
+    static func createdEarlier(_ path: String, before group: Int, in plans: [ClonePlan]) -> TargetInfo? {
+        guard let resolved = try? PathSafety.check(path, what: path), (try? Target.inspect(resolved, what: path)) == nil else { return nil }
+        return plans.last { $0.createOnOpen && $0.group < group && $0.target.path == resolved }?.target
+    }
+
+    /// Sizes a `sizedAtStart` job from its file as the earlier phase left it.
+    static func sizeAtStart(_ plan: inout ClonePlan) throws {
+        let what = "\(plan.spec.origin): filename=\(Text.escaped(plan.target.path))"
+        guard let info = try Target.inspect(plan.target.path, what: what), info.kind == .file else {
+            throw BlockLabError.usage("\(what): the earlier job that was to create it left no file")
+        }
+        let bs = UInt64(max(1, plan.spec.maxBlockSize))
+        let start = plan.region.lowerBound
+        let end = info.size > start ? start + (info.size - start) / bs * bs : start
+        guard end > start else {
+            throw BlockLabError.usage("\(what): holds \(Units.formatBytes(info.size)) after the earlier job, not one block of \(Units.formatBytes(bs)) to read")
+        }
+        plan.target.size = info.size
+        plan.region = start..<end
     }
 
     /// A job that expects ENOSPC (`JobSpec.createsOnOpen`): a device is guarded as for any

@@ -15,6 +15,11 @@ public final class JobProgress: Sendable {
     public let plannedBytes: UInt64
     /// When the job's measured phase ends, for time-based jobs (0 = not known yet).
     let deadline = Atomic<UInt64>(0)
+    /// When the job's measured phase began (0 = not yet), and its completed I/Os and bytes
+    /// then: where steady-state detection's first second starts.
+    let epoch = Atomic<UInt64>(0)
+    let epochIOs = Atomic<UInt64>(0)
+    let epochBytes = Atomic<UInt64>(0)
 
     init(name: String, plannedBytes: UInt64) {
         self.name = name

@@ -82,6 +82,7 @@ public enum Runner {
         try PriorityCheck.check(jobs)
         let (clones, layouts) = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive,
                                                          mappedTarget: options.mappedTarget, notice: options.onNotice)
+        try SteadyStateMonitor.checkConsistent(clones.map { ($0.spec, $0.reportGroup) })
         return RunPlan(jobs: jobs, clones: clones, layouts: layouts)
     }
 
@@ -120,7 +121,8 @@ public enum Runner {
             }
         }
         for group in Set(plan.clones.map(\.group)).sorted() {
-            let members = plan.clones.filter { $0.group == group }
+            var members = plan.clones.filter { $0.group == group }
+            for i in members.indices where members[i].sizedAtStart { try ClonePlanner.sizeAtStart(&members[i]) }
             let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
             // Members that start with the phase wait for one another before their first I/O.
             let together = members.filter { $0.spec.flowWeight > 0 && $0.spec.startDelayNs == 0 && $0.spec.waitFor == nil }
@@ -190,13 +192,16 @@ public enum Runner {
             g.enter()
             finished[plan.spec.name] = g
         }
-        // exitall: the first such job to finish ends its reporting group's others, or with
-        // exit_what=stonewall/all every job of the phase (not an interruption).
-        var groupEnds: [Int: StopToken] = [:]
-        for plan in plans where groupEnds[plan.reportGroup] == nil { groupEnds[plan.reportGroup] = StopToken() }
-        let allEnds = Array(groupEnds.values)
+        // Each thread ends early (not an interruption) when its token is set: exitall sets
+        // those of its reporting group, or with exit_what=stonewall/all every one of the
+        // phase; a steady job (or group) sets its own.
+        let ends = plans.map { _ in StopToken() }
+        var mates: [Int: [StopToken]] = [:]
+        for (i, plan) in plans.enumerated() { mates[plan.reportGroup, default: []].append(ends[i]) }
+        let steady = SteadyStateMonitor(specs: plans.map { ($0.spec, $0.reportGroup) }, progress: progress, ends: ends)
         for (i, plan) in plans.enumerated() {
-            let groupEnd = groupEnds[plan.reportGroup]!
+            let groupEnd = ends[i]
+            let groupEnds = mates[plan.reportGroup]!
             group.enter()
             let shaper = shapers[i]
             let waitFor = plan.spec.waitFor.flatMap { finished[$0] }
@@ -216,10 +221,10 @@ public enum Runner {
                 flow?.leave()
                 if plan.spec.exitAll {
                     switch plan.spec.exitWhat {
-                    case .group: groupEnd.stop()
-                    case .stonewall: allEnds.forEach { $0.stop() }
+                    case .group: groupEnds.forEach { $0.stop() }
+                    case .stonewall: ends.forEach { $0.stop() }
                     case .all:
-                        allEnds.forEach { $0.stop() }
+                        ends.forEach { $0.stop() }
                         endRun.stop()
                     }
                 }
@@ -232,10 +237,28 @@ public enum Runner {
             thread.stackSize = 1 << 20
             thread.start()
         }
-        while group.wait(timeout: .now() + .seconds(1)) == .timedOut {
-            options.onProgress?(progress)
+        if let steady {
+            // fio's once-a-second check, on the run's clock.
+            var next = options.clock.now() &+ NS.perSecond
+            while true {
+                let now = options.clock.now()
+                if now >= next {
+                    steady.tick(now: now)
+                    options.onProgress?(progress)
+                    while next <= now { next &+= NS.perSecond }
+                }
+                if group.wait(timeout: .now() + .nanoseconds(Int(min(next &- min(now, next), NS.perSecond)))) == .success { break }
+            }
+        } else {
+            while group.wait(timeout: .now() + .seconds(1)) == .timedOut {
+                options.onProgress?(progress)
+            }
         }
-        return boxes.map { $0.outcome! }
+        var outcomes = boxes.map { $0.outcome! }
+        if let steady {
+            for i in outcomes.indices { outcomes[i].result.steadyState = steady.section(i) }
+        }
+        return outcomes
     }
 
     /// startdelay: sleeps in short steps so Ctrl-C or exitall still ends the wait at once.

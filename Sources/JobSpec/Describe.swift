@@ -101,6 +101,16 @@ extension JobSpec {
         if timeBased { time.append("time_based") }
         if rampTimeNs > 0 { time.append("ramp \(Units.formatDuration(rampTimeNs))") }
         if thinktimeNs > 0 { time.append("thinktime \(Units.formatDuration(thinktimeNs))") }
+        if steadyState.enabled {
+            let ss = steadyState
+            time.append("until steady: \(ss.criterionName) within \(Self.percent(ss.limit))\(ss.percent ? "%" : "") over \(ss.durationSeconds)s"
+                + (ss.rampNs > 0 ? " after \(Units.formatDuration(ss.rampNs))" : ""))
+        }
+        if latencyTarget.enabled {
+            let t = latencyTarget
+            time.append("latency_target \(Units.formatDuration(t.targetNs)) for \(Self.percent(t.percentile))% of I/Os per "
+                + "\(Units.formatDuration(t.windowNs)) window (depth probed from 1 to \(effectiveDepth)\(t.keepAdjusting ? ", for the whole run" : ""))")
+        }
         add("time", time.isEmpty ? "until the work is done" : time.joined(separator: ", "))
         var start: [String] = []
         if let waitFor { start.append("after job '\(waitFor)' finished") }

@@ -263,6 +263,11 @@ public struct JobSpec: Sendable {
     /// (exponential gaps with the rate's mean) instead of evenly spaced.
     public var ratePoisson = false
 
+    /// fio's steadystate options (off unless `steadystate_duration` is at least 1 s).
+    public var steadyState = SteadyStateOptions()
+    /// fio's latency_target profile (off unless `latency_target` is set).
+    public var latencyTarget = LatencyTargetOptions()
+
     // Grouping and scheduling
     public var stonewall = false
     public var groupReporting = false
@@ -376,4 +381,38 @@ public struct JobSpec: Sendable {
         if rw.trims { m = max(m, blockSize[min(2, blockSize.count - 1)].maximum) }
         return m
     }
+}
+
+/// fio's `steadystate`, `steadystate_duration` and `steadystate_ramp_time`: the job stops
+/// once its per-second IOPS or bandwidth has kept within `limit` over the last
+/// `durationSeconds` seconds (a least-squares slope, or the largest deviation from the mean).
+public struct SteadyStateOptions: Equatable, Sendable {
+    public enum Metric: String, Sendable, CaseIterable { case iops, bw }
+    public var metric: Metric = .iops
+    /// The slope criterion (`iops_slope`, `bw_slope`); otherwise the mean deviation.
+    public var slope = true
+    /// In percent of the mean when `percent`; otherwise IOPS, or bytes/s for bandwidth.
+    public var limit: Double = 0.01
+    public var percent = true
+    /// fio keeps whole seconds: one sample a second, this many in the window. 0 = off.
+    public var durationSeconds: Int = 0
+    /// Samples start one second after this much of the job has passed.
+    public var rampNs: UInt64 = 0
+    public var enabled: Bool { durationSeconds > 0 }
+    /// fio's name of the criterion (`iops_slope`).
+    public var criterionName: String { metric.rawValue + (slope ? "_slope" : "") }
+    public init() {}
+}
+
+/// fio's latency_target profile: find the deepest queue (up to iodepth) at which
+/// `percentile` percent of the I/Os in each `windowNs` complete within `targetNs`.
+public struct LatencyTargetOptions: Equatable, Sendable {
+    /// 0 = off.
+    public var targetNs: UInt64 = 0
+    public var windowNs: UInt64 = 0
+    public var percentile: Double = 100
+    /// fio's `latency_run`: keep adjusting the depth for the whole run instead of settling.
+    public var keepAdjusting = false
+    public var enabled: Bool { targetNs > 0 }
+    public init() {}
 }

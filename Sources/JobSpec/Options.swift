@@ -19,6 +19,8 @@ public enum Limits {
     public static let count = 1 << 31
     /// fio's FLOW_MAX_WEIGHT.
     public static let flowWeight = 1_000
+    /// steadystate_duration: one IOPS and one bandwidth sample per second are kept.
+    public static let steadyStateSeconds = 7 * 86_400
 }
 
 /// The option language: names, aliases, and how each value lands in a `JobSpec`.
@@ -31,6 +33,7 @@ enum Options {
         "timeout": "runtime", "fileoffset": "offset", "nr_files": "nrfiles", "ratemin": "rate_min", "ratecycle": "rate_cycle",
         "disable_bw": "disable_bw_measurement",
         "fill_fs": "fill_device",
+        "ss": "steadystate", "ss_dur": "steadystate_duration", "ss_ramp": "steadystate_ramp_time",
     ]
 
     /// Options that may stand alone (`time_based`) meaning true.
@@ -40,7 +43,7 @@ enum Options {
         "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
         "new_group", "exitall", "create_serialize", "create_on_open", "disable_lat", "disable_clat",
         "disable_slat", "disable_bw_measurement", "gtod_reduce", "error_dump", "fill_device", "verify_fatal", "verify_dump",
-        "verify_state_save", "dedupe_global",
+        "verify_state_save", "dedupe_global", "latency_run",
     ]
 
     static let supported: [String] = [
@@ -56,6 +59,7 @@ enum Options {
         "buffer_compress_percentage", "buffer_compress_chunk", "zonemode", "zonesize", "zonerange", "zoneskip",
         "flow", "flow_id", "flow_sleep", "flow_watermark", "prio", "prioclass",
         "cmdprio_percentage", "cmdprio_class", "cmdprio", "cmdprio_bssplit",
+        "steadystate", "steadystate_duration", "steadystate_ramp_time", "latency_target", "latency_window", "latency_percentile",
     ] + booleans.sorted() + LogOptionParser.names
 
     /// Options fio has for reasons that do not arise in BlockLab: accepted, with what they
@@ -78,10 +82,6 @@ enum Options {
     /// Why BlockLab does not implement some fio options, for the message (the others get
     /// the generic "a fio option BlockLab does not support").
     static let unsupportedReasons: [String: String] = [
-        "steadystate": "steady-state detection", "steadystate_duration": "steady-state detection",
-        "steadystate_ramp_time": "steady-state detection", "steadystate_check_interval": "steady-state detection",
-        "latency_target": "latency-target probing", "latency_window": "latency-target probing",
-        "latency_percentile": "latency-target probing", "latency_run": "latency-target probing",
         "profile": "fio's built-in job profiles",
     ]
 
@@ -316,6 +316,24 @@ enum Options {
             // fio: milliseconds.
             let ms = try Value.int(opt, min: 1, max: Int(InputLimits.maxDurationNs / NS.perMillisecond))
             s.rateCycleNs = UInt64(ms) * NS.perMillisecond
+        case "steadystate": try Value.steadyState(opt, into: &s.steadyState)
+        case "steadystate_duration":
+            // fio keeps whole seconds; each is one sample held in memory.
+            let ns = try Value.duration(opt, defaultUnitNs: NS.perSecond)
+            guard ns / NS.perSecond <= UInt64(Limits.steadyStateSeconds) else {
+                throw Value.fail(opt, "must be at most \(Limits.steadyStateSeconds)s (7 days), got '\(opt.value ?? "")'")
+            }
+            s.steadyState.durationSeconds = Int(ns / NS.perSecond)
+        case "steadystate_ramp_time": s.steadyState.rampNs = try Value.duration(opt, defaultUnitNs: NS.perSecond)
+        case "latency_target": s.latencyTarget.targetNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
+        case "latency_window": s.latencyTarget.windowNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
+        case "latency_percentile":
+            let v = try Value.required(opt)
+            guard let p = Double(v), p.isFinite, p >= 0, p <= 100 else {
+                throw Value.fail(opt, "expected a percentile from 0 to 100, got '\(v)'")
+            }
+            s.latencyTarget.percentile = p
+        case "latency_run": s.latencyTarget.keepAdjusting = try Value.bool(opt)
         case "stonewall": s.stonewall = try Value.bool(opt)
         case "group_reporting": s.groupReporting = try Value.bool(opt)
         case "verify":

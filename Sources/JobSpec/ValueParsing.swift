@@ -103,6 +103,34 @@ enum Value {
         return try Units.parseDuration(v, defaultUnitNs: defaultUnitNs, what: opt.label)
     }
 
+    /// fio's `steadystate=CRITERION:LIMIT`: iops, iops_slope, bw or bw_slope, and a limit in
+    /// percent of the mean (`10%`), or in IOPS, or bytes/s (`bw:10m`).
+    static func steadyState(_ opt: RawOption, into ss: inout SteadyStateOptions) throws {
+        let v = try required(opt)
+        let parts = v.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let names = ["iops": (SteadyStateOptions.Metric.iops, false), "iops_slope": (.iops, true),
+                     "bw": (.bw, false), "bw_slope": (.bw, true)]
+        guard let (metric, slope) = names[parts[0].lowercased()] else {
+            throw fail(opt, "expected iops, iops_slope, bw or bw_slope with a limit (e.g. iops:10%), got '\(v)'")
+        }
+        guard parts.count == 2, !parts[1].trimmingWhitespace().isEmpty else {
+            throw fail(opt, "steadystate threshold must be specified in addition to criterion (e.g. \(parts[0]):10%)")
+        }
+        var limitText = parts[1].trimmingWhitespace()
+        let percent = limitText.hasSuffix("%")
+        var limit: Double
+        if percent || metric == .iops {
+            if percent { limitText = String(limitText.dropLast()).trimmingWhitespace() }
+            guard let d = Double(limitText), d.isFinite, d >= 0, d <= 1e15 else {
+                throw fail(opt, "could not parse the steadystate threshold '\(parts[1])' (a number\(percent ? " of percent" : " of IOPS"), 0 or more)")
+            }
+            limit = d
+        } else {
+            limit = Double(try size(limitText, opt))
+        }
+        (ss.metric, ss.slope, ss.limit, ss.percent) = (metric, slope, limit, percent)
+    }
+
     /// One of an enumeration's raw values (case-insensitive); the error lists them all.
     static func choice<T: RawRepresentable & CaseIterable>(_ opt: RawOption, _ type: T.Type) throws -> T where T.RawValue == String {
         let v = try required(opt)

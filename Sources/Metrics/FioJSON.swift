@@ -99,12 +99,15 @@ public enum FioJSON {
             members += [("total_err", .uint(j.totalErrors)), ("first_error", .int(Int64(j.firstError)))]
         }
         members += [
-            ("latency_depth", .int(Int64(j.iodepth))),
-            ("latency_target", .int(0)),
-            ("latency_percentile", .double(100)),
-            ("latency_window", .int(0)),
-            ("blocklab", blocklab(j)),
+            // fio writes these for every job: without a target, the depth is iodepth.
+            ("latency_depth", .int(Int64(j.latencyTarget?.depth ?? j.iodepth))),
+            ("latency_target", .uint(j.latencyTarget?.targetNs ?? 0)),
+            ("latency_percentile", .double(j.latencyTarget?.percentile ?? 100)),
+            // fio's window is in microseconds.
+            ("latency_window", .uint((j.latencyTarget?.windowNs ?? 0) / NS.perMicrosecond)),
         ]
+        if let ss = j.steadyState { members.append(("steadystate", ss.json)) }
+        members.append(("blocklab", blocklab(j)))
         return .object(members)
     }
 

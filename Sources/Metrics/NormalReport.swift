@@ -57,6 +57,11 @@ public enum NormalReport {
             out += "     errors    : total=\(j.totalErrors), first_error=\(j.firstError)/<\(String(cString: strerror(j.firstError)))>\n"
         }
         if dist.waits > 0 { out += "     completions per wait: \(f2(dist.completionsPerWait))\n" }
+        // fio prints its latency_target line for every job (target 0 without one).
+        let t = j.latencyTarget ?? LatencyTargetFigures(depth: j.iodepth, targetNs: 0, windowNs: 0, percentile: 100)
+        out += "     latency   : target=\(t.targetNs), window=\(t.windowNs / NS.perMicrosecond), "
+        out += "percentile=\(f2(t.percentile))%, depth=\(t.depth)\n"
+        if let ss = j.steadyState { out += ss.line }
         if let v = j.volume { out += volumeLines(v, elapsedNs: j.elapsedNs) }
         if let h = j.hostBound { out += "  host-bound   : \(h)\n" }
         if let s = j.series { out += "  series       : \(s.id), repetition \(s.repetition + 1) of \(s.repetitions)\n" }

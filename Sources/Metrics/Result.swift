@@ -133,6 +133,10 @@ public struct JobResult: Sendable {
     public var iodepth: Int = 1
     /// How many jobs this result covers (1 unless merged for group_reporting).
     public var jobCount: Int = 1
+    /// fio's steadystate outcome (jobs with steadystate_duration only).
+    public var steadyState: SteadyStateSection?
+    /// fio's latency_target profile and the depth it settled on (jobs with a target only).
+    public var latencyTarget: LatencyTargetFigures?
     /// Which latency figures report which percentiles.
     public var percentiles = PercentileSelection()
     /// The job's own I/O priority value (fio's ts->ioprio: prio/prioclass, 0 when unset).
@@ -175,6 +179,10 @@ public struct JobResult: Sendable {
         out.series = first.series
         out.iodepth = first.iodepth
         out.percentiles = first.percentiles
+        // fio reports a group's profile from its last job (and the group's steady state
+        // from the one that held the group's samples).
+        out.latencyTarget = results.last?.latencyTarget
+        out.steadyState = results.compactMap(\.steadyState).last
         out.jobCount = 0
         out.ioprio = first.ioprio
         // fio's sum_clat_prio_stats: a job without per-I/O priorities adds all its I/Os under
@@ -208,6 +216,20 @@ public struct JobResult: Sendable {
         }
         for d in 0..<2 { out.directions[d].prios = prios[d] }
         return out
+    }
+}
+
+/// fio's latency_target figures: the queue depth found, and the profile's settings.
+public struct LatencyTargetFigures: Sendable, Equatable {
+    public var depth: Int
+    public var targetNs: UInt64
+    public var windowNs: UInt64
+    public var percentile: Double
+    public init(depth: Int, targetNs: UInt64, windowNs: UInt64, percentile: Double) {
+        self.depth = depth
+        self.targetNs = targetNs
+        self.windowNs = windowNs
+        self.percentile = percentile
     }
 }
 

@@ -20,9 +20,6 @@ import Glibc
     /// Examples BlockLab refuses (exit 2), and a fragment of why (among the problems it
     /// lists). The same for the dry run and the short run.
     static let unsupported: [String: String] = [
-        "latency-profile.fio": "option latency_target: is a fio option BlockLab does not support",
-        "steadystate.fio": "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support",
-        "surface-scan.fio": "datafile.tmp does not exist; give size= so BlockLab can create it",
         // fio fails job2 here too on a machine with one NUMA node (numa_cpu_nodes=0-1).
         "numa.fio": NUMANodes.count == 1 ? "NUMA node 1 does not exist" : "binding memory to NUMA nodes is not supported",
     ]

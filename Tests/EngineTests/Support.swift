@@ -58,6 +58,18 @@ final class LoopDevice {
         let (rc, out) = shell("losetup --find --show \(backing)")
         guard rc == 0 else { return nil }
         device = out.trimmingWhitespace()
+        settle()
+    }
+
+    /// Waits (up to 2 s) until an exclusive open succeeds, as a writing job's will need to:
+    /// a device just attached, or just closed after writes, can be claimed for a moment by
+    /// the kernel's own probe of it.
+    func settle() {
+        for _ in 0..<100 {
+            let fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC)
+            if fd >= 0 { close(fd); return }
+            usleep(20_000)
+        }
     }
     deinit { shell("losetup -d \(device)") }
 }

@@ -44,6 +44,7 @@ final class SmallFilesystem {
         // Data first: the loop device's backing file is then allocated in full.
         _ = try Runner.run([job("fill", file: loop.device, rw: .write, bs: 1 << 20, size: nil)], options: quietOptions())
         #expect(shell("sync").0 == 0)
+        loop.settle()
         let before = allocatedBlocks(loop.backing)
         #expect(before >= (16 << 20) / 512)
         #expect(!allZero(loop.device, offset: 0, length: 1 << 20))
@@ -75,6 +76,7 @@ final class SmallFilesystem {
         let s = Scratch()
         guard let loop = LoopDevice(scratch: s, size: 32 << 20) else { Issue.record("losetup failed"); return }
         #expect(shell("mkfs.ext4 -q -F \(loop.device)").0 == 0)
+        loop.settle()
         let spec = job("trim", file: loop.device, rw: .randtrim, bs: 1 << 20, size: 4 << 20)
         do {
             _ = try Runner.run([spec], options: quietOptions())
@@ -251,5 +253,28 @@ final class SmallFilesystem {
         #expect(out.errors.isEmpty)
         #expect(out.result.jobs[0].write.bytes == 3 << 20)
         #expect(out.result.jobs[0].error == 0)
+    }
+
+    /// fio's surface scan: fill the filesystem, then read back and verify all of it. The
+    /// reader's file does not exist when the run is planned; its region is what the filler
+    /// left, taken when its phase starts.
+    @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
+    func aFileAnEarlierPhaseFillsIsReadWhole() throws {
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
+        let f = fs.path + "/data"
+        let jobs = try JobParser.parse(arguments: [
+            "--name=w", "--filename=\(f)", "--rw=write", "--bs=64k", "--fill_device=1", "--verify=meta", "--do_verify=0",
+            "--name=r", "--stonewall", "--filename=\(f)", "--rw=read", "--bs=64k", "--verify=meta",
+        ], environment: [:])
+        let out = try Runner.run(jobs, options: quietOptions())
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let w = out.result.jobs[0], r = out.result.jobs[1]
+        #expect(w.write.bytes == 4 << 20)
+        #expect(r.read.bytes == 4 << 20 && r.error == 0)
+        // Nothing there when its phase starts: a clear error, not a crash or an empty run.
+        unlink(f)
+        let reader = try JobParser.parse(arguments: ["--name=w", "--filename=\(f)", "--rw=write", "--bs=64k", "--fill_device=1", "--size=64k",
+                                                     "--name=r", "--stonewall", "--filename=\(f)", "--rw=read", "--bs=128k"], environment: [:])
+        #expect(throws: BlockLabError.self) { _ = try Runner.run(reader, options: quietOptions()) }
     }
 }

@@ -98,8 +98,8 @@ import Testing
 
     @Test func fioOptionsAreToldFromUnknownOnes() {
         let cases: [(String, String)] = [
-            ("ss=1", "option ss: is a fio option (fio's alias of steadystate) BlockLab does not support (steady-state detection)"),
-            ("latency_target=10ms", "option latency_target: is a fio option BlockLab does not support (latency-target probing)"),
+            ("iomem=malloc", "option iomem: is a fio option (fio's alias of mem) BlockLab does not support"),
+            ("ss=1", "option ss: expected iops, iops_slope, bw or bw_slope with a limit (e.g. iops:10%), got '1'"),
             ("force_async=4", "option force_async: is an option of fio's io_uring engine that BlockLab's engines do not support"),
             ("hostname=a", "option hostname: is an option of fio's libhdfs/net/rdma engines, which BlockLab does not have (engines: io_uring (also libaio), psync (also sync, pvsync))"),
             ("ioengine=rdma", "option ioengine: ioengine 'rdma' is one of fio's network/RDMA/remote-storage engines: BlockLab measures local files and block devices only; it supports io_uring (also libaio), psync (also sync, pvsync)"),
