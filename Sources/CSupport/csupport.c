@@ -141,3 +141,13 @@ int bl_set_affinity(const int *cpus, int count) {
         if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
     return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
 }
+
+/* I/O priorities (ioprio_set(2)): the calling thread's, as fio sets them per job. */
+int bl_ioprio_set_thread(int value) {
+    return (int)syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, value) < 0 ? -errno : 0;
+}
+
+int bl_ioprio_get_thread(void) {
+    long r = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+    return r < 0 ? -errno : (int)r;
+}

@@ -44,8 +44,16 @@ protocol IOBackend: AnyObject {
     var features: [(String, JSONValue)] { get }
     /// More about a failed operation than its errno, when the backend knows it.
     var failureDetail: String? { get }
+    /// The I/O priority value the next prepared I/Os carry (0: the submitting thread's), for
+    /// engines that set it per I/O (io_uring's sqe->ioprio, as fio's io_uring engine).
+    var ioPriority: UInt16 { get set }
 }
 
 extension IOBackend {
     var failureDetail: String? { nil }
+    /// A synchronous engine's I/O has its thread's priority (ioprio_set), as in fio.
+    var ioPriority: UInt16 {
+        get { 0 }
+        set {}
+    }
 }

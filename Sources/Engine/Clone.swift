@@ -11,12 +11,22 @@ extension Runner {
     /// (io_uring's single-issuer mode ties a ring to the thread that created it), run the
     /// phases, and return the result. Errors become the job's error, never a crash.
     static func runClone(_ plan: ClonePlan, shaper: IOShaper?, progress: JobProgress, options: RunOptions,
-                         groupEnd: StopToken = StopToken()) -> CloneOutcome {
+                         groupEnd: StopToken = StopToken(), flow: FlowMember? = nil) -> CloneOutcome {
         let spec = plan.spec
         var failed = JobResult(name: spec.name)
         failed.options = spec.options
         do {
             bl_set_timer_slack_min()
+            // As fio: prio/prioclass are the job thread's (ioprio_set, before the engine starts).
+            if let prio = spec.basePriority {
+                let rc = bl_ioprio_set_thread(Int32(prio))
+                if rc < 0 { throw SystemError("ioprio_set (prioclass=\(IOPriority.priorityClass(prio)), prio=\(IOPriority.level(prio)))", errno: -rc) }
+            }
+            var priorities = PriorityPlan.make(spec)
+            if priorities != nil, spec.cmdPrio.usesHints, !PriorityCheck.hintsSupported {
+                // Older kernels read hint bits as part of the level and refuse the value.
+                priorities!.values = priorities!.values.map { $0.map(IOPriority.withoutHint) }
+            }
             // Trims change the data as writes do: same open mode, same device claim.
             let writes = spec.rw.modifies && !spec.verifyOnly
             // The path was resolved when checked: a symlink in its place now is not ours. A
@@ -34,7 +44,13 @@ extension Runner {
             // pay for invalidating them on every I/O).
             if spec.invalidate { Target.invalidateCache(fd: fd, kind: plan.target.kind) }
 
-            let (codec, arena, config, filler) = try loopParts(plan, options: options)
+            let (codec, arena, baseConfig, filler) = try loopParts(plan, options: options)
+            var config = baseConfig
+            config.flow = flow
+            config.priorities = priorities
+            config.prioritySeed = (spec.randseed ^ 0x7072_696F) &+ UInt64(plan.clone) &* 0xD1B5_4A32_D192_ED03
+            config.basePriority = spec.basePriority ?? 0
+            config.prioStatsOnLat = spec.percentiles.lat
             struct Drive: BackendConsumer {
                 let plan: ClonePlan, arena: BufferArena, config: LoopConfig, options: RunOptions
                 let shaper: IOShaper?, codec: VerifyCodec?, progress: JobProgress, fd: Int32, groupEnd: StopToken
@@ -153,6 +169,10 @@ extension Runner {
     static func drive<B: IOBackend>(_ loop: JobLoop<B>, plan: ClonePlan, fd: Int32) throws -> (JobResult, [String], String?, IOLogData?, [String]) {
         let spec = plan.spec
         let salt = UInt64(plan.clone)
+        if let flow = loop.cfg.flow {
+            flow.arrive()
+            flow.start?.wait { loop.stop.isStopped || loop.groupEnd.isSet }
+        }
         loop.start()
         if !spec.verifyOnly {
             var planner = try IOPlanner(spec: spec, region: plan.region, timeBased: spec.timeBased, seedSalt: salt)
@@ -196,6 +216,12 @@ extension Runner {
                               logicalBlockSize: UInt64(plan.target.logicalBlockSize), regionOffset: plan.region.lowerBound,
                               regionBytes: UInt64(plan.region.count))
         engine.features = loop.backend.features
+        if spec.cmdPrio.usesHints {
+            engine.features.append(("priority_hints", .string(PriorityCheck.hintsSupported
+                ? "set (ioprio hint bits; the device acts on them only with command duration limits enabled)"
+                : "dropped: this kernel does not take I/O priority hints (Linux 6.5+)")))
+        }
+        if let f = loop.cfg.flow { f.done.count.store(loop.flowCount, ordering: .relaxed) }
         if loop.codec != nil { engine.verifiedBlocks = loop.verifiedBlocks }
         if loop.syncs > 0 { engine.syncs = loop.syncs }
         engine.errorMessage = loop.errorMessage
@@ -241,6 +267,7 @@ extension Runner {
         c.avgMsec = o.avgMsec
         c.maxValue = o.maxValue
         c.offset = o.offset
+        c.prio = o.prio
         c.histMsec = o.histMsec
         c.histCoarseness = o.histCoarseness
         return c

@@ -20,6 +20,8 @@ extension JobLoop {
         /// The deferred I/O is a backlog verify read expecting this numberio.
         var deferredVerify: UInt64?
         var plannerDone = false
+        // Flow control held the next I/O back in this pass.
+        var flowHeld = false
         // A replayed write's numberio: the replay issues the writes in their original order.
         var replayNumberio: UInt64 = 0
         let backlogOn = backlog != nil && mode == .normal
@@ -36,13 +38,20 @@ extension JobLoop {
                 issue(s, now: now)
             }
             var wake = UInt64.max
-            if !stopping && (!plannerDone || (backlogOn && backlogCount > 0)) {
+            flowHeld = false
+            if !stopping && (!plannerDone || (backlogOn && backlogCount > 0)) && !flowDraining {
                 // At most one queue's worth per pass, so time limits and Ctrl-C are seen
                 // even when I/Os complete as fast as they are issued (psync, page cache).
                 var filled = 0
                 while freeCount > freeFloor && filled < cfg.depth {
                     filled += 1
                     if thinkUntil > now { wake = thinkUntil; break }
+                    // fio checks the flow before taking up each I/O (an I/O a rate deferred
+                    // was counted when first taken).
+                    if deferred == nil, let flow = cfg.flow, flow.group.exceeded(count: &flowCount, weight: flow.weight) {
+                        flowHeld = true
+                        break
+                    }
                     let io: PlannedIO
                     var expect = noNumberio
                     var fromBacklog = false
@@ -104,6 +113,7 @@ extension JobLoop {
                     p.pointee.started = now
                     p.pointee.verifyRead = verifyRead
                     p.pointee.numberio = expect
+                    if cmdPrioOn { p.pointee.prioIndex = chooser!.pick(dir, length: io.length) }
                     if dir == .write { fillWriteBuffer(slot, offset: io.offset, length: io.length, now: now) }
                     if backlogOn {
                         lastIssuedWrite = dir == .write
@@ -135,7 +145,26 @@ extension JobLoop {
             if recorder == nil { wake = Swift.min(wake, rampEnd) }
 
             let outstanding = inKernel + syncsInFlight
+            if flowHeld, let flow = cfg.flow, flow.sleepNs > 0 {
+                // fio's flow_sleep: the I/Os in flight finish first (io_u_quiesce), then the job sleeps.
+                flowDraining = true
+            }
             if outstanding == 0 {
+                if flowDraining || flowHeld {
+                    // Held back by the flow: sleep flow_sleep (within the runtime), or, as fio
+                    // without it, retry at once (now and then yielding the CPU, should the
+                    // jobs it waits for need it).
+                    flowDraining = false
+                    if let flow = cfg.flow, flow.sleepNs > 0, !stopping {
+                        sleepUntil(Swift.min(now &+ flow.sleepNs, wake))
+                    } else {
+                        flowSpins &+= 1
+                        if flowSpins & 63 == 0 { sched_yield() }
+                    }
+                    now = clock.now()
+                    publish(now)
+                    continue
+                }
                 if stopping || (plannerDone && deferred == nil && !(backlogOn && backlogCount > 0)) {
                     // Admitted but never issued: capacity the shaper reserved goes unused.
                     while schedCount > 0 {
@@ -164,7 +193,14 @@ extension JobLoop {
             }
             syncUnsubmitted = false
             let submittedAlready = outstanding - (submit ? 0 : pendingCount)
-            let minComplete = Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
+            // Held back by the flow without flow_sleep: fio re-checks at once rather than wait
+            // for its own I/Os (reaping here only what is ready), so it goes on the moment the
+            // other jobs' I/Os make room.
+            let minComplete = flowHeld && !flowDraining ? 0 : Swift.min(cfg.completeMin, Swift.max(submittedAlready, 0))
+            if minComplete == 0 && flowHeld {
+                flowSpins &+= 1
+                if flowSpins & 63 == 0 { sched_yield() }
+            }
             // A pure wait needs no fresh time (the deadline is absolute; `now` is at most the
             // loop's own processing time old).
             let tSubmit = submit ? clock.now() : now

@@ -33,6 +33,8 @@ struct Slot {
     /// Emulated extra latency the backend reported for this I/O (a restored chunk's first
     /// touch), added to its completion time.
     var penaltyNs: UInt64 = 0
+    /// Under cmdprio: the index of the I/O's priority among its direction's values.
+    var prioIndex: UInt8 = 0
 }
 
 /// What a job loop needs beyond the planner: the queue policy and limits, all resolved.
@@ -73,6 +75,15 @@ struct LoopConfig {
     /// rate_process=poisson: exponential gaps under the rate, from this seed.
     var ratePoisson = false
     var ratePoissonSeed: UInt64 = 0
+    /// fio's flow control: the job's place in its flow group (nil: not flow-controlled).
+    var flow: FlowMember?
+    /// cmdprio: how each I/O picks its priority (nil: all carry the job's own).
+    var priorities: PriorityPlan?
+    var prioritySeed: UInt64 = 0
+    /// The job's own priority value (prio/prioclass; 0 when not set), for the logs' prio column.
+    var basePriority: UInt16 = 0
+    /// Per-priority figures hold lat instead of clat (lat_percentiles=1, as fio).
+    var prioStatsOnLat = false
     var checksMinRate: Bool { rateMin != [0, 0] || rateIOPSMin != [0, 0] }
     /// verify_backlog (0: off) and verify_backlog_batch (resolved: never 0 when on).
     var verifyBacklog: UInt64 = 0
@@ -221,6 +232,14 @@ final class JobLoop<B: IOBackend> {
     var adaptMark: (ios: UInt64, inline: UInt64) = (0, 0)
     var inlineMode = false
     var modeChanges = 0
+    /// cfg.priorities != nil, read per I/O.
+    let cmdPrioOn: Bool
+    var chooser: PriorityChooser?
+    /// Flow control: I/Os this job took up (its own counter), and whether it waits for its
+    /// I/Os in flight before a flow_sleep.
+    var flowCount: UInt64 = 0
+    var flowDraining = false
+    var flowSpins: UInt32 = 0
     /// latency_target: the probe, whether it is on (read per I/O), the free slots the fill
     /// leaves unused to hold the queue at the probe's depth (0 without a probe), and a
     /// drain the probe asked for (`.drain` or `.drainAndReset`).
@@ -237,6 +256,8 @@ final class JobLoop<B: IOBackend> {
         self.arena = arena
         cfg = config
         minRateOn = config.checksMinRate
+        cmdPrioOn = config.priorities != nil
+        chooser = config.priorities.map { PriorityChooser(plan: $0, seed: config.prioritySeed) }
         // Adaptive loops start as for a device: on the page cache the first 64 I/Os,
         // submitted one by one, show it.
         batchSubmit = config.adaptive ? 1 : config.batchSubmit
@@ -287,7 +308,8 @@ final class JobLoop<B: IOBackend> {
 
     func startRecording(_ now: UInt64) {
         recorder = JobRecorder(startNs: now, sampleWindowNs: cfg.sampleWindowNs, maxDepth: cfg.depth,
-                               tracksLatencyFromDue: cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 })
+                               tracksLatencyFromDue: cfg.rateIOPS.contains { $0 > 0 } || cfg.rateBytes.contains { $0 > 0 },
+                               priorities: cfg.priorities?.values)
         if let log = cfg.log { logRecorder = IOLogRecorder(config: log, startNs: now) }
         measuredStart = now
         if let rt = cfg.runtimeNs {
@@ -331,6 +353,7 @@ final class JobLoop<B: IOBackend> {
         logData = logRecorder?.finish(endNs: now)
         var r = recorder!.finish(name: name, endNs: now, cpu: cpu)
         r.options = options
+        r.ioprio = cfg.basePriority
         // As fio: a job whose errors were all continued reports the first of them.
         r.error = errorCode != 0 ? errorCode : firstError
         r.continueOnError = cfg.continueOn != 0

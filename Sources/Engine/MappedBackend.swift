@@ -93,6 +93,10 @@ final class MappedBackend<Inner: IOBackend>: IOBackend, MappedFigures {
     var enterCalls: UInt64 { inner.enterCalls }
     var submitOnly: (ios: UInt64, inline: UInt64) { inner.submitOnly }
     var features: [(String, JSONValue)] { inner.features }
+    var ioPriority: UInt16 {
+        get { inner.ioPriority }
+        set { inner.ioPriority = newValue }
+    }
     var failureDetail: String? { failure }
 
     func prepare(tag: Int32, direction: IODirection, offset: UInt64, length: UInt32, buffer: UnsafeMutableRawPointer) {

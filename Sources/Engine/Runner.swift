@@ -79,6 +79,7 @@ public enum Runner {
         let allowed = CPUPlacement.allowedCPUs()
         for job in jobs { try CPUPlacement.check(job, allowed: allowed) }
         for traits in Set(jobs.map(\.ioengine.name)).sorted().compactMap(EngineCatalog.find) { try Engines.driver(for: traits).probe() }
+        try PriorityCheck.check(jobs)
         let (clones, layouts) = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive,
                                                          mappedTarget: options.mappedTarget, notice: options.onNotice)
         try SteadyStateMonitor.checkConsistent(clones.map { ($0.spec, $0.reportGroup) })
@@ -111,11 +112,29 @@ public enum Runner {
                                     clock: options.clock)
         var outcomes: [CloneOutcome] = []
         let endRun = StopToken()
+        // fio registers every job's flow weight when it reads the jobs (later phases' too).
+        let flows = FlowGroup.plan(plan.clones.map { ($0.spec, $0.clone) })
+        for id in flows.keys.sorted() {
+            let phases = Set(plan.clones.filter { $0.spec.flowWeight > 0 && $0.spec.flowID == id }.map(\.group))
+            if phases.count > 1 {
+                options.onNotice("note: flow_id \(id) has jobs in different stonewall phases; as in fio, every job's weight counts from the start, so the earlier jobs are held back to their share while the later ones wait (give those a runtime, or their own flow_id)")
+            }
+        }
         for group in Set(plan.clones.map(\.group)).sorted() {
             var members = plan.clones.filter { $0.group == group }
             for i in members.indices where members[i].sizedAtStart { try ClonePlanner.sizeAtStart(&members[i]) }
             let memberShapers = members.map { $0.jobIndex < shapers.count ? shapers[$0.jobIndex] : nil }
-            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun)
+            // Members that start with the phase wait for one another before their first I/O.
+            let together = members.filter { $0.spec.flowWeight > 0 && $0.spec.startDelayNs == 0 && $0.spec.waitFor == nil }
+            var starts: [Int: FlowStart] = [:]
+            for id in Set(together.map(\.spec.flowID)) { starts[id] = FlowStart(members: together.filter { $0.spec.flowID == id }.count) }
+            let memberFlows = members.map { m -> FlowMember? in
+                guard m.spec.flowWeight > 0, let g = flows[m.spec.flowID] else { return nil }
+                let late = m.spec.startDelayNs > 0 || m.spec.waitFor != nil
+                return FlowMember(group: g, weight: m.spec.flowWeight, sleepNs: m.spec.flowSleepNs, start: late ? nil : starts[m.spec.flowID])
+            }
+            outcomes += runGroup(members, shapers: memberShapers, allowedCPUs: allowed, options: options, endRun: endRun,
+                                 flows: memberFlows)
             // exit_what=all: the later phases do not start (as in fio).
             if options.stop.isStopped || endRun.isSet { break }
         }
@@ -155,7 +174,7 @@ public enum Runner {
     final class Box: @unchecked Sendable { var outcome: CloneOutcome? }
 
     static func runGroup(_ plans: [ClonePlan], shapers: [IOShaper?], allowedCPUs: [Int], options: RunOptions,
-                         endRun: StopToken = StopToken()) -> [CloneOutcome] {
+                         endRun: StopToken = StopToken(), flows: [FlowMember?] = []) -> [CloneOutcome] {
         let group = DispatchGroup()
         let progress = plans.map { JobProgress(name: $0.spec.name, plannedBytes: plannedBytes($0)) }
         let boxes = plans.map { _ in Box() }
@@ -195,7 +214,11 @@ public enum Runner {
                     }
                 }
                 if plan.spec.startDelayNs > 0 { pause(plan.spec.startDelayNs, options: options, end: groupEnd) }
-                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd)
+                let flow = i < flows.count ? flows[i] : nil
+                boxes[i].outcome = runClone(plan, shaper: shaper, progress: progress[i], options: options, groupEnd: groupEnd,
+                                            flow: flow)
+                flow?.arrive()
+                flow?.leave()
                 if plan.spec.exitAll {
                     switch plan.spec.exitWhat {
                     case .group: groupEnds.forEach { $0.stop() }

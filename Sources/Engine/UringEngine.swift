@@ -30,9 +30,11 @@ enum UringDriver: EngineDriver {
 
     static func run<C: BackendConsumer>(_ plan: ClonePlan, fd: Int32, arena: BufferArena, _ consumer: C) throws -> C.Output {
         let spec = plan.spec
-        return try consumer.run(UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena,
-                                             wantFixedBuffers: spec.fixedbufs, wantRegisteredFile: spec.registerfiles,
-                                             sqPoll: spec.sqthreadPoll, hipri: spec.hipri))
+        let backend = try UringBackend(fd: fd, depth: plan.depth, sqesPerIO: plan.sqesPerIO, arena: arena,
+                                       wantFixedBuffers: spec.fixedbufs, wantRegisteredFile: spec.registerfiles,
+                                       sqPoll: spec.sqthreadPoll, hipri: spec.hipri)
+        backend.ioPriority = spec.basePriority ?? 0
+        return try consumer.run(backend)
     }
 }
 
@@ -48,6 +50,9 @@ final class UringBackend: IOBackend {
     private(set) var enterCalls: UInt64 = 0
     private(set) var submitOnly: (ios: UInt64, inline: UInt64) = (0, 0)
     private let probe: [(String, Bool)]
+    /// sqe->ioprio of the next I/Os (fio sets the job's priority on every SQE, since an SQ
+    /// poll thread does not inherit the job thread's).
+    var ioPriority: UInt16 = 0
     private let trimmer: Trimmer
     /// Trims done at prepare time, waiting to be reaped.
     private var trimmed: SyncCompletions
@@ -107,6 +112,7 @@ final class UringBackend: IOBackend {
             }
         }
         if fixedFile { sqe.pointee.flags |= Ring.sqeFixedFile }
+        if ioPriority != 0 { sqe.pointee.ioprio = ioPriority }
         sqe.pointee.user_data = UInt64(UInt32(bitPattern: tag))
     }
 

@@ -133,6 +133,31 @@ extension JobSpec {
             if let r = rateMin[i] { floors.append("\(dir) \(Units.formatRate(Double(r)))") }
             if let r = rateIOPSMin[i] { floors.append("\(dir) \(r) IOPS") }
         }
+        if flowWeight > 0 {
+            add("flow", "weight \(flowWeight) in flow_id \(flowID) (its share of the id's I/Os follows its share of their weights)"
+                + (flowSleepNs > 0 ? ", sleeps \(Units.formatDuration(flowSleepNs)) when held back" : ""))
+        }
+        var prio: [String] = []
+        if let base = basePriority { prio.append("class \(IOPriority.priorityClass(base)) level \(IOPriority.level(base)) (ioprio_set on each job thread)") }
+        if let plan = PriorityPlan.make(self) {
+            for (d, dir) in ["read", "write"].enumerated() {
+                switch plan.rules[d] {
+                case .none: break
+                case .percentage(let p, let i):
+                    prio.append("\(p)% of \(dir)s at \(Self.prioText(plan.values[d][Int(i)]))")
+                case .split(let groups):
+                    for g in groups {
+                        var last = 0
+                        for e in g.entries {
+                            prio.append("\(e.upTo - last)% of \(Units.formatBytes(g.size)) \(dir)s at \(Self.prioText(plan.values[d][Int(e.index)]))")
+                            last = e.upTo
+                        }
+                    }
+                }
+            }
+        }
+        if logs.prio { prio.append("log_prio (logs show each I/O's priority value)") }
+        if !prio.isEmpty { add("priority", prio.joined(separator: ", ")) }
         if !floors.isEmpty { add("rate floor", floors.joined(separator: ", ") + " over \(Units.formatDuration(rateCycleNs)) (below it the job fails)") }
 
         var data: [String] = []
@@ -207,6 +232,11 @@ extension JobSpec {
 
     static func percent(_ v: Double) -> String {
         v == v.rounded() ? String(Int(v)) : Units.formatDecimal(v, places: 2)
+    }
+
+    static func prioText(_ v: UInt16) -> String {
+        let hint = IOPriority.hint(v)
+        return "class \(IOPriority.priorityClass(v)) level \(IOPriority.level(v))" + (hint != 0 ? " hint \(hint)" : "")
     }
 
     static func hex(_ b: UInt8) -> String {

@@ -285,6 +285,20 @@ public struct JobSpec: Sendable {
     public var numaCPUNodes: [Int]?
     /// fio's `numa_mem_policy` nodes (the policy's node list), checked against the machine's.
     public var numaMemNodes: [Int]?
+    /// fio's flow control: jobs with the same `flow_id` and a non-zero `flow` weight share
+    /// one counter, and each is held back while its share of their I/Os exceeds its share of
+    /// their weights. `flow_sleep`: how long a held job sleeps (after its I/Os in flight are done).
+    public var flowWeight: Int = 0
+    public var flowID: Int = 0
+    public var flowSleepNs: UInt64 = 0
+
+    // Priorities
+    /// fio's `prio` (level 0-7) and `prioclass` (0-3): the job threads' I/O priority.
+    public var ioPrio: Int?
+    public var ioPrioClass: Int?
+    /// The io_uring/libaio engines' per-I/O priorities (`cmdprio_percentage`, `cmdprio_class`,
+    /// `cmdprio`, `cmdprio_bssplit`).
+    public var cmdPrio = CmdPrioOptions()
 
     // Errors and filling
     public var errors = ErrorPolicy()

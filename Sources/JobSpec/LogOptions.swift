@@ -16,6 +16,9 @@ public struct LogOptions: Sendable, Equatable {
     public var maxValue = false
     /// Rows carry the I/O's offset.
     public var offset = false
+    /// fio's `log_prio`: the last column is the I/O's priority value (`0x2000`), not just
+    /// whether it was real-time (1 or 0).
+    public var prio = false
     /// `.N` (fio's job number) in file names; without it jobs of one stem share a file.
     public var perJobLogs = true
     /// Histogram log window (0: the histogram log stays empty, as fio).
@@ -45,7 +48,7 @@ enum LogOptionParser {
     /// Options whose value names a file stem and may stand alone.
     static let stems: Set<String> = ["write_iops_log", "write_bw_log", "write_lat_log", "write_hist_log"]
     static let names: [String] = stems.sorted() + [
-        "log_avg_msec", "log_max_value", "log_offset", "per_job_logs", "log_hist_msec", "log_hist_coarseness",
+        "log_avg_msec", "log_max_value", "log_offset", "log_prio", "per_job_logs", "log_hist_msec", "log_hist_coarseness",
         "percentile_list", "clat_percentiles", "lat_percentiles", "slat_percentiles",
     ]
     /// fio's upper bound on percentile_list's length (FIO_IO_U_LIST_MAX_LEN).
@@ -73,6 +76,7 @@ enum LogOptionParser {
         case "log_hist_coarseness": s.logs.histCoarseness = try Value.int(opt, min: 0, max: 6)
         case "log_max_value": s.logs.maxValue = try Value.bool(opt)
         case "log_offset": s.logs.offset = try Value.bool(opt)
+        case "log_prio": s.logs.prio = try Value.bool(opt)
         case "per_job_logs": s.logs.perJobLogs = try Value.bool(opt)
         case "clat_percentiles": s.percentiles.clat = try Value.bool(opt)
         case "lat_percentiles": s.percentiles.lat = try Value.bool(opt)

@@ -17,6 +17,8 @@ public enum Limits {
     public static let numjobs = 4_096
     /// loops, fsync, fdatasync.
     public static let count = 1 << 31
+    /// fio's FLOW_MAX_WEIGHT.
+    public static let flowWeight = 1_000
     /// steadystate_duration: one IOPS and one bandwidth sample per second are kept.
     public static let steadyStateSeconds = 7 * 86_400
 }
@@ -55,6 +57,8 @@ enum Options {
         "numa_cpu_nodes", "numa_mem_policy", "io_submit_mode", "fallocate", "continue_on_error", "ignore_error", "threads", "exit_what", "rate_min", "rate_iops_min", "rate_cycle", "buffer_pattern", "verify_interval", "verify_offset", "verify_backlog", "verify_backlog_batch",
         "verify_async", "dedupe_percentage", "dedupe_mode", "dedupe_working_set_percentage",
         "buffer_compress_percentage", "buffer_compress_chunk", "zonemode", "zonesize", "zonerange", "zoneskip",
+        "flow", "flow_id", "flow_sleep", "flow_watermark", "prio", "prioclass",
+        "cmdprio_percentage", "cmdprio_class", "cmdprio", "cmdprio_bssplit",
         "steadystate", "steadystate_duration", "steadystate_ramp_time", "latency_target", "latency_window", "latency_percentile",
     ] + booleans.sorted() + LogOptionParser.names
 
@@ -72,13 +76,12 @@ enum Options {
         "verify_async": "BlockLab checks blocks inline on the job's own thread as they complete (fio's worker threads do the same work)",
         "verify_state_save": "BlockLab keeps no verify state file: a verify phase replays the job's own writes",
         "threads": "fio reads it only for its tiobench profile (and ignores it elsewhere, as here)",
+        "flow_watermark": "fio 3.33 ignores it too (deprecated: its flow control keeps shares by weight, without a watermark)",
     ]
 
     /// Why BlockLab does not implement some fio options, for the message (the others get
     /// the generic "a fio option BlockLab does not support").
     static let unsupportedReasons: [String: String] = [
-        "flow": "flow control between jobs", "flow_id": "flow control between jobs",
-        "flow_sleep": "flow control between jobs", "flow_watermark": "flow control between jobs",
         "profile": "fio's built-in job profiles",
     ]
 
@@ -185,6 +188,38 @@ enum Options {
         case "error_dump": s.errors.dump = try Value.bool(opt)
         case "fill_device": s.fillDevice = try Value.bool(opt)
         case "threads": _ = try Value.int(opt, min: 0, max: Limits.count)
+        case "flow":
+            if let v = opt.value, v.hasPrefix("-") {
+                throw Value.fail(opt, "fio 3.33's flow is a weight 0-1000 (a job's share of its flow_id's I/Os), never negative; older fio's signed flow counter is gone: give each job its share, e.g. flow=1 and flow=8")
+            }
+            s.flowWeight = try Value.int(opt, min: 0, max: Limits.flowWeight)
+        case "flow_id": s.flowID = try Value.int(opt, min: Int(Int32.min), max: Int(Int32.max))
+        case "flow_sleep": s.flowSleepNs = try Value.duration(opt, defaultUnitNs: NS.perMicrosecond)
+        case "flow_watermark": _ = try Value.int(opt, min: 0, max: Int(Int32.max))
+        case "prio": s.ioPrio = try Value.int(opt, min: 0, max: IOPriority.maxLevel)
+        case "prioclass": s.ioPrioClass = try Value.int(opt, min: 0, max: IOPriority.maxClass)
+        case "cmdprio_percentage":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                s.cmdPrio.percentage[i] = try Value.int(opt.with(value: part!), min: 0, max: 100)
+            }
+            s.cmdPrio.given = true
+        case "cmdprio_class":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                s.cmdPrio.classes[i] = try Value.int(opt.with(value: part!), min: 1, max: IOPriority.maxClass)
+            }
+            s.cmdPrio.given = true
+        case "cmdprio":
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                s.cmdPrio.levels[i] = try Value.int(opt.with(value: part!), min: 0, max: IOPriority.maxLevel)
+            }
+            s.cmdPrio.given = true
+        case "cmdprio_bssplit":
+            var split: [[CmdPrioSplit]] = [[], []]
+            for (i, part) in try Value.perDirection(opt).enumerated() where part != nil {
+                split[i] = try Value.cmdPrioSplit(part!, opt)
+            }
+            s.cmdPrio.bssplit = split
+            s.cmdPrio.given = true
         case "disable_lat", "disable_clat", "disable_slat", "disable_bw_measurement", "gtod_reduce",
              "create_serialize", "create_on_open":
             _ = try Value.bool(opt)

@@ -279,5 +279,6 @@ enum JobBuilder {
             throw BlockLabError.usage("\(place): option iodepth_batch_complete_min (\(lo)) is larger than iodepth_batch_complete_max (\(hi))")
         }
         if let a = s.blockAlign, a == 0 { throw BlockLabError.usage("\(place): option blockalign must be greater than 0") }
+        try validatePriorities(s, place: place)
     }
 }

@@ -115,6 +115,21 @@ public enum FioJSON {
                           plus: Bool = false) -> JSONValue {
         let bw = d.bwSamples, io = d.iopsSamples
         let bwAgg = groupBw == 0 ? 0 : min(100, bw.mean * 100 / groupBw)
+        var prios: [(String, JSONValue)] = []
+        let reported = d.reportedPrios
+        if !reported.isEmpty {
+            // fio 3.33: after lat_ns, one entry per priority with I/Os; the figures are clat's,
+            // or lat's with lat_percentiles (named after which). priohint as newer fio, only
+            // when hints are in use.
+            let hints = reported.contains { ($0.prio >> 3) & 0x3ff != 0 }
+            prios = [("prios", .array(reported.map { p in
+                var m: [(String, JSONValue)] = [("prioclass", .uint(UInt64(p.prio >> 13))), ("prio", .uint(UInt64(p.prio & 7)))]
+                if hints { m.append(("priohint", .uint(UInt64((p.prio >> 3) & 0x3ff)))) }
+                m.append((selection.lat ? "lat_ns" : "clat_ns",
+                          latency(p.stats, percentiles: selection.clat || selection.lat, list: selection.list, plus: plus)))
+                return .object(m)
+            }))]
+        }
         return .object([
             ("io_bytes", .uint(d.bytes)),
             ("io_kbytes", .uint(d.bytes / 1024)),
@@ -128,6 +143,7 @@ public enum FioJSON {
             ("slat_ns", latency(d.slat, percentiles: selection.slat, list: selection.list, plus: plus)),
             ("clat_ns", latency(d.clat, percentiles: selection.clat, list: selection.list, plus: plus)),
             ("lat_ns", latency(d.lat, percentiles: selection.lat, list: selection.list, plus: plus)),
+        ] + prios + [
             ("bw_min", .uint(UInt64(bw.min / 1024))),
             ("bw_max", .uint(UInt64(bw.max / 1024))),
             ("bw_agg", .double(bwAgg)),

@@ -58,6 +58,9 @@ public struct IOLogConfig: Sendable, Equatable {
     public var avgMsec: UInt64 = 0
     public var maxValue = false
     public var offset = false
+    /// fio's log_prio: the prio column holds the I/O's priority value (`0x2000`); without
+    /// it, 1 for a real-time I/O and 0 otherwise.
+    public var prio = false
     public var histMsec: UInt64 = 0
     public var histCoarseness = 0
     /// Most per-I/O samples this job thread keeps (they are held until the run ends, as
@@ -77,12 +80,15 @@ public struct FioLogRow: Sendable, Equatable {
     public var ddir: UInt8
     public var bs: UInt64
     public var offset: UInt64
-    public init(msec: UInt64, value: UInt64, ddir: UInt8, bs: UInt64, offset: UInt64) {
+    /// The I/O's priority value (0 in windowed rows, as fio).
+    public var prio: UInt16
+    public init(msec: UInt64, value: UInt64, ddir: UInt8, bs: UInt64, offset: UInt64, prio: UInt16 = 0) {
         self.msec = msec
         self.value = value
         self.ddir = ddir
         self.bs = bs
         self.offset = offset
+        self.prio = prio
     }
 }
 
@@ -104,6 +110,8 @@ public struct IOLogSample: Sendable {
     public var offset: UInt64
     public var bytes: UInt32
     public var ddir: UInt8
+    /// The I/O's priority value (fits the padding: the sample stays 48 bytes).
+    public var prio: UInt16 = 0
 }
 
 /// Everything one job thread logged: the rows of each log file, in fio's order.
@@ -135,7 +143,7 @@ public struct IOLogData: Sendable {
             case .lat: value = s.lat
             case .clatHist: value = 0
             }
-            return FioLogRow(msec: s.relNs / NS.perMillisecond, value: value, ddir: s.ddir, bs: UInt64(s.bytes), offset: s.offset)
+            return FioLogRow(msec: s.relNs / NS.perMillisecond, value: value, ddir: s.ddir, bs: UInt64(s.bytes), offset: s.offset, prio: s.prio)
         }
     }
 }
@@ -183,12 +191,13 @@ public final class IOLogRecorder {
     deinit { acc.deallocate() }
 
     /// One completed I/O; `now` its completion on the engine's clock.
-    public func record(_ direction: IODirection, bytes: UInt32, offset: UInt64, slat: UInt64, clat: UInt64, lat: UInt64, now: UInt64) {
+    public func record(_ direction: IODirection, bytes: UInt32, offset: UInt64, slat: UInt64, clat: UInt64, lat: UInt64,
+                       prio: UInt16 = 0, now: UInt64) {
         let rel = now &- startNs
         let d = direction.rawValue
         if perIO {
             if data.samples.count < config.maxSamples {
-                data.samples.append(IOLogSample(relNs: rel, slat: slat, clat: clat, lat: lat, offset: offset, bytes: bytes, ddir: UInt8(d)))
+                data.samples.append(IOLogSample(relNs: rel, slat: slat, clat: clat, lat: lat, offset: offset, bytes: bytes, ddir: UInt8(d), prio: prio))
             } else if data.truncatedAtMsec == nil {
                 data.truncatedAtMsec = rel / NS.perMillisecond
             }
@@ -290,9 +299,11 @@ public final class IOLogRecorder {
 
 /// fio's text for the log files (iolog.c flush_samples / flush_hist_samples).
 public enum FioLogText {
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
     /// `msec, value, ddir, bs, prio` or, with offsets, `msec, value, ddir, bs, offset, prio`
     /// (prio 0: BlockLab issues every I/O at the default priority).
-    public static func render(_ rows: [FioLogRow], offset: Bool, into out: inout [UInt8]) {
+    public static func render(_ rows: [FioLogRow], offset: Bool, logPrio: Bool = false, into out: inout [UInt8]) {
         out.reserveCapacity(out.count + rows.count * 24)
         for r in rows {
             decimal(r.msec, &out); comma(&out)
@@ -300,7 +311,16 @@ public enum FioLogText {
             decimal(UInt64(r.ddir), &out); comma(&out)
             decimal(r.bs, &out); comma(&out)
             if offset { decimal(r.offset, &out); comma(&out) }
-            out.append(UInt8(ascii: "0"))
+            if logPrio {
+                // fio: 0x%04x of the value.
+                out.append(contentsOf: [UInt8(ascii: "0"), UInt8(ascii: "x")])
+                for shift in stride(from: 12, through: 0, by: -4) {
+                    out.append(hexDigits[Int((r.prio >> UInt16(shift)) & 0xf)])
+                }
+            } else {
+                // fio: whether the I/O was real-time.
+                out.append(UInt8(ascii: r.prio >> 13 == 1 ? "1" : "0"))
+            }
             out.append(UInt8(ascii: "\n"))
         }
     }
@@ -333,7 +353,7 @@ public enum FioLogText {
                 if out.count >= piece { try sink(out); out.removeAll(keepingCapacity: true) }
             }
         } else if data.config.avgMsec > 0 || !data.config.wants(kind) {
-            render(data.rows(kind), offset: data.config.offset, into: &out)
+            render(data.rows(kind), offset: data.config.offset, logPrio: data.config.prio, into: &out)
         } else {
             // Per I/O: rows straight from the samples, no intermediate array.
             var row = [FioLogRow(msec: 0, value: 0, ddir: 0, bs: 0, offset: 0)]
@@ -346,8 +366,8 @@ public enum FioLogText {
                 case .slat: value = s.slat
                 default: value = s.lat
                 }
-                row[0] = FioLogRow(msec: s.relNs / NS.perMillisecond, value: value, ddir: s.ddir, bs: UInt64(s.bytes), offset: s.offset)
-                render(row, offset: data.config.offset, into: &out)
+                row[0] = FioLogRow(msec: s.relNs / NS.perMillisecond, value: value, ddir: s.ddir, bs: UInt64(s.bytes), offset: s.offset, prio: s.prio)
+                render(row, offset: data.config.offset, logPrio: data.config.prio, into: &out)
                 if out.count >= piece { try sink(out); out.removeAll(keepingCapacity: true) }
             }
         }

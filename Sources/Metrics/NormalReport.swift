@@ -21,8 +21,16 @@ public enum NormalReport {
             out += latencyLine(" slat", r.slat)
             out += latencyLine(" clat", r.clat)
             out += latencyLine("  lat", r.lat)
+            // fio: per priority, when two or more carried I/Os ("clat prio 1/0").
+            let prios = r.reportedPrios
+            let kind = j.percentiles.lat ? "lat" : "clat"
+            for p in prios { out += latencyLine(" \(kind) prio \(p.prio >> 13)/\(p.prio & 7)", p.stats) }
             out += percentileLines("clat", r.clat)
             out += percentileLines(" lat", r.lat)
+            for p in prios {
+                let share = Double(p.stats.count) * 100 / Double(max(1, j.percentiles.lat ? r.lat.count : r.clat.count))
+                out += percentileLines("\(kind) prio \(p.prio >> 13)/\(p.prio & 7) (\(f2(share))% of IOs)", p.stats)
+            }
             if r.latFromDue.count > 0 && (r.latFromDue.mean != r.lat.mean || r.latFromDue.max != r.lat.max) {
                 // Only under a rate: fio's lat starts when the rate let the I/O go.
                 out += latencyLine("  lat from due (BlockLab, counts time behind the rate)", r.latFromDue)

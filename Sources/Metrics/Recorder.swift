@@ -28,9 +28,20 @@ public final class JobRecorder {
     /// - sampleWindowNs: width of the IOPS/bandwidth sampling windows (fio: 500 ms).
     /// - maxDepth: the job's iodepth (for the queue-depth distribution).
     /// - tracksLatencyFromDue: the job runs under a rate (due times can precede start times).
+    /// - priorities: per direction (read, write), the I/O priority values I/Os may carry
+    ///   (index 0: the job's own) when they differ per I/O (fio's cmdprio); each gets its
+    ///   own latency figures (`recordPriority`).
     public init(startNs: UInt64, sampleWindowNs: UInt64 = 500 * NS.perMillisecond, maxDepth: Int,
-                tracksLatencyFromDue: Bool = false) {
+                tracksLatencyFromDue: Bool = false, priorities: [[UInt16]]? = nil) {
         self.startNs = startNs
+        if let priorities {
+            prioValues = priorities
+            prioStats = .allocate(capacity: 1)
+            prioStats!.initialize(to: priorities.map { $0.map { _ in LatencyStats() } })
+        } else {
+            prioValues = []
+            prioStats = nil
+        }
         self.tracksLatencyFromDue = tracksLatencyFromDue
         self.sampleWindowNs = max(1, sampleWindowNs)
         self.maxDepth = maxDepth
@@ -41,6 +52,21 @@ public final class JobRecorder {
     deinit {
         state.deinitialize(count: 1)
         state.deallocate()
+        if let prioStats {
+            prioStats.deinitialize(count: 1)
+            prioStats.deallocate()
+        }
+    }
+
+    /// Per direction and priority index: clat (or lat, see JobLoop) of the I/Os that carried it.
+    private let prioValues: [[UInt16]]
+    private let prioStats: UnsafeMutablePointer<[[LatencyStats]]>?
+
+    /// One completed I/O's latency under its priority (only for jobs with per-I/O priorities).
+    @inline(__always)
+    public func recordPriority(_ direction: IODirection, index: UInt8, ns: UInt64) {
+        guard let prioStats, direction.rawValue < 2 else { return }
+        prioStats.pointee[direction.rawValue][Int(index)].record(ns)
     }
 
     /// fsync/fdatasync (or a pool commit) latencies: fio's "sync" section. Rare, so kept
@@ -128,6 +154,9 @@ public final class JobRecorder {
                 r.windowIOs.append(acc.windowIOs)
                 r.windowBytes.append(acc.windowBytes)
                 r.windowNs.append(tailNs)
+            }
+            if let prioStats, d.rawValue < 2 {
+                r.prios = zip(prioValues[d.rawValue], prioStats.pointee[d.rawValue]).map { PrioLatency(prio: $0, stats: $1) }
             }
             if r.ios == 0 {
                 // fio reports no samples and no runtime for a direction that did nothing.

@@ -23,8 +23,18 @@ public struct DirectionResult: Sendable {
     public var windowIOs: [UInt64] = []
     public var windowBytes: [UInt64] = []
     public var windowNs: [UInt64] = []
+    /// fio's per-priority latency (clat_prio): per I/O priority value, the clat (lat with
+    /// lat_percentiles) of the I/Os that carried it. Empty when every I/O carried the job's
+    /// own priority (`JobResult.ioprio`).
+    public var prios: [PrioLatency] = []
 
     public init() {}
+
+    /// The entries fio reports: only when at least two priorities have I/Os.
+    public var reportedPrios: [PrioLatency] {
+        let used = prios.filter { $0.stats.count > 0 }
+        return used.count >= 2 ? used : []
+    }
 
     /// Average IOPS over the runtime.
     public var iops: Double { runtimeNs == 0 ? 0 : Double(ios) * 1e9 / Double(runtimeNs) }
@@ -63,6 +73,17 @@ public struct DirectionResult: Sendable {
                 windowNs.append(o.windowNs[i])
             }
         }
+    }
+}
+
+/// The latency figures of the I/Os that carried one priority value.
+public struct PrioLatency: Sendable {
+    /// The kernel's value: class << 13 | hint << 3 | level.
+    public var prio: UInt16
+    public var stats: LatencyStats
+    public init(prio: UInt16, stats: LatencyStats) {
+        self.prio = prio
+        self.stats = stats
     }
 }
 
@@ -118,6 +139,8 @@ public struct JobResult: Sendable {
     public var latencyTarget: LatencyTargetFigures?
     /// Which latency figures report which percentiles.
     public var percentiles = PercentileSelection()
+    /// The job's own I/O priority value (fio's ts->ioprio: prio/prioclass, 0 when unset).
+    public var ioprio: UInt16 = 0
 
     public init(name: String) { self.name = name }
 
@@ -161,6 +184,20 @@ public struct JobResult: Sendable {
         out.latencyTarget = results.last?.latencyTarget
         out.steadyState = results.compactMap(\.steadyState).last
         out.jobCount = 0
+        out.ioprio = first.ioprio
+        // fio's sum_clat_prio_stats: a job without per-I/O priorities adds all its I/Os under
+        // its own priority; the group reports per priority when two or more have I/Os.
+        var prios: [[PrioLatency]] = [[], []]
+        for r in results {
+            for d in 0..<2 where d < r.directions.count {
+                let dr = r.directions[d]
+                let own = dr.prios.isEmpty
+                    ? [PrioLatency(prio: r.ioprio, stats: r.percentiles.lat ? dr.lat : dr.clat)] : dr.prios
+                for p in own where p.stats.count > 0 {
+                    if let i = prios[d].firstIndex(where: { $0.prio == p.prio }) { prios[d][i].stats.merge(p.stats) } else { prios[d].append(p) }
+                }
+            }
+        }
         for r in results {
             for d in 0..<out.directions.count where d < r.directions.count {
                 out.directions[d].merge(r.directions[d])
@@ -177,6 +214,7 @@ public struct JobResult: Sendable {
             out.sync.merge(r.sync)
             out.jobCount += r.jobCount
         }
+        for d in 0..<2 { out.directions[d].prios = prios[d] }
         return out
     }
 }

@@ -20,10 +20,6 @@ import Glibc
     /// Examples BlockLab refuses (exit 2), and a fragment of why (among the problems it
     /// lists). The same for the dry run and the short run.
     static let unsupported: [String: String] = [
-        "butterfly.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
-        "cmdprio-bssplit.fio": "option cmdprio_bssplit: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support",
-        "cmdprio-percentage.fio": "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support",
-        "flow.fio": "option flow: is a fio option BlockLab does not support (flow control between jobs)",
         // fio fails job2 here too on a machine with one NUMA node (numa_cpu_nodes=0-1).
         "numa.fio": NUMANodes.count == 1 ? "NUMA node 1 does not exist" : "binding memory to NUMA nodes is not supported",
     ]
@@ -36,6 +32,8 @@ import Glibc
     /// The example with its targets in `dir`; `scaled` also shrinks sizes and times.
     static func rewrite(_ text: String, dir: String, scaled: Bool) -> (text: String, devices: [String]) {
         var devices: [String] = []
+        var files: [String] = []
+        var sized = false
         var out: [String] = []
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -47,13 +45,18 @@ import Glibc
             switch key {
             case "filename":
                 let path = dir + "/" + flat
-                if value.hasPrefix("/dev/") { devices.append(path) }
+                if value.hasPrefix("/dev/") { devices.append(path) } else if value.hasPrefix("/") { files.append(path) }
                 out.append("filename=" + path)
             case "directory":
                 out.append("directory=" + dir + "/d" + flat)
                 devices.append(dir + "/d" + flat + "/")
+            // (A `where` binds to the last pattern only: size is scaled in the dry run too.)
             case "size", "filesize", "io_size", "io_limit" where scaled && !value.hasSuffix("%"):
-                out.append("\(key)=2m")
+                if key == "size" || key == "filesize" { sized = true }
+                out.append(key == "size" && value.hasSuffix("%") ? raw : "\(key)=2m")
+            case "filesize":
+                sized = true
+                out.append(raw)
             case "offset_increment" where scaled:
                 out.append("offset_increment=2m")
             case "runtime", "timeout" where scaled:
@@ -69,6 +72,10 @@ import Glibc
                 out.append(raw)
             }
         }
+        // An example that gives no size expects its absolute-path file to exist (butterfly.fio's
+        // /tmp/testfile): it gets a stand-in as a device does (a relative one, surface-scan.fio's
+        // fill_device target, is left for BlockLab to refuse).
+        if !sized { devices += Set(files).sorted() }
         return (out.joined(separator: "\n"), devices)
     }
 

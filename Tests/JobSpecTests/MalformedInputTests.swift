@@ -100,8 +100,7 @@ import Testing
         let cases: [(String, String)] = [
             ("iomem=malloc", "option iomem: is a fio option (fio's alias of mem) BlockLab does not support"),
             ("ss=1", "option ss: expected iops, iops_slope, bw or bw_slope with a limit (e.g. iops:10%), got '1'"),
-            ("flow=2", "option flow: is a fio option BlockLab does not support (flow control between jobs)"),
-            ("cmdprio_percentage=10", "option cmdprio_percentage: is an option of fio's io_uring/libaio engine that BlockLab's engines do not support"),
+            ("force_async=4", "option force_async: is an option of fio's io_uring engine that BlockLab's engines do not support"),
             ("hostname=a", "option hostname: is an option of fio's libhdfs/net/rdma engines, which BlockLab does not have (engines: io_uring (also libaio), psync (also sync, pvsync))"),
             ("ioengine=rdma", "option ioengine: ioengine 'rdma' is one of fio's network/RDMA/remote-storage engines: BlockLab measures local files and block devices only; it supports io_uring (also libaio), psync (also sync, pvsync)"),
             ("bx=4k", "option bx: unknown option (not a fio option either)"),

@@ -28,6 +28,11 @@ int bl_dio_align(int fd, uint32_t *mem_align, uint32_t *offset_align);
 int bl_sleep_until_ns(uint64_t deadline_ns);
 /// Lower this thread's timer slack to 1 ns so timed waits wake on time (shaping accuracy).
 void bl_set_timer_slack_min(void);
+
+/* The calling thread's I/O priority (ioprio_set/ioprio_get with IOPRIO_WHO_PROCESS, 0):
+   0 or the value on success, -errno on failure. */
+int bl_ioprio_set_thread(int value);
+int bl_ioprio_get_thread(void);
 /// O_DIRECT's value on this architecture (Glibc's Swift module hides it without _GNU_SOURCE).
 int bl_o_direct_flag(void);
 /// The CPUs the calling thread may run on (sched_getaffinity, a macro-built set), in
