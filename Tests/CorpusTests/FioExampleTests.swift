@@ -50,17 +50,19 @@ import Glibc
             case "directory":
                 out.append("directory=" + dir + "/d" + flat)
                 devices.append(dir + "/d" + flat + "/")
-            // (A `where` binds to the last pattern only: size is scaled in the dry run too.)
-            case "size", "filesize", "io_size", "io_limit" where scaled && !value.hasSuffix("%"):
+            // Sizes are scaled in the dry run too: it checks the layout's free space, and the
+            // examples ask for up to 999 GiB.
+            case "size", "filesize", "io_size":
                 if key == "size" || key == "filesize" { sized = true }
                 out.append(key == "size" && value.hasSuffix("%") ? raw : "\(key)=2m")
-            case "filesize":
-                sized = true
-                out.append(raw)
+            case "io_limit" where scaled && !value.hasSuffix("%"):
+                out.append("io_limit=2m")
             case "offset_increment" where scaled:
                 out.append("offset_increment=2m")
-            case "runtime", "timeout" where scaled:
-                out.append("\(key)=1")
+            case "runtime":
+                out.append("runtime=1")
+            case "timeout" where scaled:
+                out.append("timeout=1")
             case "loops" where scaled:
                 out.append("loops=\(min(Int(value) ?? 1, 2))")
             case "ramp_time" where scaled:
