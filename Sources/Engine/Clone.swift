@@ -110,7 +110,7 @@ extension Runner {
                               interval: spec.verify != .pattern ? ClonePlanner.verifyInterval(spec) : 0,
                               headerOffset: Int(spec.verifyOffset), thread: UInt16(truncatingIfNeeded: plan.jobNumber + 1))
             : nil
-        let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.maxBlockSize))
+        let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.bufferBlockSize))
         // fio: 100 % compressible is zero_buffers; other compression refills every write
         // unless refill_buffers was set either way.
         let compress = spec.compressPercentage == 100 ? 0 : spec.compressPercentage
@@ -124,7 +124,7 @@ extension Runner {
                                    size: UInt64(plan.region.count), minWrite: Int(spec.blockSize[1].minimum))
             // Without refilling, each buffer is filled once, as fio fills them at start;
             // refilled, every write takes the next contents in order.
-            if !refill { for slot in 0..<plan.depth { filler!.fill(arena.buffer(slot), length: Int(spec.maxBlockSize)) } }
+            if !refill { for slot in 0..<plan.depth { filler!.fill(arena.buffer(slot), length: Int(spec.bufferBlockSize)) } }
         } else if codec == nil, let pattern = spec.bufferPattern { arena.fill(pattern: pattern) }
         else if !zero && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
         let config = LoopConfig(
@@ -154,7 +154,7 @@ extension Runner {
             ratePoissonSeed: spec.randseed &+ UInt64(plan.clone) &* 0x9E37_79B9_7F4A_7C15,
             verifyBacklog: codec != nil && spec.rw.writes && spec.doVerify && !spec.verifyOnly ? spec.verifyBacklog : 0,
             verifyBacklogBatch: spec.verifyBacklogBatch > 0 ? spec.verifyBacklogBatch : spec.verifyBacklog,
-            checkNumberio: Runner.knowsNumberio(spec),
+            checkNumberio: Runner.knowsNumberio(spec, regionBytes: UInt64(plan.region.count)),
             verifyFatal: spec.verifyFatal,
             dumpDirectory: spec.verifyDump ? options.dumpDirectory : nil,
             dumpName: AtomicFile.basename(of: plan.target.path),
@@ -182,6 +182,8 @@ extension Runner {
         if loop.codec != nil, spec.rw.writes, spec.doVerify || spec.verifyOnly, !spec.timeBased,
            loop.errorCode == 0, !loop.interrupted, loop.backlog == nil || spec.verifyOnly {
             var replay = try IOPlanner(spec: spec, region: plan.region, timeBased: false, seedSalt: salt)
+            // A write phase that ended at a full device ends only its writes.
+            if loop.filled { loop.stopping = false }
             try loop.runPhase(&replay, mode: .verifyReplay)
         }
         var finalCommits: UInt64 = 0
@@ -250,10 +252,16 @@ extension Runner {
     /// it for a writing job with one block size, not time-based and not verify_only; here
     /// also only where no block is written twice (one loop, no random overwrites), since
     /// a replay cannot tell which of two writes was last.
-    static func knowsNumberio(_ spec: JobSpec) -> Bool {
-        spec.rw.writes && !spec.timeBased && !spec.verifyOnly && spec.loops == 1
+    static func knowsNumberio(_ spec: JobSpec, regionBytes: UInt64) -> Bool {
+        let bs = UInt64(max(1, spec.blockSize[1].maximum))
+        return spec.rw.writes && !spec.timeBased && !spec.verifyOnly && spec.loops == 1
             && spec.blockSize[1].minimum == spec.blockSize[1].maximum
             && !(spec.rw.isRandom && spec.norandommap)
+            // Each block written at most once: a uniform map, one pass, no skips or zones
+            // (zipf, pareto and normal draw with repeats; io_size or number_ios past the
+            // region starts a second pass).
+            && spec.randomDistribution == .random && spec.sequentialSkip == 0 && spec.zoneMode != .strided
+            && (spec.ioSize ?? 0) <= regionBytes && (spec.numberIOs ?? 0) <= regionBytes / bs
     }
 
     /// The job's log options as the recorder takes them (nil: no logs).

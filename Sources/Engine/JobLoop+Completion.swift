@@ -55,7 +55,7 @@ extension JobLoop {
             syncsInFlight -= 1
             syncs += 1
             if !syncTimes.isEmpty { recorder?.recordSync(latNs: now &- syncTimes.removeFirst()) }
-            if c.result < 0 { fail(-c.result, "fsync failed: \(String(cString: strerror(-c.result)))") }
+            if c.result < 0 { let err = 0 &- c.result; fail(err, "fsync failed: \(String(cString: strerror(err)))") }
             return
         }
         let p = slots + Int(c.tag)
@@ -65,8 +65,11 @@ extension JobLoop {
             let s = p.pointee
             // fio counts a failed I/O as issued (total_ios), with no bytes or latency.
             rec?._withUnsafeGuaranteedRef { $0.recordFailed(s.direction) }
-            let message = "\(s.direction.name) of \(s.length) bytes at offset \(s.offset) failed: \(String(cString: strerror(-c.result)))\(detail)"
-            if !cfg.handlesErrors || !handleError(-c.result, s.direction, message) { fail(-c.result, message) }
+            // (0 &- : a result of Int32.min is no errno, but must not trap either.)
+            let err = 0 &- c.result
+            if case .write = s.direction, codec != nil, cfg.handlesErrors { failedWrites.insert(s.offset) }
+            let message = "\(s.direction.name) of \(s.length) bytes at offset \(s.offset) failed: \(String(cString: strerror(err)))\(detail)"
+            if !cfg.handlesErrors || !handleError(err, s.direction, message) { fail(err, message) }
             release(c.tag)
             return
         }

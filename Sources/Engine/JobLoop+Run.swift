@@ -65,11 +65,23 @@ extension JobLoop {
                         fromBacklog = true
                     } else if plannerDone {
                         break
-                    } else if let n = planner.next() { io = n } else { plannerDone = true; continue }
+                    } else if let n = planner.next() {
+                        io = n
+                        if mode == .normal, case .write = n.direction { writesTaken &+= 1 }
+                    } else { plannerDone = true; continue }
                     var dir = io.direction
                     var verifyRead = fromBacklog
                     if mode == .verifyReplay {
                         if dir != .write { continue }
+                        // Only what the write phase wrote: it may have ended early (fill_device
+                        // at ENOSPC) or gone on past failed writes (continue_on_error), as fio
+                        // verifies only the writes it logged.
+                        replayWrites &+= 1
+                        if replayWrites > writesTaken { plannerDone = true; break }
+                        if !failedWrites.isEmpty, failedWrites.contains(io.offset) {
+                            replayNumberio &+= 1
+                            continue
+                        }
                         dir = .read
                         verifyRead = true
                         if cfg.checkNumberio { expect = replayNumberio }

@@ -210,6 +210,12 @@ final class JobLoop<B: IOBackend> {
     var pendingSeries: (IntervalFigures, [(String, Double)])?
     var nextSeries: UInt64 = 0
     var verifiedBlocks: UInt64 = 0
+    /// Writes the normal phase took up, and those the verify replay has gone through.
+    var writesTaken: UInt64 = 0
+    var replayWrites: UInt64 = 0
+    /// Offsets of writes that failed and were gone past (continue_on_error, fill_device):
+    /// the verify replay skips them.
+    var failedWrites: Set<UInt64> = []
     /// The job's writes so far (fio's numberio of the next one).
     var writesIssued: UInt64 = 0
     /// fio's buffer contents for dedupe/compression (nil: not asked for).

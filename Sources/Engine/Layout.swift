@@ -132,7 +132,7 @@ enum Resources {
             for plan in members {
                 try Engines.driver(for: plan.engine).checkDepth(plan)
                 let page = UInt64(BufferArena.pageSize)
-                let slot = (UInt64(plan.spec.maxBlockSize) + page - 1) / page * page
+                let slot = (UInt64(plan.spec.bufferBlockSize) + page - 1) / page * page
                 var (bytes, overflow) = slot.multipliedReportingOverflow(by: UInt64(plan.depth))
                 if let mapped = plan.mapped, !mapped.isReadOnly, !overflow {
                     let staging = UInt64(MappedBackend<PsyncBackend>.scratchBytes(depth: plan.depth, sqesPerIO: plan.sqesPerIO,

@@ -241,6 +241,15 @@ enum ClonePlanner {
         if spec.iodepth < 1 { throw BlockLabError.usage("\(at): iodepth must be at least 1") }
         if spec.numjobs < 1 { throw BlockLabError.usage("\(at): numjobs must be at least 1") }
         if spec.maxBlockSize == 0 { throw BlockLabError.usage("\(at): bs must be greater than 0") }
+        // A trim's result is its length as a kernel result (Int32), and the kernel moves at
+        // most 2 GiB - 4 KiB in one call.
+        if spec.rw.trims, spec.blockSize[min(2, spec.blockSize.count - 1)].maximum > Self.maxTrimBytes {
+            throw BlockLabError.usage("\(at): a trim of \(Units.formatBytes(UInt64(spec.blockSize[min(2, spec.blockSize.count - 1)].maximum))) is larger than one call can take (\(Units.formatBytes(UInt64(Self.maxTrimBytes)))); lower the trim size (bs's third value)")
+        }
+        // trimwrite's write takes the trim's size (fio), so a verify must fit that too.
+        if (spec.verify != nil || spec.verifyPattern != nil) && spec.rw.trims && spec.rw.writes {
+            throw BlockLabError.usage("\(at): verify with rw=\(spec.rw.rawValue) is not supported (each write takes its trim's size; verify a separate write job)")
+        }
         if spec.verifyOnly && spec.verify == nil && spec.verifyPattern == nil { throw BlockLabError.usage("\(at): verify_only needs verify=") }
         if spec.verify == .pattern && spec.verifyPattern == nil {
             throw BlockLabError.usage("\(at): verify=pattern needs verify_pattern")
@@ -328,6 +337,9 @@ enum ClonePlanner {
         try layouts.add(path: resolved, size: needed, existing: nil, what: what)
         return TargetInfo(path: resolved, kind: .file, size: needed, logicalBlockSize: 512)
     }
+
+    /// The largest trim: what the kernel moves in one call (MAX_RW_COUNT).
+    static let maxTrimBytes: UInt32 = 0x7FFF_F000
 
     /// A file that does not exist yet but that a job of an earlier phase creates as it
     /// writes (fio's surface scan: fill the disk, then read it all back): the target as that

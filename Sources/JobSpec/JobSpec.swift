@@ -381,6 +381,16 @@ public struct JobSpec: Sendable {
         if rw.trims { m = max(m, blockSize[min(2, blockSize.count - 1)].maximum) }
         return m
     }
+
+    /// The largest I/O buffer a slot needs: a trim moves no data, but trimwrite's write
+    /// takes its trim's size.
+    public var bufferBlockSize: UInt32 {
+        var m: UInt32 = 0
+        if rw.reads { m = max(m, blockSize[0].maximum) }
+        if rw.writes { m = max(m, blockSize[1].maximum) }
+        if rw.trims && rw.writes { m = max(m, blockSize[min(2, blockSize.count - 1)].maximum) }
+        return max(m, 1)
+    }
 }
 
 /// fio's `steadystate`, `steadystate_duration` and `steadystate_ramp_time`: the job stops

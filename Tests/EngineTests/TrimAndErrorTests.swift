@@ -277,4 +277,21 @@ final class SmallFilesystem {
                                                      "--name=r", "--stonewall", "--filename=\(f)", "--rw=read", "--bs=128k"], environment: [:])
         #expect(throws: BlockLabError.self) { _ = try Runner.run(reader, options: quietOptions()) }
     }
+
+    /// After fill_device stops at ENOSPC, the verify reads back only what was written (fio
+    /// verifies the writes it logged), not the rest of the planned region.
+    @Test(.enabled(if: isRoot, "needs root to mount a small tmpfs"))
+    func verifyAfterFillDeviceChecksOnlyWhatWasWritten() throws {
+        guard let fs = SmallFilesystem(size: "4m") else { Issue.record("mount failed"); return }
+        let jobs = try JobParser.parse(arguments: [
+            "--name=w", "--filename=\(fs.path)/f", "--rw=randwrite", "--bs=64k", "--size=8m", "--iodepth=4",
+            "--fill_device=1", "--verify=crc32c",
+        ], environment: [:])
+        let out = try Runner.run(jobs, options: quietOptions())
+        #expect(out.errors.isEmpty, "\(out.errors)")
+        let r = out.result.jobs[0]
+        #expect(r.error == 0)
+        #expect(r.write.bytes == 4 << 20)
+        #expect(r.engine?.verifiedBlocks == r.write.bytes / (64 << 10))
+    }
 }
