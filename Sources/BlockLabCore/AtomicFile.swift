@@ -23,6 +23,10 @@ public enum AtomicFile {
         try write(Array(text.utf8), to: path, replace: false)
     }
 
+    public static func writeNew(_ bytes: [UInt8], to path: String) throws -> Bool {
+        try write(bytes, to: path, replace: false)
+    }
+
     static func write(_ bytes: [UInt8], to path: String, replace: Bool) throws -> Bool {
         let dir = directory(of: path)
         let tmp = "\(dir)/.\(basename(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

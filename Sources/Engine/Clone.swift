@@ -173,6 +173,8 @@ extension Runner {
             flow.arrive()
             flow.start?.wait { loop.stop.isStopped || loop.groupEnd.isSet }
         }
+        // The job's I/O count goes into the shared flow figures however the job ends.
+        defer { if let f = loop.cfg.flow { f.done.count.store(loop.flowCount, ordering: .relaxed) } }
         loop.start()
         if !spec.verifyOnly {
             var planner = try IOPlanner(spec: spec, region: plan.region, timeBased: spec.timeBased, seedSalt: salt)
@@ -223,7 +225,6 @@ extension Runner {
                 ? "set (ioprio hint bits; the device acts on them only with command duration limits enabled)"
                 : "dropped: this kernel does not take I/O priority hints (Linux 6.5+)")))
         }
-        if let f = loop.cfg.flow { f.done.count.store(loop.flowCount, ordering: .relaxed) }
         if loop.codec != nil { engine.verifiedBlocks = loop.verifiedBlocks }
         if loop.syncs > 0 { engine.syncs = loop.syncs }
         engine.errorMessage = loop.errorMessage

@@ -249,6 +249,10 @@ extension JobLoop {
     /// Returns the message's addition (the files, or why they could not be written).
     func dump(_ failure: VerifyFailure, buffer: UnsafeMutableRawPointer, slot s: Slot, codec: VerifyCodec, expect: UInt64?) -> String {
         guard let dir = cfg.dumpDirectory else { return "" }
+        // Bounded, as error_dump is: a device never written fails every block.
+        guard dumpedFiles.count < Self.maxErrorDumps else {
+            return dumpedFiles.count == Self.maxErrorDumps ? "; verify_dump: no more dumps (\(Self.maxErrorDumps) files written)" : ""
+        }
         let at = s.offset &+ UInt64(failure.intervalStart)
         let stem = (dir.hasSuffix("/") ? dir : dir + "/") + cfg.dumpName + ".\(at)."
         var written: [String] = []
@@ -256,9 +260,13 @@ extension JobLoop {
         func write(_ p: UnsafeRawPointer, _ suffix: String) {
             let path = stem + suffix
             do {
-                try AtomicFile.write(Array(UnsafeRawBufferPointer(start: p, count: failure.intervalLength)), to: path)
-                written.append(path)
-                dumpedFiles.append(path)
+                // Never over an existing file (an earlier run's dump, or anything else).
+                if try AtomicFile.writeNew(Array(UnsafeRawBufferPointer(start: p, count: failure.intervalLength)), to: path) {
+                    written.append(path)
+                    dumpedFiles.append(path)
+                } else {
+                    problems.append("\(path) exists; not replaced")
+                }
             } catch {
                 problems.append("\(path): \(error)")
             }

@@ -59,6 +59,10 @@ import Glibc
                 out.append("io_limit=2m")
             case "offset_increment" where scaled:
                 out.append("offset_increment=2m")
+            case "fill_device" where scaled, "fill_fs" where scaled:
+                // Filling a scratch directory's filesystem would take all its free space.
+                out.append(raw)
+                out.append("size=8m")
             case "runtime":
                 out.append("runtime=1")
             case "timeout" where scaled:

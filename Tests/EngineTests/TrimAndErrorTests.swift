@@ -294,4 +294,20 @@ final class SmallFilesystem {
         #expect(r.write.bytes == 4 << 20)
         #expect(r.engine?.verifiedBlocks == r.write.bytes / (64 << 10))
     }
+
+    /// A trim's size must fit one kernel call, and verify cannot follow trimwrite's writes.
+    @Test func oversizedTrimsAndVerifiedTrimwritesAreRefusedBeforeAnyIO() throws {
+        let s = Scratch()
+        for (args, words) in [(["--rw=trim", "--bs=4k,4k,3g"], "larger than one call"),
+                              (["--rw=randtrimwrite", "--bs=4k,4k,16", "--verify=crc32c"], "verify with rw=randtrimwrite")] {
+            let jobs = try JobParser.parse(arguments: ["--name=t", "--filename=\(s.file("t.dat"))", "--size=8m"] + args, environment: [:])
+            do {
+                _ = try Runner.prepare(jobs, options: quietOptions())
+                Issue.record("\(args) accepted")
+            } catch let e as BlockLabError {
+                #expect(e.exitCode == 2 && e.description.contains(words), "\(e.description)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: s.file("t.dat")))
+        }
+    }
 }
