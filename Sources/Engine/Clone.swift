@@ -226,6 +226,9 @@ extension Runner {
                 : "dropped: this kernel does not take I/O priority hints (Linux 6.5+)")))
         }
         if loop.codec != nil { engine.verifiedBlocks = loop.verifiedBlocks }
+        if loop.backlogDropped > 0 {
+            engine.features.append(("verify_backlog_unverified", .string("\(loop.backlogDropped) writes: the backlog reached its memory bound (an eighth of RAM); raise verify_backlog_batch")))
+        }
         if loop.syncs > 0 { engine.syncs = loop.syncs }
         engine.errorMessage = loop.errorMessage
         if let p = loop.probe {

@@ -260,7 +260,12 @@ extension JobLoop {
 
     /// Logs a completed write for verify_backlog.
     func logWrite(offset: UInt64, length: UInt32, numberio: UInt64) {
-        if backlogCount == backlogCapacity {
+        if backlogCount == backlogCapacity && backlogCapacity * 2 > backlogLimit {
+            // Bounded: the oldest logged write goes unverified, and the result says how many.
+            backlogHead = (backlogHead + 1) % backlogCapacity
+            backlogCount -= 1
+            backlogDropped &+= 1
+        } else if backlogCount == backlogCapacity {
             // Only when batches are smaller than the backlog: the log grows, as fio's does.
             let bigger = UnsafeMutablePointer<LoggedWrite>.allocate(capacity: backlogCapacity * 2)
             for i in 0..<backlogCount { bigger[i] = backlog![(backlogHead + i) % backlogCapacity] }

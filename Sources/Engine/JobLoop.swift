@@ -223,6 +223,10 @@ final class JobLoop<B: IOBackend> {
     /// verify_backlog's log of completed, unchecked writes: a ring, oldest first.
     var backlog: UnsafeMutablePointer<LoggedWrite>?
     var backlogCapacity = 0
+    /// Logged writes dropped unverified because the log reached its memory bound.
+    var backlogDropped: UInt64 = 0
+    /// The log's bound in entries: an eighth of the machine's memory (set with the log).
+    var backlogLimit = Int.max
     var backlogHead = 0, backlogCount = 0
     /// Verify reads still to issue in the current backlog batch.
     var backlogBatchLeft: UInt64 = 0
@@ -296,6 +300,8 @@ final class JobLoop<B: IOBackend> {
             // queue's worth more complete before the batch drains them.
             backlogCapacity = Int(Swift.min(config.verifyBacklog, 1 << 16)) + d + 1
             backlog = .allocate(capacity: backlogCapacity)
+            let memory = Swift.max(0, sysconf(Int32(_SC_PHYS_PAGES))) &* Swift.max(0, sysconf(Int32(_SC_PAGESIZE)))
+            backlogLimit = Swift.max(1 << 16, memory / 8 / MemoryLayout<LoggedWrite>.stride)
         }
     }
 
