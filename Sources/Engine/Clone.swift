@@ -186,6 +186,8 @@ extension Runner {
             var replay = try IOPlanner(spec: spec, region: plan.region, timeBased: false, seedSalt: salt)
             // A write phase that ended at a full device ends only its writes.
             if loop.filled { loop.stopping = false }
+            // verify_only checks every block the job would write (no write phase ran).
+            if spec.verifyOnly { loop.writesTaken = .max }
             try loop.runPhase(&replay, mode: .verifyReplay)
         }
         var finalCommits: UInt64 = 0
