@@ -15,7 +15,7 @@ extension JobLoop {
             return
         }
         slots[Int(slot)].prepared = now
-        if cmdPrioOn { backend.ioPriority = chooser!.values[s.direction.rawValue][Int(s.prioIndex)] }
+        if cmdPrioOn { backend.ioPriority = prioTable![s.direction.rawValue &* prioStride &+ Int(s.prioIndex)] }
         backend.prepare(tag: slot, direction: s.direction, offset: s.offset, length: s.length, buffer: arena.buffer(Int(slot)))
         pendingList[pendingCount] = slot
         pendingCount += 1
@@ -127,7 +127,7 @@ extension JobLoop {
         rec?._withUnsafeGuaranteedRef { $0.recordCompletion(s.direction, bytes: s.length, slatNs: slat, clatNs: clat, latNs: lat, dueLatNs: t &- s.due, now: t) }
         if cmdPrioOn { rec?._withUnsafeGuaranteedRef { $0.recordPriority(s.direction, index: s.prioIndex, ns: cfg.prioStatsOnLat ? lat : clat) } }
         if let logRec {
-            let prio = cmdPrioOn ? chooser!.values[s.direction.rawValue][Int(s.prioIndex)] : cfg.basePriority
+            let prio = cmdPrioOn ? prioTable![s.direction.rawValue &* prioStride &+ Int(s.prioIndex)] : cfg.basePriority
             logRec._withUnsafeGuaranteedRef { $0.record(s.direction, bytes: s.length, offset: s.offset, slat: slat, clat: clat, lat: lat, prio: prio, now: t) }
         }
         // fio judges reads and writes against the target (trims count in the windows).

@@ -245,6 +245,10 @@ final class JobLoop<B: IOBackend> {
     /// cfg.priorities != nil, read per I/O.
     let cmdPrioOn: Bool
     var chooser: PriorityChooser?
+    /// The chooser's values flat, direction-major (`prioStride` per direction): read on every
+    /// I/O under cmdprio, so kept where no access copies a struct or retains an array.
+    var prioTable: UnsafeMutablePointer<UInt16>?
+    var prioStride = 0
     /// Flow control: I/Os this job took up (its own counter), and whether it waits for its
     /// I/Os in flight before a flow_sleep.
     var flowCount: UInt64 = 0
@@ -268,6 +272,13 @@ final class JobLoop<B: IOBackend> {
         minRateOn = config.checksMinRate
         cmdPrioOn = config.priorities != nil
         chooser = config.priorities.map { PriorityChooser(plan: $0, seed: config.prioritySeed) }
+        if let c = chooser {
+            prioStride = Swift.max(1, c.values.map(\.count).max() ?? 1)
+            let table = UnsafeMutablePointer<UInt16>.allocate(capacity: c.values.count * prioStride)
+            table.initialize(repeating: 0, count: c.values.count * prioStride)
+            for (d, row) in c.values.enumerated() { for (i, v) in row.enumerated() { table[d * prioStride + i] = v } }
+            prioTable = table
+        }
         // Adaptive loops start as for a device: on the page cache the first 64 I/Os,
         // submitted one by one, show it.
         batchSubmit = config.adaptive ? 1 : config.batchSubmit
@@ -309,6 +320,7 @@ final class JobLoop<B: IOBackend> {
         slots.deallocate(); free.deallocate(); pendingList.deallocate()
         scheduled.deallocate(); held.deallocate(); completions.deallocate()
         backlog?.deallocate()
+        prioTable?.deallocate()
     }
 
     /// Starts the clock for the job: ramp first, then the measured phase.

@@ -109,7 +109,7 @@ enum ClonePlanner {
             let base = spec
             for clone in 0..<spec.numjobs {
                 var spec = base
-                let path = targetPath(spec, jobNumber: jobNumber, clone: clone)
+                let path = targetPath(spec, clone: clone)
                 if spec.offsetIncrement > 0 {
                     let (step, o1) = spec.offsetIncrement.multipliedReportingOverflow(by: UInt64(clone))
                     let (offset, o2) = spec.offset.addingReportingOverflow(step)
@@ -189,10 +189,12 @@ enum ClonePlanner {
     /// `directory/jobname.N.0` with N the job's number counting numjobs clones.
     /// `filename_format` (`$jobname`, `$jobnum` = the clone, `$filenum` = 0: one file per
     /// job) names the file when filename= is not given.
-    static func targetPath(_ spec: JobSpec, jobNumber: Int, clone: Int = 0) -> String {
+    static func targetPath(_ spec: JobSpec, clone: Int = 0) -> String {
         let dir = (spec.directory?.isEmpty ?? true) ? "." : spec.directory!
         guard let file = spec.filename else {
-            guard let format = spec.filenameFormat else { return "\(dir)/\(spec.name).\(jobNumber).0" }
+            // fio's default filename_format, $jobname.$jobnum.$filenum, where $jobnum is the
+            // clone's number within its job (fio 3.33: [a] [b] numjobs=2 -> a.0.0 b.0.0 b.1.0).
+            guard let format = spec.filenameFormat else { return "\(dir)/\(spec.name).\(clone).0" }
             let name = format.replacingOccurrences(of: "$jobname", with: spec.name)
                 .replacingOccurrences(of: "$jobnum", with: String(clone))
                 .replacingOccurrences(of: "$filenum", with: "0")

@@ -64,6 +64,16 @@ import Testing
         #expect(try policy(cached) == .int(8))
     }
 
+    /// Without filename=, files are named as fio 3.33 names them: $jobname.$jobnum.$filenum
+    /// with $jobnum the clone's number within its job.
+    @Test func defaultFileNamesAreFios() throws {
+        let s = Scratch()
+        let jobs = try JobParser.parse(arguments: ["--directory=\(s.path)", "--size=64k", "--rw=write",
+                                                   "--name=a", "--name=b", "--numjobs=2"], environment: [:])
+        let plan = try Runner.prepare(jobs, options: quietOptions())
+        #expect(plan.clones.map { ($0.target.path as NSString).lastPathComponent } == ["a.0.0", "b.0.0", "b.1.0"])
+    }
+
     @Test func perIOLogSamplesShareAQuarterOfMemory() {
         let stride = MemoryLayout<IOLogSample>.stride
         #expect(ClonePlanner.logSampleBudget(memory: 24 << 30, perIOLoggers: 0) == .max)
