@@ -9,12 +9,14 @@ import JobSpec
 /// scheduler, a thread that sleeps in io_uring_enter at every completion is woken on
 /// whichever CPU is handy and hops between them (cold caches, cross-CPU wake-ups); on this
 /// project's 2-CPU VM that cost a device-bound 4 KiB random read ~5 % of its IOPS
-/// (BENCHMARKS.md). So when the group has no more threads than the CPUs it may use and no
-/// job sets `cpus_allowed` or `pin_threads=0`, each thread stays on one CPU: a lone thread
-/// at depth 1 on the CPU that takes its device's completion interrupts when that can be
-/// read (`CompletionCPU`; the thread is woken there at every completion), else on the CPU
-/// it starts on; several on distinct CPUs. More threads than CPUs: no pinning (a pinned thread
-/// could not escape a busy CPU). The result records the choice and why.
+/// (BENCHMARKS.md). So when a group runs one job thread and no job sets `cpus_allowed` or
+/// `pin_threads=0`, it stays on one CPU: at depth 1 the CPU that takes its device's
+/// completion interrupts when that can be read (`CompletionCPU`; the thread is woken there
+/// at every completion), else the CPU it starts on. Several threads are left to the
+/// scheduler: pinned one per CPU, the threads away from the interrupt CPU are woken across
+/// CPUs at every completion, which cost two threads at depth 32 about 15 % more CPU per
+/// I/O than the scheduler's placement for the same IOPS (BENCHMARKS.md). The result
+/// records the choice and why.
 struct CPUPlacement: Sendable {
     enum Choice: Equatable, Sendable {
         /// Left to the scheduler.
@@ -34,7 +36,7 @@ struct CPUPlacement: Sendable {
     /// - completionCPU: for a lone thread, where its target's completions arrive, if known.
     init(threads: [(spec: JobSpec, clone: Int)], allowed: [Int], completionCPU: CompletionCPU.Choice? = nil) {
         let explicit = threads.contains { $0.spec.cpusAllowed != nil }
-        let auto = !explicit && threads.allSatisfy(\.spec.pinThreads) && !threads.isEmpty && threads.count <= allowed.count
+        let auto = !explicit && threads.allSatisfy(\.spec.pinThreads) && threads.count == 1 && !allowed.isEmpty
         choices = threads.enumerated().map { i, t in
             if let cpus = t.spec.cpusAllowed, !cpus.isEmpty {
                 return t.spec.cpusAllowedPolicy == .split ? .set([cpus[t.clone % cpus.count]]) : .set(cpus)
@@ -47,8 +49,10 @@ struct CPUPlacement: Sendable {
             switch choice {
             case .auto(let cpu, lone: false) where threads.count == 1 && completionCPU?.cpu == cpu: return completionCPU?.why
             case .auto(_, lone: true): return "a lone job thread stays on the CPU it starts on (its completions' CPU is not known)"
-            case .auto: return "one job thread per CPU"
+            case .auto: return nil
             case .set: return "cpus_allowed"
+            case .none where !explicit && threads.count > 1 && threads.allSatisfy(\.spec.pinThreads):
+                return "several job threads are left to the scheduler (pinned one per CPU they cost more CPU per I/O)"
             case .none: return nil
             }
         }

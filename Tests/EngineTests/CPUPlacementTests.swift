@@ -25,11 +25,12 @@ import Testing
         }
     }
 
-    @Test func automaticPinningOnlyWhenTheThreadsFit() throws {
+    @Test func automaticPinningOnlyForALoneThread() throws {
         let plain = try spec("")
         #expect(CPUPlacement(threads: [(plain, 0)], allowed: [0, 1]).choices == [.auto(0, lone: true)])
-        #expect(CPUPlacement(threads: [(plain, 0), (plain, 1)], allowed: [2, 5]).choices == [.auto(2, lone: false), .auto(5, lone: false)])
-        // More threads than CPUs, or pin_threads=0: left to the scheduler.
+        // Several threads, more threads than CPUs, or pin_threads=0: left to the scheduler.
+        let two = CPUPlacement(threads: [(plain, 0), (plain, 1)], allowed: [2, 5])
+        #expect(two.choices == [.none, .none] && two.reasons.allSatisfy { $0?.contains("left to the scheduler") == true })
         #expect(CPUPlacement(threads: [(plain, 0), (plain, 1), (plain, 2)], allowed: [0, 1]).choices == [.none, .none, .none])
         #expect(CPUPlacement(threads: [(try spec("--pin_threads=0"), 0)], allowed: [0, 1]).choices == [.none])
     }
@@ -98,8 +99,8 @@ import Testing
         // Not an allowed CPU: the old rule (the CPU it starts on).
         let elsewhere = CPUPlacement(threads: [(spec, 0)], allowed: [0], completionCPU: choice)
         #expect(elsewhere.choices == [.auto(0, lone: true)])
-        // Two threads: one per CPU, the completion CPU ignored.
+        // Two threads: left to the scheduler, the completion CPU ignored.
         let two = CPUPlacement(threads: [(spec, 0), (spec, 1)], allowed: [0, 1], completionCPU: choice)
-        #expect(two.choices == [.auto(0, lone: false), .auto(1, lone: false)])
+        #expect(two.choices == [.none, .none])
     }
 }
