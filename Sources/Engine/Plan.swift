@@ -288,21 +288,8 @@ enum ClonePlanner {
         }
     }
 
-    /// fio's verify interval (init.c): verify_interval, at most the smallest write (or read)
-    /// size, and a factor of the smallest and largest write sizes (else their gcd).
-    static func verifyInterval(_ spec: JobSpec) -> Int {
-        let minW = Int(spec.rw.writes ? spec.blockSize[1].minimum : spec.blockSize[0].minimum)
-        let maxW = Int(spec.rw.writes ? spec.blockSize[1].maximum : spec.blockSize[0].maximum)
-        let minR = Int(spec.blockSize[0].minimum)
-        var v = Int(spec.verifyInterval)
-        if maxW != minW && v == 0 { v = minW }
-        if v > minW { v = minW } else if spec.rw.reads && v > minR { v = minR }
-        if v == 0 || minW % v != 0 || maxW % v != 0 {
-            func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
-            v = gcd(minW, maxW)
-        }
-        return v
-    }
+    /// fio's verify interval: `JobSpec.effectiveVerifyInterval`.
+    static func verifyInterval(_ spec: JobSpec) -> Int { spec.effectiveVerifyInterval }
 
     /// Checks a job's file or device without writing anything; a file that must be
     /// created or extended is added to `layouts`. The returned info has the size the target

@@ -165,7 +165,12 @@ extension JobSpec {
         if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
         if verifyOnly { data.append("verify only") }
         if verify != nil {
-            if verifyInterval > 0 { data.append("every \(Units.formatBytes(UInt64(verifyInterval)))") }
+            // The interval the run will use (fio's rule), which may differ from the one asked.
+            if verify != .pattern {
+                let used = effectiveVerifyInterval
+                data.append("every \(Units.formatBytes(UInt64(used)))"
+                    + (verifyInterval > 0 && Int(verifyInterval) != used ? " (fio's rule for verify_interval=\(verifyInterval) with these block sizes)" : ""))
+            }
             if verifyOffset > 0 { data.append("header at +\(verifyOffset)") }
             if verifyBacklog > 0 {
                 data.append("read back every \(verifyBacklog) writes"

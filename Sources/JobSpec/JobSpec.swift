@@ -382,6 +382,22 @@ public struct JobSpec: Sendable {
         return m
     }
 
+    /// fio's verify interval (init.c): verify_interval, at most the smallest write (or read)
+    /// size, and a factor of the smallest and largest write sizes (else their gcd).
+    public var effectiveVerifyInterval: Int {
+        let minW = Int(rw.writes ? blockSize[1].minimum : blockSize[0].minimum)
+        let maxW = Int(rw.writes ? blockSize[1].maximum : blockSize[0].maximum)
+        let minR = Int(blockSize[0].minimum)
+        var v = Int(verifyInterval)
+        if maxW != minW && v == 0 { v = minW }
+        if v > minW { v = minW } else if rw.reads && v > minR { v = minR }
+        if v == 0 || minW % v != 0 || maxW % v != 0 {
+            func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+            v = gcd(minW, maxW)
+        }
+        return v
+    }
+
     /// The largest I/O buffer a slot needs: a trim moves no data, but trimwrite's write
     /// takes its trim's size.
     public var bufferBlockSize: UInt32 {

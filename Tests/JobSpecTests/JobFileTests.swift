@@ -244,6 +244,16 @@ import Testing
         }
         #expect(text.split(separator: "\n").count >= 6)
     }
+
+    /// The dry run shows the verify interval the run will use: fio's rule turns an interval
+    /// that does not divide the block sizes into their gcd.
+    @Test func describeShowsTheVerifyIntervalInUse() throws {
+        let asked = try parse("[j]\nsize=1m\nrw=write\nbs=4k\nverify=crc32c\nverify_interval=3\n")[0]
+        #expect(asked.effectiveVerifyInterval == 4096)
+        #expect(asked.describe().contains("every 4KiB (fio's rule for verify_interval=3 with these block sizes)"))
+        let fits = try parse("[j]\nsize=1m\nrw=write\nbs=4k\nverify=crc32c\nverify_interval=512\n")[0]
+        #expect(fits.describe().contains("every 512B") && !fits.describe().contains("fio's rule"))
+    }
 }
 
 @Suite struct UnitFormTests {
