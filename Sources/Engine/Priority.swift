@@ -10,13 +10,13 @@ struct PriorityChooser {
     /// Per direction (read, write, trim): the values an I/O can carry (index 0: the job's own).
     let values: [[UInt16]]
     let rules: [PriorityPlan.Rule]
-    private var state: UInt64
+    private var random: SplitMix64
 
     init(plan: PriorityPlan, seed: UInt64) {
         // A trim carries the job's own priority (index 0), as in fio.
         values = plan.values + [[plan.base]]
         rules = plan.rules
-        state = seed | 1
+        random = SplitMix64(seed: seed | 1)
     }
 
     /// The value index for an I/O of `direction` and `length` bytes.
@@ -40,12 +40,7 @@ struct PriorityChooser {
     /// 0...99, as fio's rand_between(0, 99).
     private mutating func draw() -> Int {
         // splitmix64: cheap, and good enough for a percentage.
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Int(z % 100)
+        Int(random.next() % 100)
     }
 }
 
