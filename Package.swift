@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "RecommendTests", dependencies: ["BlockLabCore", "Metrics", "VolumeModel", "Recommend"]),
         .testTarget(name: "SnapStoreTests", dependencies: ["BlockLabCore", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "LabTests", dependencies: ["BlockLabCore", "Lab", "VolumeModel", "Yams"]),
-        .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "Repetition", "SnapStore", "SnapStoreHarness"]),
+        .testTarget(name: "CLITests", dependencies: ["BlockLabCore", "BlockLabCLI", "Metrics", "Repetition", "SnapStore", "SnapStoreHarness"]),
         .testTarget(name: "CompareTests", dependencies: ["BlockLabCore", "Compare"], exclude: ["Fixtures", "Golden"]),
         // Opens the HTML report in headless Chromium (`make deps` installs it).
         .testTarget(name: "ReportTests", dependencies: ["BlockLabCore", "Compare", "Report"], exclude: ["Fixtures"]),

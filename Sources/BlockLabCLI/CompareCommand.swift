@@ -29,6 +29,9 @@ struct CompareCommand: ParsableCommand {
     @Option(name: .customLong("fail-on-regression"), help: "Exit 1 when a change for the worse beyond PCT percent is significant.")
     var failOnRegression: Double?
 
+    @Option(help: "Latency percentiles from: lat (fio's, in both tools) or due (BlockLab's latency from when each I/O was due under a rate; fio does not measure it).")
+    var latency: String = "lat"
+
     @Option(help: "Significance level of the tests.")
     var alpha: Double = 0.05
 
@@ -40,7 +43,7 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let text = try CompareSession.run(paths: paths, format: format, metrics: metrics, baseline: baseline,
-                                          alpha: alpha, failOnRegression: failOnRegression, output: output,
+                                          alpha: alpha, latency: latency, failOnRegression: failOnRegression, output: output,
                                           stderr: { printError($0) })
         if let out = text.output { FileHandle.standardOutput.write(out.data(using: .utf8)!) }
         if text.regressed { throw ExitCode(1) }
@@ -69,15 +72,24 @@ enum CompareSession {
         return (opts, style)
     }
 
-    static func run(paths: [String], format: String, metrics: [String], baseline: String?, alpha: Double,
+    /// `--latency`'s value, checked.
+    static func latencyChoice(_ text: String) throws -> LatencyChoice {
+        guard let c = LatencyChoice(rawValue: text) else {
+            throw BlockLabError.usage("--latency: '\(Text.escaped(text))' is not one of \(LatencyChoice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return c
+    }
+
+    static func run(paths: [String], format: String, metrics: [String], baseline: String?, alpha: Double, latency: String = "lat",
                     failOnRegression: Double?, output: String?, stderr: (String) -> Void) throws -> (output: String?, regressed: Bool) {
         let (opts, style) = try options(format: format, metrics: metrics, baseline: baseline, alpha: alpha)
+        let latencyChoice = try latencyChoice(latency)
         if let pct = failOnRegression, !(pct >= 0 && pct <= 1_000_000) {
             throw BlockLabError.usage("--fail-on-regression: \(pct) is not a percentage from 0 to 1000000")
         }
         guard !paths.isEmpty else { throw BlockLabError.usage("compare: give result files or directories") }
         let out = try output.map { try OutputFile.check($0, what: "--output") }
-        let read = try ResultReader.read(paths)
+        let read = try ResultReader.read(paths, latency: latencyChoice)
         for s in read.skipped { stderr("note: skipped \(s)") }
         guard !read.samples.isEmpty else { throw BlockLabError.usage("compare: no results in \(paths.map(Text.escaped).joined(separator: ", "))") }
         let comparison = try Comparison.make(read.samples, options: opts)

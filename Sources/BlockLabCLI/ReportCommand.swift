@@ -37,6 +37,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .customLong("metric"), help: "Compare only these figures (as `compare --metric`).")
     var metrics: [String] = []
 
+    @Option(help: "Latency percentiles from: lat or due (as `compare --latency`).")
+    var latency: String = "lat"
+
     @Option(help: "The page's title.")
     var title: String = "BlockLab report"
 
@@ -47,21 +50,22 @@ struct ReportCommand: ParsableCommand {
         let defaultPrices = (profiles ?? ProfileStore.defaultDirectory(cwd: FileManager.default.currentDirectoryPath)) + "/prices/us-east-1.yaml"
         try ReportSession.run(paths: paths, html: html, recommendation: recommendation,
                               prices: prices ?? (FileManager.default.fileExists(atPath: defaultPrices) ? defaultPrices : nil),
-                              baseline: baseline, metrics: metrics, title: title, stderr: { printError($0) })
+                              baseline: baseline, metrics: metrics, latency: latency, title: title, stderr: { printError($0) })
     }
 }
 
 enum ReportSession {
     static func run(paths: [String], html: String, recommendation: String?, prices: String?, baseline: String?,
-                    metrics: [String], title: String, now: Date = Date(), stderr: (String) -> Void) throws {
+                    metrics: [String], latency: String = "lat", title: String, now: Date = Date(), stderr: (String) -> Void) throws {
         let (opts, _) = try CompareSession.options(format: "table", metrics: metrics, baseline: baseline, alpha: 0.05)
+        let latencyChoice = try CompareSession.latencyChoice(latency)
         guard !paths.isEmpty else { throw BlockLabError.usage("report: give result files or directories") }
         guard title.count <= 200 else { throw BlockLabError.usage("--title: longer than 200 characters") }
         // Everything is checked and read before the page is written.
         let out = try OutputFile.check(html, what: "--html")
         let reco = try recommendation.map(RecommendationSummary.read)
         let table = try prices.map { Pricing(try PriceTable.read($0)) }
-        let read = try ResultReader.read(paths)
+        let read = try ResultReader.read(paths, latency: latencyChoice)
         for s in read.skipped { stderr("note: skipped \(s)") }
         guard !read.samples.isEmpty else {
             throw BlockLabError.usage("report: no results in \(paths.map(Text.escaped).joined(separator: ", "))")
@@ -69,7 +73,7 @@ enum ReportSession {
         let comparison = try Comparison.make(read.samples, options: opts)
         let formatter = ISO8601DateFormatter()
         let page = HTMLReport.render(HTMLReport.Input(results: read, comparison: comparison, recommendation: reco, prices: table,
-                                                      title: title, generated: formatter.string(from: now)))
+                                                      title: title, latency: latencyChoice, generated: formatter.string(from: now)))
         try out.write(page)
     }
 }

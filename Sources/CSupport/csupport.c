@@ -110,6 +110,7 @@ int bl_install_stop_signals(void) {
 
 
 int bl_o_direct_flag(void) { return O_DIRECT; }
+int bl_o_noatime_flag(void) { return O_NOATIME; }
 
 #include <sched.h>
 

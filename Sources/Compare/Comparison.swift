@@ -187,8 +187,13 @@ public struct Comparison: Sendable {
         if !flagged.isEmpty {
             notes.append("marked runs are grouped apart, never mixed with clean ones: \(flagged.joined(separator: ", "))")
         }
-        if Set(samples.map(\.latencyBasis)).count > 1 {
+        let bases = Set(samples.map(\.latencyBasis))
+        if bases.contains("clat") && bases.contains("lat") {
             notes.append("latency: lat where the file has its distribution; fio records it only with lat_percentiles=1, else its clat (from the end of submission) is shown")
+        }
+        if bases.contains("due") || bases.contains("none") {
+            notes.append("latency: from when each I/O was due (BlockLab's; it counts time an I/O waited behind a rate limit, which fio's lat leaves out; without a rate it is lat)"
+                + (bases.contains("none") ? "; fio does not measure it, so fio's runs have no latency figures here" : ""))
         }
         var tables: [MetricTable] = []
         for metric in options.metrics {

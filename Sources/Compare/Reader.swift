@@ -27,7 +27,9 @@ public struct RunSample {
     public var values: [Metric: Double] = [:]
     /// lat of every direction, merged (fio's clat when its file has no lat distribution).
     public var histogram = LatencyHistogram()
-    /// Which latency the percentiles are ("lat" or "clat").
+    /// Which latency the percentiles are: "lat", "clat" (a fio file without lat's
+    /// distribution), "due" (BlockLab's latency from when the I/O was due) or "none" (asked
+    /// for latency from due, which the producer does not measure).
     public var latencyBasis: String
     /// The per-window figures and the volume's story, for the report.
     public var windows: Windows?
@@ -62,6 +64,16 @@ public struct ReadResults {
     public var skipped: [String] = []
 }
 
+/// Which latency a comparison's percentiles are taken from.
+public enum LatencyChoice: String, CaseIterable, Sendable {
+    /// fio's lat (slat + clat), in both tools.
+    case lat
+    /// BlockLab's latency from when each I/O was due under a rate: it counts the time an I/O
+    /// waited behind a rate the target could not keep (fio's lat starts after that wait).
+    /// Without a rate it is lat. fio does not measure it.
+    case due
+}
+
 /// Reads BlockLab results, fio 3.x JSON and json+, and BlockLab series files, recognised by
 /// content; directories are walked (sorted, so the order is repeatable).
 public enum ResultReader {
@@ -71,7 +83,7 @@ public enum ResultReader {
 
     /// `arguments` are paths or LABEL=PATH. A named file that is not a result is a usage
     /// error naming it; in a directory such files are skipped and listed.
-    public static func read(_ arguments: [String]) throws -> ReadResults {
+    public static func read(_ arguments: [String], latency: LatencyChoice = .lat) throws -> ReadResults {
         var out = ReadResults()
         var files = 0
         for arg in arguments {
@@ -101,7 +113,7 @@ public enum ResultReader {
                         continue
                     }
                     do {
-                        try readFile(file, label: label, into: &out)
+                        try readFile(file, label: label, latency: latency, into: &out)
                     } catch let e as BlockLabError {
                         out.skipped.append(e.description)
                     }
@@ -109,7 +121,7 @@ public enum ResultReader {
             } else {
                 files += 1
                 try checkCount(files)
-                try readFile(path, label: label, into: &out)
+                try readFile(path, label: label, latency: latency, into: &out)
             }
         }
         return out
@@ -151,7 +163,7 @@ public enum ResultReader {
         return out.sorted()
     }
 
-    static func readFile(_ path: String, label: String?, into out: inout ReadResults) throws {
+    static func readFile(_ path: String, label: String?, latency: LatencyChoice = .lat, into out: inout ReadResults) throws {
         let bytes = try InputFile.read(path, limit: InputLimits.maxResultFileBytes, what: "result file")
         let shown = Text.escaped(path)
         if let series = seriesLines(bytes) {
@@ -179,12 +191,12 @@ public enum ResultReader {
                 throw BlockLabError.usage("\(shown): job \(i) is not a fio job result (no \"jobname\" and \"read\"/\"write\")")
             }
             out.samples.append(try sample(j, index: i, name: name, producer: producer, global: global,
-                                          runExtras: runExtras, source: path, label: label))
+                                          runExtras: runExtras, source: path, label: label, latency: latency))
         }
     }
 
     static func sample(_ j: [String: Any], index: Int, name: String, producer: String, global: [String: String],
-                       runExtras: [String: Any]?, source: String, label: String?) throws -> RunSample {
+                       runExtras: [String: Any]?, source: String, label: String?, latency: LatencyChoice = .lat) throws -> RunSample {
         var options = global
         for (k, v) in stringMap(j["job options"]) { options[k] = v }
         for (alias, key) in aliases { if let v = options[alias], options[key] == nil { options[key] = v } }
@@ -242,12 +254,22 @@ public enum ResultReader {
                                                                     || ((j[$0] as? [String: Any])?["lat_ns"] as? [String: Any])?["percentile"] != nil }) {
             s.latencyBasis = "lat"
         }
-        for d in ["read", "write", "trim"] {
+        // Latency from due: BlockLab writes its histogram per direction where it differs from
+        // lat (under a rate); a file from before it was written has only the percentiles.
+        let dueHistogram = bl?["lat_from_due_histogram_ns"] as? [String: Any]
+        let dueOnlyPercentiles = isBlockLab && dueHistogram == nil && ["read", "write", "trim"].contains { d in
+            guard let due = (bl?["lat_from_due_ns"] as? [String: Any])?[d] as? [String: Any],
+                  let lat = (j[d] as? [String: Any])?["lat_ns"] as? [String: Any] else { return false }
+            return number(due["mean"]) != number(lat["mean"]) || number(due["max"]) != number(lat["max"])
+        }
+        if latency == .due { s.latencyBasis = isBlockLab ? "due" : "none" }
+        for d in ["read", "write", "trim"] where latency == .lat || (isBlockLab && !dueOnlyPercentiles) {
             // lat in both tools (the same points since BlockLab splits latency as fio does);
             // fio records lat's distribution only with lat_percentiles=1, else its clat.
             let fioDir = j[d] as? [String: Any]
+            let latBins = ((bl?["lat_histogram_ns"] as? [String: Any])?[d] as? [String: Any])?["bins"]
             let source: Any? = isBlockLab
-                ? ((bl?["lat_histogram_ns"] as? [String: Any])?[d] as? [String: Any])?["bins"]
+                ? (latency == .due ? ((dueHistogram?[d] as? [String: Any])?["bins"] ?? latBins) : latBins)
                 : (fioDir?["lat_ns"] as? [String: Any])?["bins"] ?? (fioDir?["clat_ns"] as? [String: Any])?["bins"]
             for (k, c) in (source as? [String: Any]) ?? [:] {
                 guard let v = UInt64(k) else { throw BlockLabError.usage("\(Text.escaped(source_(s))): job \(index): histogram bin '\(Text.escaped(k))' is not a number") }
@@ -263,10 +285,13 @@ public enum ResultReader {
             s.values[.p50] = s.histogram.quantile(0.5)
             s.values[.p99] = s.histogram.quantile(0.99)
             s.values[.p999] = s.histogram.quantile(0.999)
-        } else if let busiest = ["read", "write", "trim"].max(by: { number((j[$0] as? [String: Any])?["total_ios"]) < number((j[$1] as? [String: Any])?["total_ios"]) }),
+        } else if latency == .lat || isBlockLab,
+                  let busiest = ["read", "write", "trim"].max(by: { number((j[$0] as? [String: Any])?["total_ios"]) < number((j[$1] as? [String: Any])?["total_ios"]) }),
                   number((j[busiest] as? [String: Any])?["total_ios"]) > 0 {
             let table = isBlockLab
-                ? (bl?["lat_percentiles_ns"] as? [String: Any])?[busiest] as? [String: Any]
+                ? (latency == .due
+                    ? ((bl?["lat_from_due_ns"] as? [String: Any])?[busiest] as? [String: Any])?["percentile"] as? [String: Any]
+                    : (bl?["lat_percentiles_ns"] as? [String: Any])?[busiest] as? [String: Any])
                 : ((j[busiest] as? [String: Any])?["lat_ns"] as? [String: Any])?["percentile"] as? [String: Any]
                     ?? ((j[busiest] as? [String: Any])?["clat_ns"] as? [String: Any])?["percentile"] as? [String: Any]
             for (metric, key) in [(Metric.p50, "50.000000"), (.p99, "99.000000"), (.p999, "99.900000")] {

@@ -221,6 +221,17 @@ public enum FioJSON {
         if !hist.isEmpty {
             m.append(("lat_histogram_ns", .object([("resolution", .string("HDR, 2 significant digits; bucket midpoints"))] + hist)))
         }
+        // Latency from due, in the same shape, when it differs from lat (only under a rate;
+        // otherwise a reader takes lat's), so a comparison can be made on either.
+        var dueHist: [(String, JSONValue)] = []
+        for d in IODirection.allCases where j.directions[d.rawValue].latFromDue.count > 0 {
+            let r = j.directions[d.rawValue]
+            guard r.latFromDue.mean != r.lat.mean || r.latFromDue.max != r.lat.max else { continue }
+            dueHist.append((d.name, .object([("bins", .object(r.latFromDue.bins.map { (String($0.valueNs), .uint($0.count)) }))])))
+        }
+        if !dueHist.isEmpty {
+            m.append(("lat_from_due_histogram_ns", .object([("resolution", .string("HDR, 2 significant digits; bucket midpoints"))] + dueHist)))
+        }
         if let w = windows(j) { m.append(("windows", w)) }
         m += j.engine?.json ?? []
         if let v = j.volume { m.append(("volume", v.json)) }

@@ -3,6 +3,7 @@ import Foundation
 import Glibc
 import Testing
 @testable import BlockLabCLI
+import Metrics
 import Repetition
 
 /// `blocklab run` end to end, minus process exit: jobs -> engine -> files.
@@ -254,6 +255,41 @@ import Repetition
         #expect(try !run(paths, metrics: ["iops"], fail: 30).regressed)
         // Against the slower side as the baseline, the change is for the better.
         #expect(try !run(paths, metrics: ["iops"], baseline: "new", fail: 0).regressed)
+    }
+
+    /// Under a rate the target cannot keep, BlockLab's latency from due grows while lat stays:
+    /// `--latency due` compares the former (its histogram is in the result), and gives fio's
+    /// runs no latency figures, since fio does not measure it.
+    @Test func latencyFromDueIsComparedWhenAskedAndFioHasNone() throws {
+        let dir = FileManager.default.temporaryDirectory.path + "/blocklab-cmpdue-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ms = NS.perMillisecond
+        let recorder = JobRecorder(startNs: 0, sampleWindowNs: 500 * ms, maxDepth: 1, tracksLatencyFromDue: true)
+        // Each I/O takes 100 µs but falls 10 µs further behind its due time than the last.
+        for i in 0..<2000 {
+            recorder.recordCompletion(.read, bytes: 4096, slatNs: 10_000, clatNs: 90_000, latNs: 100_000,
+                                      dueLatNs: 100_000 + UInt64(i) * 10_000, now: UInt64(i + 1) * ms)
+        }
+        var job = recorder.finish(name: "behind", endNs: 2000 * ms, cpu: CPUUsage())
+        job.options = [(key: "rw", value: "randread"), (key: "bs", value: "4k")]
+        let path = dir + "/bl.json"
+        try FioJSON.document(RunResult(jobs: [job], timestampMs: 0)).serialized().write(toFile: path, atomically: true, encoding: .utf8)
+        func p50(_ latency: String, _ paths: [String]) throws -> (Double?, String) {
+            let out = try CompareSession.run(paths: paths, format: "json", metrics: ["p50"], baseline: nil, alpha: 0.05, latency: latency,
+                                             failOnRegression: nil, output: nil, stderr: { _ in }).output ?? ""
+            let doc = try JSONSerialization.jsonObject(with: Data(out.utf8)) as! [String: Any]
+            let cell = (((doc["tables"] as? [[String: Any]])?.first?["rows"] as? [[String: Any]])?.first?["cells"] as? [Any])?.first as? [String: Any]
+            return ((cell?["median"] as? NSNumber)?.doubleValue, out)
+        }
+        let (lat, _) = try p50("lat", [path])
+        let (due, _) = try p50("due", [path])
+        // HDR buckets keep 2 significant digits: within 1 % of 100 µs and of the due median (about 10.1 ms).
+        #expect(abs((lat ?? 0) - 100_000) <= 1_000, "lat p50 \(String(describing: lat))")
+        #expect(abs((due ?? 0) - 10_095_000) <= 101_000, "due p50 \(String(describing: due))")
+        let (_, mixed) = try p50("due", ["bl=" + path, "fio=" + Self.fixtures + "/fio-jsonplus.json"])
+        #expect(mixed.contains("fio does not measure it"))
+        #expect(throws: BlockLabError.self) { try p50("issue", [path]) }
     }
 
     @Test func badInputIsExitTwoNamingTheFileOrOption() throws {

@@ -34,6 +34,33 @@ import Testing
         #expect((job0?["sync"] as? [String: Any])?["total_ios"] as? Int == 8)
     }
 
+    /// A read job leaves the file's access time alone (O_NOATIME): relatime would have
+    /// updated it here, as the plain read at the end shows, so the check can fail.
+    @Test func readsLeaveTheAccessTimeAlone() throws {
+        let s = Scratch()
+        let path = s.file("atime.dat")
+        _ = try Target.layOut(path: path, size: 1 << 20, what: "test")
+        // Three days old and older than the change time: relatime updates it on the next read.
+        let old = timespec(tv_sec: time(nil) - 3 * 86_400, tv_nsec: 0)
+        var times = [old, old]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0)
+        for engine in ["io_uring", "psync"] {
+            var spec = job("a", file: path, rw: .randread, bs: 4096, size: 1 << 20, depth: 4)
+            spec.ioengine = EngineCatalog.find(engine)!
+            spec.ioengineRequested = engine
+            let out = try Runner.run([spec], options: quietOptions())
+            #expect(out.errors.isEmpty && out.result.jobs[0].read.ios == 256)
+            var st = stat()
+            #expect(stat(path, &st) == 0 && st.st_atim.tv_sec == old.tv_sec, "\(engine) changed the access time")
+        }
+        let fd = open(path, O_RDONLY)
+        var byte: UInt8 = 0
+        #expect(fd >= 0 && read(fd, &byte, 1) == 1)
+        close(fd)
+        var st = stat()
+        #expect(stat(path, &st) == 0 && st.st_atim.tv_sec != old.tv_sec, "a plain read did not update the access time: the check above proves nothing here")
+    }
+
     @Test func randomReadWithoutSizeUsesTheWholeExistingFile() throws {
         let s = Scratch()
         _ = try Target.layOut(path: s.file("r.dat"), size: 8 << 20, what: "test")

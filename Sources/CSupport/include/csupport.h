@@ -35,6 +35,8 @@ int bl_ioprio_set_thread(int value);
 int bl_ioprio_get_thread(void);
 /// O_DIRECT's value on this architecture (Glibc's Swift module hides it without _GNU_SOURCE).
 int bl_o_direct_flag(void);
+/// O_NOATIME (a _GNU_SOURCE flag Swift's Glibc does not export).
+int bl_o_noatime_flag(void);
 /// The CPUs the calling thread may run on (sched_getaffinity, a macro-built set), in
 /// increasing order, up to `max`. Returns how many, or -errno.
 int bl_allowed_cpus(int *out, int max);
