@@ -60,6 +60,8 @@ public struct CompareOptions: Sendable {
     public var confidence = 0.95
     public var bootstrapSeed: UInt64 = 0x5EED
     public var bootstrapResamples = 2000
+    /// Which latency the samples were read with (said in the JSON output).
+    public var latency: LatencyChoice = .lat
     public init() {}
 }
 

@@ -300,6 +300,7 @@ public enum CompareRenderer {
             ("baseline", .string(c.columns[c.baseline].label)),
             ("alpha", .double(c.options.alpha)),
             ("confidence", .double(c.options.confidence)),
+            ("latency", .string(c.options.latency.rawValue)),
             ("tables", .array(tables)),
             ("notes", .array(c.notes.map { .string($0) })),
         ])

@@ -70,7 +70,7 @@ public enum HTMLReport {
         body += "<h2>Latency percentiles</h2>\n<p class=\"note\">HDR-style: the x axis stretches the tail (90 %, 99 %, 99.9 % ...), both axes logarithmic; "
         body += "one line per run, coloured by column. " + (input.latency == .lat
             ? "lat in both tools (split as fio splits it); a fio run without lat_percentiles=1 shows its clat.</p>\n"
-            : "Latency from when each I/O was due (BlockLab's: it counts time an I/O waited behind a rate limit; without a rate it is lat). fio does not measure it, so fio's runs have no line.</p>\n")
+            : "Latency from when each I/O was due (BlockLab's: it counts time an I/O waited behind a rate limit; without a rate it is lat). fio does not measure it, so fio's runs have no line; nor has a BlockLab result written before it kept that histogram (a rate run without lat_from_due_histogram_ns).</p>\n")
         body += latencyPlots(input.results, c)
         return page(title: input.title, body: body)
     }

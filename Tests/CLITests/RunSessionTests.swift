@@ -274,7 +274,12 @@ import Repetition
         var job = recorder.finish(name: "behind", endNs: 2000 * ms, cpu: CPUUsage())
         job.options = [(key: "rw", value: "randread"), (key: "bs", value: "4k")]
         let path = dir + "/bl.json"
-        try FioJSON.document(RunResult(jobs: [job], timestampMs: 0)).serialized().write(toFile: path, atomically: true, encoding: .utf8)
+        let text = FioJSON.document(RunResult(jobs: [job], timestampMs: 0)).serialized()
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        // The whole distribution is in the result, not only its printed percentiles.
+        let written = try JSONSerialization.jsonObject(with: Data(text.utf8)) as! [String: Any]
+        let blocklab = ((written["jobs"] as? [[String: Any]])?.first?["blocklab"] as? [String: Any]) ?? [:]
+        #expect(((blocklab["lat_from_due_histogram_ns"] as? [String: Any])?["read"] as? [String: Any])?["bins"] != nil)
         func p50(_ latency: String, _ paths: [String]) throws -> (Double?, String) {
             let out = try CompareSession.run(paths: paths, format: "json", metrics: ["p50"], baseline: nil, alpha: 0.05, latency: latency,
                                              failOnRegression: nil, output: nil, stderr: { _ in }).output ?? ""
@@ -289,6 +294,14 @@ import Repetition
         #expect(abs((due ?? 0) - 10_095_000) <= 101_000, "due p50 \(String(describing: due))")
         let (_, mixed) = try p50("due", ["bl=" + path, "fio=" + Self.fixtures + "/fio-jsonplus.json"])
         #expect(mixed.contains("fio does not measure it"))
+        // fio's runs give no latency figure at all (its lat is not latency from due): the
+        // p50 table holds BlockLab's row only, with a figure in its column alone.
+        let doc = try JSONSerialization.jsonObject(with: Data(mixed.utf8)) as! [String: Any]
+        #expect(doc["latency"] as? String == "due")
+        let rows = ((doc["tables"] as? [[String: Any]])?.first?["rows"] as? [[String: Any]]) ?? []
+        #expect(rows.count == 1 && (rows.first?["workload"] as? String)?.contains("behind") == true, "\(rows)")
+        let figures = ((rows.first?["cells"] as? [Any]) ?? []).compactMap { ($0 as? [String: Any])?["median"] as? NSNumber }
+        #expect(figures.count == 1)
         #expect(throws: BlockLabError.self) { try p50("issue", [path]) }
     }
 

@@ -24,17 +24,20 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard fd >= 0 else { fatalError("cannot write \(path)") }
     _ = write(fd, data, size)
     close(fd)
-    do {
-        let read = try ResultReader.read([path])
-        guard !read.samples.isEmpty else { return 0 }
-        let c = try Comparison.make(read.samples)
-        for style in CompareRenderer.Style.allCases { _ = CompareRenderer.render(c, style: style) }
-        _ = c.regressions(beyond: 5)
-        _ = HTMLReport.render(HTMLReport.Input(results: read, comparison: c, title: "fuzz"))
-    } catch let e as BlockLabError {
-        guard case .usage = e else { fatalError("unexpected error: \(e)") }
-    } catch {
-        fatalError("unexpected error type: \(error)")
+    // Both latencies: each has its own parsing path.
+    for latency in LatencyChoice.allCases {
+        do {
+            let read = try ResultReader.read([path], latency: latency)
+            guard !read.samples.isEmpty else { return 0 }
+            let c = try Comparison.make(read.samples)
+            for style in CompareRenderer.Style.allCases { _ = CompareRenderer.render(c, style: style) }
+            _ = c.regressions(beyond: 5)
+            _ = HTMLReport.render(HTMLReport.Input(results: read, comparison: c, title: "fuzz", latency: latency))
+        } catch let e as BlockLabError {
+            guard case .usage = e else { fatalError("unexpected error: \(e)") }
+        } catch {
+            fatalError("unexpected error type: \(error)")
+        }
     }
     return 0
 }
