@@ -148,6 +148,7 @@ extension Runner {
             checkReads: codec != nil && !spec.rw.writes,
             // A pattern refilled is the same pattern: nothing to redo per I/O.
             refillBuffers: refill && (spec.bufferPattern == nil || filler != nil),
+            scramble: spec.scramblesWrites && codec == nil && filler == nil,
             seriesIntervalNs: options.seriesIntervalNs,
             sqesPerIO: plan.sqesPerIO,
             adaptive: spec.iodepthBatchSubmit == nil && spec.iodepthBatchCompleteMin == nil && spec.iodepthBatchCompleteMax == nil,

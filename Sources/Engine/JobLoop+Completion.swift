@@ -46,6 +46,29 @@ extension JobLoop {
         } else if cfg.refillBuffers {
             refillSeed &+= 0x9E37_79B9_7F4A_7C15
             arena.fillRandom(slot: Int(slot), seed: refillSeed)
+        } else if cfg.scramble {
+            Self.scramble(arena.buffer(Int(slot)), length: Int(length), offset: offset, now: now)
+        }
+    }
+
+    /// fio's scramble_buffers (io_u.c small_content_scramble): in every 512-byte block of a
+    /// write, the block's offset goes into one of its eight 64-byte lines (picked from the
+    /// time and the offset) and the time into bytes 48-63, so no two writes of a run carry
+    /// the same blocks. Without it the same few buffers are written again and again, which
+    /// a deduplicating target stores once: the run would measure its dedupe, not its writes.
+    @inline(__always)
+    static func scramble(_ p: UnsafeMutableRawPointer, length: Int, offset: UInt64, now: UInt64) {
+        let blocks = length >> 9
+        guard blocks > 0 else { return }
+        let sec = now / NS.perSecond, nsec = now % NS.perSecond
+        let line = Int((nsec ^ offset) & 7) << 6
+        var blockOffset = offset
+        for i in 0..<blocks {
+            let b = p + (i << 9)
+            b.storeBytes(of: blockOffset.littleEndian, toByteOffset: line, as: UInt64.self)
+            b.storeBytes(of: sec.littleEndian, toByteOffset: 48, as: UInt64.self)
+            b.storeBytes(of: nsec.littleEndian, toByteOffset: 56, as: UInt64.self)
+            blockOffset &+= 512
         }
     }
 

@@ -56,6 +56,8 @@ struct LoopConfig {
     var datasync: Bool
     var checkReads: Bool
     var refillBuffers: Bool
+    /// fio's scramble_buffers: each write's buffer gets its offset and time (`scramble`).
+    var scramble: Bool = false
     var seriesIntervalNs: UInt64
     /// Most kernel operations one I/O can need (1 unless the backend splits I/Os).
     var sqesPerIO: Int = 1

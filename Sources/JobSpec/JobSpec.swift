@@ -326,6 +326,9 @@ public struct JobSpec: Sendable {
     public var refillBuffers = false
     /// refill_buffers as written (fio turns it on for verify and compression unless set).
     public var refillBuffersSet = false
+    /// fio's scramble_buffers (default on), and whether the job set it.
+    public var scrambleBuffers = true
+    public var scrambleBuffersSet = false
     /// fio's verify_interval (0: the smallest write size).
     public var verifyInterval: UInt32 = 0
     /// fio's verify_offset: the header is swapped with the bytes here in each interval.
@@ -380,6 +383,16 @@ public struct JobSpec: Sendable {
         if rw.writes { m = max(m, blockSize[1].maximum) }
         if rw.trims { m = max(m, blockSize[min(2, blockSize.count - 1)].maximum) }
         return m
+    }
+
+    /// Whether each write's buffer is scrambled as fio's scramble_buffers does (init.c and
+    /// get_io_u): asked for, unless zero_buffers was (then only if scramble_buffers was set
+    /// as well); never when writes are refilled, verified, or compressed or deduplicated by
+    /// design, which fill the buffers themselves.
+    public var scramblesWrites: Bool {
+        guard scrambleBuffers && (scrambleBuffersSet || !zeroBuffers) else { return false }
+        let refilled = refillBuffersSet ? refillBuffers : (refillBuffers || compressPercentage > 0 || dedupePercentage > 0)
+        return rw.writes && !refilled && verify == nil && verifyPattern == nil && compressPercentage == 0 && dedupePercentage == 0
     }
 
     /// fio's verify interval (init.c): verify_interval, at most the smallest write (or read)

@@ -39,7 +39,7 @@ enum Options {
     /// Options that may stand alone (`time_based`) meaning true.
     static let booleans: Set<String> = [
         "direct", "buffered", "invalidate", "end_fsync", "time_based", "norandommap", "randrepeat",
-        "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers",
+        "stonewall", "group_reporting", "do_verify", "verify_only", "zero_buffers", "refill_buffers", "scramble_buffers",
         "fixedbufs", "registerfiles", "sqthread_poll", "hipri", "pin_threads", "thread",
         "new_group", "exitall", "create_serialize", "create_on_open", "disable_lat", "disable_clat",
         "disable_slat", "disable_bw_measurement", "gtod_reduce", "error_dump", "fill_device", "verify_fatal", "verify_dump",
@@ -366,7 +366,15 @@ enum Options {
             let v = try Value.size(opt)
             guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
             s.compressChunk = UInt32(v)
-        case "buffer_pattern": s.bufferPattern = try Value.pattern(opt)
+        case "buffer_pattern":
+            // As fio's option callback: a pattern turns scrambling and zeros off (a later
+            // scramble_buffers=1 turns scrambling back on).
+            s.bufferPattern = try Value.pattern(opt)
+            s.scrambleBuffers = false
+            s.zeroBuffers = false
+        case "scramble_buffers":
+            s.scrambleBuffers = try Value.bool(opt)
+            s.scrambleBuffersSet = true
         case "zonemode":
             let v = try Value.required(opt).lowercased()
             if v == "zbd" {

@@ -61,6 +61,39 @@ import Testing
         #expect(stat(path, &st) == 0 && st.st_atim.tv_sec != old.tv_sec, "a plain read did not update the access time: the check above proves nothing here")
     }
 
+    /// fio's scramble_buffers, on by default: every 512-byte block written carries its own
+    /// file offset in one of its eight 64-byte lines, in BlockLab's file as in fio's, so no
+    /// block is written twice with the same bytes; off, the job's few buffers repeat.
+    @Test func writesAreScrambledAsFiosAre() throws {
+        let s = Scratch()
+        func blocks(_ path: String) throws -> [Data] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            return stride(from: 0, to: data.count, by: 512).map { data.subdata(in: $0..<min($0 + 512, data.count)) }
+        }
+        func carriesItsOffset(_ block: Data, _ offset: UInt64) -> Bool {
+            (0..<8).contains { line in
+                block.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: line * 64, as: UInt64.self) } == offset.littleEndian
+            }
+        }
+        var spec = job("s", file: s.file("s.dat"), rw: .write, bs: 4096, size: 1 << 20, depth: 4)
+        _ = try Runner.run([spec], options: quietOptions())
+        let ours = try blocks(s.file("s.dat"))
+        #expect(ours.count == 2048)
+        #expect(ours.enumerated().allSatisfy { carriesItsOffset($1, UInt64($0) * 512) })
+        #expect(Set(ours).count == ours.count)
+        // fio 3.33 lays its blocks out the same way.
+        let (rc, text) = shell("cd \(s.path) && fio --name=f --filename=fio.dat --size=1m --rw=write --bs=4k --ioengine=psync 2>&1")
+        #expect(rc == 0, "\(text)")
+        let theirs = try blocks(s.file("fio.dat"))
+        #expect(theirs.count == 2048 && theirs.enumerated().allSatisfy { carriesItsOffset($1, UInt64($0) * 512) })
+        // Off: the four buffers are written again and again.
+        spec.scrambleBuffers = false
+        spec.filename = s.file("plain.dat")
+        _ = try Runner.run([spec], options: quietOptions())
+        let plain = try blocks(s.file("plain.dat"))
+        #expect(plain.count == 2048 && Set(stride(from: 0, to: plain.count, by: 8).map { plain[$0..<$0 + 8].reduce(Data(), +) }).count <= 4)
+    }
+
     @Test func randomReadWithoutSizeUsesTheWholeExistingFile() throws {
         let s = Scratch()
         _ = try Target.layOut(path: s.file("r.dat"), size: 8 << 20, what: "test")

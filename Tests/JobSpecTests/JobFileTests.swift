@@ -247,6 +247,29 @@ import Testing
 
     /// The dry run shows the verify interval the run will use: fio's rule turns an interval
     /// that does not divide the block sizes into their gcd.
+    /// fio's scramble_buffers rule (init.c, get_io_u): on by default for writes; off for
+    /// reads, refilled, verified, compressed or deduplicated writes; buffer_pattern and
+    /// zero_buffers=1 turn it off unless scramble_buffers is set as well (after the pattern).
+    @Test(arguments: [
+        ("rw=randwrite\n", true),
+        ("rw=randread\n", false),
+        ("rw=randwrite\nscramble_buffers=0\n", false),
+        ("rw=randwrite\nrefill_buffers\n", false),
+        ("rw=randwrite\nverify=crc32c\n", false),
+        ("rw=randwrite\nbuffer_compress_percentage=50\n", false),
+        ("rw=randwrite\nbuffer_compress_percentage=50\nrefill_buffers=0\n", false),
+        ("rw=randwrite\ndedupe_percentage=30\n", false),
+        ("rw=randwrite\nzero_buffers\n", false),
+        ("rw=randwrite\nzero_buffers\nscramble_buffers=1\n", true),
+        ("rw=randwrite\nbuffer_pattern=0xdeadbeef\n", false),
+        ("rw=randwrite\nbuffer_pattern=0xdeadbeef\nscramble_buffers=1\n", true),
+        ("rw=randwrite\nscramble_buffers=1\nbuffer_pattern=0xdeadbeef\n", false),
+    ])
+    func scrambleBuffersFollowsFiosRule(options: String, scrambles: Bool) throws {
+        let spec = try parse("[j]\nsize=1m\nbs=4k\n" + options)[0]
+        #expect(spec.scramblesWrites == scrambles, "\(options)")
+    }
+
     @Test func describeShowsTheVerifyIntervalInUse() throws {
         let asked = try parse("[j]\nsize=1m\nrw=write\nbs=4k\nverify=crc32c\nverify_interval=3\n")[0]
         #expect(asked.effectiveVerifyInterval == 4096)
