@@ -52,6 +52,13 @@ final class BufferArena {
     }
 
     func fillRandom(slot: Int, seed: UInt64) { fillPseudoRandom(buffer(slot), bytes: slotSize, seed: seed) }
+
+    /// One slot filled with the pattern again (after a read used it).
+    func fill(slot: Int, pattern: [UInt8]) {
+        guard !pattern.isEmpty else { return }
+        let p = buffer(slot).assumingMemoryBound(to: UInt8.self)
+        for i in 0..<slotSize { p[i] = pattern[i % pattern.count] }
+    }
 }
 
 /// Fills memory with xorshift64* output: fast, and good enough for filler data that must

@@ -121,7 +121,7 @@ extension Runner {
         // unless refill_buffers was set either way.
         let compress = spec.compressPercentage == 100 ? 0 : spec.compressPercentage
         let zero = spec.zeroBuffers || spec.compressPercentage == 100
-        let refill = spec.refillBuffersSet ? spec.refillBuffers : (spec.refillBuffers || compress > 0 || spec.dedupePercentage > 0)
+        let refill = spec.refillsWrites
         var filler: ContentFiller?
         if codec == nil && spec.rw.writes && (compress > 0 || spec.dedupePercentage > 0) {
             var adjusted = spec
@@ -146,8 +146,9 @@ extension Runner {
             fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
             datasync: spec.fsync == 0 && spec.fdatasync > 0,
             checkReads: codec != nil && !spec.rw.writes,
-            // A pattern refilled is the same pattern: nothing to redo per I/O.
+            // A pattern is refilled only where reads share the buffers (they overwrite it).
             refillBuffers: refill && (spec.bufferPattern == nil || filler != nil),
+            refillPattern: refill && filler == nil && codec == nil && spec.rw.reads ? spec.bufferPattern : nil,
             scramble: spec.scramblesWrites && codec == nil && filler == nil,
             seriesIntervalNs: options.seriesIntervalNs,
             sqesPerIO: plan.sqesPerIO,

@@ -46,6 +46,8 @@ extension JobLoop {
         } else if cfg.refillBuffers {
             refillSeed &+= 0x9E37_79B9_7F4A_7C15
             arena.fillRandom(slot: Int(slot), seed: refillSeed)
+        } else if let pattern = cfg.refillPattern {
+            arena.fill(slot: Int(slot), pattern: pattern)
         } else if cfg.scramble {
             Self.scramble(arena.buffer(Int(slot)), length: Int(length), offset: offset, now: now)
         }

@@ -56,6 +56,8 @@ struct LoopConfig {
     var datasync: Bool
     var checkReads: Bool
     var refillBuffers: Bool
+    /// buffer_pattern refilled before each write (reads share the buffers).
+    var refillPattern: [UInt8]? = nil
     /// fio's scramble_buffers: each write's buffer gets its offset and time (`scramble`).
     var scramble: Bool = false
     var seriesIntervalNs: UInt64

@@ -188,7 +188,8 @@ extension JobSpec {
         }
         if let bufferPattern { data.append("buffer pattern 0x" + bufferPattern.map { Self.hex($0) }.joined()) }
         else if zeroBuffers { data.append("zero buffers") }
-        if refillBuffers { data.append("refill buffers") }
+        if rw.writes && refillsWrites { data.append("refill buffers") }
+        if scramblesWrites { data.append("each write scrambled (fio's scramble_buffers)") }
         if !data.isEmpty { add("data", data.joined(separator: ", ")) }
 
         if rw.trims { add("trims", "discard on a block device, hole punch on a file" + (rw.writes ? "; each block trimmed, then written" : "")) }

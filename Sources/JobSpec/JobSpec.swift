@@ -329,6 +329,16 @@ public struct JobSpec: Sendable {
     /// fio's scramble_buffers (default on), and whether the job set it.
     public var scrambleBuffers = true
     public var scrambleBuffersSet = false
+    /// buffer_compress_percentage or dedupe_percentage was given, whatever its value: fio
+    /// then fills write buffers itself and never scrambles them.
+    public var contentOptionSet = false
+    /// dedupe_percentage was given: fio's callback turns refill_buffers on, whatever the value.
+    public var dedupeSet = false
+    /// buffer_pattern asked for refilled writes (fio's callback, see Options).
+    public var patternRefills = false
+    /// verify=null: no data is checked, but fio still counts the job as verifying (its
+    /// buffers are refilled, never scrambled).
+    public var verifyNull = false
     /// fio's verify_interval (0: the smallest write size).
     public var verifyInterval: UInt32 = 0
     /// fio's verify_offset: the header is swapped with the bytes here in each interval.
@@ -391,8 +401,14 @@ public struct JobSpec: Sendable {
     /// design, which fill the buffers themselves.
     public var scramblesWrites: Bool {
         guard scrambleBuffers && (scrambleBuffersSet || !zeroBuffers) else { return false }
-        let refilled = refillBuffersSet ? refillBuffers : (refillBuffers || compressPercentage > 0 || dedupePercentage > 0)
-        return rw.writes && !refilled && verify == nil && verifyPattern == nil && compressPercentage == 0 && dedupePercentage == 0
+        return rw.writes && !refillsWrites && verify == nil && verifyPattern == nil && !verifyNull && !contentOptionSet
+    }
+
+    /// Whether each write's buffer is filled afresh (fio's refill_buffers): as set, else
+    /// when compression, dedupe, verify=null or buffer_pattern's rule turns it on.
+    public var refillsWrites: Bool {
+        refillBuffersSet ? refillBuffers
+            : (refillBuffers || compressPercentage > 0 || dedupePercentage > 0 || dedupeSet || verifyNull || patternRefills)
     }
 
     /// fio's verify interval (init.c): verify_interval, at most the smallest write (or read)

@@ -339,6 +339,7 @@ enum Options {
         case "verify":
             s.verify = try Value.verify(opt)
             s.verifyRequested = s.verify == nil ? nil : opt.value?.lowercased()
+            s.verifyNull = opt.value?.lowercased() == "null"
         case "verify_pattern": s.verifyPattern = try Value.pattern(opt)
         case "do_verify": s.doVerify = try Value.bool(opt)
         case "verify_only": s.verifyOnly = try Value.bool(opt)
@@ -357,11 +358,16 @@ enum Options {
         case "verify_dump": s.verifyDump = try Value.bool(opt)
         case "verify_async": s.verifyAsync = try Value.int(opt, min: 0, max: Limits.numjobs)
         case "verify_state_save": _ = try Value.bool(opt)
-        case "dedupe_percentage": s.dedupePercentage = try Value.int(opt, min: 0, max: 100)
+        case "dedupe_percentage":
+            s.dedupePercentage = try Value.int(opt, min: 0, max: 100)
+            s.contentOptionSet = true
+            s.dedupeSet = true
         case "dedupe_mode": s.dedupeMode = try Value.choice(opt, DedupeMode.self)
         case "dedupe_working_set_percentage": s.dedupeWorkingSetPercentage = try Value.int(opt, min: 0, max: 100)
         case "dedupe_global": s.dedupeGlobal = try Value.bool(opt)
-        case "buffer_compress_percentage": s.compressPercentage = try Value.int(opt, min: 0, max: 100)
+        case "buffer_compress_percentage":
+            s.compressPercentage = try Value.int(opt, min: 0, max: 100)
+            s.contentOptionSet = true
         case "buffer_compress_chunk":
             let v = try Value.size(opt)
             guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }
@@ -372,6 +378,10 @@ enum Options {
             s.bufferPattern = try Value.pattern(opt)
             s.scrambleBuffers = false
             s.zeroBuffers = false
+            // fio's callback also refills each write when the job reads or compresses at
+            // that point (rw is still its default, read, in [global] or before rw=), so
+            // reads landing in the buffers never leave their data in a later write.
+            s.patternRefills = s.compressPercentage > 0 || s.rw.reads
         case "scramble_buffers":
             s.scrambleBuffers = try Value.bool(opt)
             s.scrambleBuffersSet = true

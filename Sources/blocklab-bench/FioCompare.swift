@@ -213,8 +213,10 @@ struct FioCompare {
             let loopRatio = median(zip(loopPerM["blocklab"]!, loopPerM["fio"]!).map { $0 / max($1, 1e-9) })
             lines.append("      in the loop (start-up and exit taken out: fio \(fmt(fixed["fio"]! * 1000, 0)) ms, blocklab \(fmt(fixed["blocklab"]! * 1000, 0)) ms per run): "
                 + "fio \(fmt(median(loopPerM["fio"]!), 3))  blocklab \(fmt(median(loopPerM["blocklab"]!), 3))  ratio \(fmt(loopRatio))")
-            lines.append("      rounds (k IOPS, in run order): fio \(iops["fio"]!.map { fmt($0 / 1000, 0) }.joined(separator: " "))  "
-                + "blocklab \(iops["blocklab"]!.map { fmt($0 / 1000, 0) }.joined(separator: " "))")
+            // Thousands where that keeps three digits; whole IOPS for the large-block jobs.
+            let inK = (iops["fio"]! + iops["blocklab"]!).allSatisfy { $0 >= 10_000 }
+            let shown = { (xs: [Double]) in xs.map { inK ? fmt($0 / 1000, 0) : fmt($0, 0) }.joined(separator: " ") }
+            lines.append("      rounds (\(inK ? "k IOPS" : "IOPS"), in run order): fio \(shown(iops["fio"]!))  blocklab \(shown(iops["blocklab"]!))")
             // Reproducibility: how far apart a tool's own rounds are (max - min over median).
             let fSpread = spread(iops["fio"]!), bSpread = spread(iops["blocklab"]!)
             lines.append("    spread    fio \(fmt(fSpread * 100, 1)) %  blocklab \(fmt(bSpread * 100, 1)) %  (IOPS max-min over median; target: blocklab <= fio) \(bSpread <= fSpread ? "ok" : "WIDER")")

@@ -94,6 +94,33 @@ import Testing
         #expect(plain.count == 2048 && Set(stride(from: 0, to: plain.count, by: 8).map { plain[$0..<$0 + 8].reduce(Data(), +) }).count <= 4)
     }
 
+    /// A mixed job with buffer_pattern writes the pattern every time (fio refills it): its
+    /// reads land in the same buffers and must not leave their data in a later write. The
+    /// file starts scrambled, so every 512-byte block not rewritten still carries its own
+    /// offset; a write of read data would carry another block's.
+    @Test func aMixedJobsPatternIsRefilledAfterReads() throws {
+        let s = Scratch()
+        let path = s.file("mix.dat")
+        _ = try Runner.run([job("w", file: path, rw: .write, bs: 4096, size: 1 << 20, depth: 4)], options: quietOptions())
+        let spec = try JobParser.parse(text: "[m]\nfilename=\(path)\nsize=1m\nbs=4k\niodepth=4\nrw=randrw\nbuffer_pattern=0xdeadbeef\n",
+                                       path: "t.fio", environment: [:])
+        let out = try Runner.run(spec, options: quietOptions())
+        #expect(out.errors.isEmpty && out.result.jobs[0].read.ios > 0 && out.result.jobs[0].write.ios > 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let pattern = Data(repeating: 0, count: 512).enumerated().map { [0xde, 0xad, 0xbe, 0xef][$0.offset % 4] as UInt8 }
+        var rewritten = 0
+        for (i, start) in stride(from: 0, to: data.count, by: 512).enumerated() {
+            let block = data.subdata(in: start..<start + 512)
+            if [UInt8](block) == pattern { rewritten += 1; continue }
+            let own = (0..<8).contains { line in
+                block.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: line * 64, as: UInt64.self) } == UInt64(i * 512).littleEndian
+            }
+            #expect(own, "block at \(start) is neither the pattern nor its own data")
+            if !own { break }
+        }
+        #expect(rewritten > 0 && rewritten <= Int(out.result.jobs[0].write.ios) * 8)
+    }
+
     @Test func randomReadWithoutSizeUsesTheWholeExistingFile() throws {
         let s = Scratch()
         _ = try Target.layOut(path: s.file("r.dat"), size: 8 << 20, what: "test")

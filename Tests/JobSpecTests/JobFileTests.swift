@@ -245,8 +245,6 @@ import Testing
         #expect(text.split(separator: "\n").count >= 6)
     }
 
-    /// The dry run shows the verify interval the run will use: fio's rule turns an interval
-    /// that does not divide the block sizes into their gcd.
     /// fio's scramble_buffers rule (init.c, get_io_u): on by default for writes; off for
     /// reads, refilled, verified, compressed or deduplicated writes; buffer_pattern and
     /// zero_buffers=1 turn it off unless scramble_buffers is set as well (after the pattern).
@@ -264,12 +262,23 @@ import Testing
         ("rw=randwrite\nbuffer_pattern=0xdeadbeef\n", false),
         ("rw=randwrite\nbuffer_pattern=0xdeadbeef\nscramble_buffers=1\n", true),
         ("rw=randwrite\nscramble_buffers=1\nbuffer_pattern=0xdeadbeef\n", false),
+        // Given at all, compression or dedupe fills the buffers: fio never scrambles them.
+        ("rw=randwrite\nbuffer_compress_percentage=0\n", false),
+        ("rw=randwrite\ndedupe_percentage=0\n", false),
+        // verify=null verifies nothing but is a verify mode to fio.
+        ("rw=randwrite\nverify=null\n", false),
+        ("rw=randwrite\nverify=0\n", true),
+        // A pattern given while the job still reads (rw's default) refills every write.
+        ("buffer_pattern=0xdeadbeef\nrw=randwrite\nscramble_buffers=1\n", false),
+        ("rw=randrw\nbuffer_pattern=0xdeadbeef\nscramble_buffers=1\n", false),
     ])
     func scrambleBuffersFollowsFiosRule(options: String, scrambles: Bool) throws {
         let spec = try parse("[j]\nsize=1m\nbs=4k\n" + options)[0]
         #expect(spec.scramblesWrites == scrambles, "\(options)")
     }
 
+    /// The dry run shows the verify interval the run will use: fio's rule turns an interval
+    /// that does not divide the block sizes into their gcd.
     @Test func describeShowsTheVerifyIntervalInUse() throws {
         let asked = try parse("[j]\nsize=1m\nrw=write\nbs=4k\nverify=crc32c\nverify_interval=3\n")[0]
         #expect(asked.effectiveVerifyInterval == 4096)
