@@ -53,11 +53,18 @@ final class BufferArena {
 
     func fillRandom(slot: Int, seed: UInt64) { fillPseudoRandom(buffer(slot), bytes: slotSize, seed: seed) }
 
-    /// One slot filled with the pattern again (after a read used it).
+    /// One slot filled with the pattern again (after a read used it), before each write:
+    /// the pattern once, then copies of what is done, doubling (a few memcpys per slot).
     func fill(slot: Int, pattern: [UInt8]) {
         guard !pattern.isEmpty else { return }
-        let p = buffer(slot).assumingMemoryBound(to: UInt8.self)
-        for i in 0..<slotSize { p[i] = pattern[i % pattern.count] }
+        let p = buffer(slot)
+        var done = Swift.min(pattern.count, slotSize)
+        pattern.withUnsafeBytes { p.copyMemory(from: $0.baseAddress!, byteCount: done) }
+        while done < slotSize {
+            let n = Swift.min(done, slotSize - done)
+            (p + done).copyMemory(from: p, byteCount: n)
+            done += n
+        }
     }
 }
 
