@@ -82,9 +82,8 @@ enum CompareSession {
 
     static func run(paths: [String], format: String, metrics: [String], baseline: String?, alpha: Double, latency: String = "lat",
                     failOnRegression: Double?, output: String?, stderr: (String) -> Void) throws -> (output: String?, regressed: Bool) {
-        var (opts, style) = try options(format: format, metrics: metrics, baseline: baseline, alpha: alpha)
+        let (opts, style) = try options(format: format, metrics: metrics, baseline: baseline, alpha: alpha)
         let latencyChoice = try latencyChoice(latency)
-        opts.latency = latencyChoice
         if let pct = failOnRegression, !(pct >= 0 && pct <= 1_000_000) {
             throw BlockLabError.usage("--fail-on-regression: \(pct) is not a percentage from 0 to 1000000")
         }

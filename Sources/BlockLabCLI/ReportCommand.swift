@@ -57,9 +57,8 @@ struct ReportCommand: ParsableCommand {
 enum ReportSession {
     static func run(paths: [String], html: String, recommendation: String?, prices: String?, baseline: String?,
                     metrics: [String], latency: String = "lat", title: String, now: Date = Date(), stderr: (String) -> Void) throws {
-        var (opts, _) = try CompareSession.options(format: "table", metrics: metrics, baseline: baseline, alpha: 0.05)
+        let (opts, _) = try CompareSession.options(format: "table", metrics: metrics, baseline: baseline, alpha: 0.05)
         let latencyChoice = try CompareSession.latencyChoice(latency)
-        opts.latency = latencyChoice
         guard !paths.isEmpty else { throw BlockLabError.usage("report: give result files or directories") }
         guard title.count <= 200 else { throw BlockLabError.usage("--title: longer than 200 characters") }
         // Everything is checked and read before the page is written.

@@ -60,7 +60,8 @@ public struct CompareOptions: Sendable {
     public var confidence = 0.95
     public var bootstrapSeed: UInt64 = 0x5EED
     public var bootstrapResamples = 2000
-    /// Which latency the samples were read with (said in the JSON output).
+    /// Which latency the samples were read with (said in the JSON output); set by
+    /// `Comparison.make` from the samples.
     public var latency: LatencyChoice = .lat
     public init() {}
 }
@@ -121,6 +122,9 @@ public struct Comparison: Sendable {
     /// `--baseline` no column matches.
     public static func make(_ samples: [RunSample], options: CompareOptions = CompareOptions()) throws -> Comparison {
         guard !samples.isEmpty else { throw BlockLabError.usage("no results to compare") }
+        // Which latency the samples hold is theirs to say (the reader chose it).
+        var options = options
+        options.latency = samples.contains { $0.latencyBasis == "due" || $0.latencyBasis == "none" } ? .due : .lat
         func components(_ s: RunSample) -> [String: String] {
             var c: [String: String] = ["tool": s.producer]
             if let l = s.label { c["label"] = l }

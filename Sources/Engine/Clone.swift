@@ -38,8 +38,8 @@ extension Runner {
             // A job that expects ENOSPC lays nothing out: its file is created here (fio's create_on_open).
             if plan.createOnOpen { flags |= O_CREAT }
             // No access-time update per read: it is a metadata write the workload did not ask
-            // for, and its check cost about 6 % of a cached 4 KiB read's IOPS (fio sets it
-            // only on devices). The kernel allows it only to the file's owner (or CAP_FOWNER),
+            // for, and its check is a measurable part of a page-cache read (BENCHMARKS.md; fio
+            // sets the flag only on devices). The kernel allows it only to the file's owner (or CAP_FOWNER),
             // and a FUSE server may refuse it in its own way: on any failure the open is
             // tried without it, and that one's error is the one reported.
             var fd = open(plan.target.path, flags | bl_o_noatime_flag(), 0o644)
@@ -117,8 +117,7 @@ extension Runner {
                               headerOffset: Int(spec.verifyOffset), thread: UInt16(truncatingIfNeeded: plan.jobNumber + 1))
             : nil
         let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.bufferBlockSize))
-        // fio: 100 % compressible is zero_buffers; other compression refills every write
-        // unless refill_buffers was set either way.
+        // fio: 100 % compressible is zero_buffers (which refill rule applies: JobSpec.refillsWrites).
         let compress = spec.compressPercentage == 100 ? 0 : spec.compressPercentage
         let zero = spec.zeroBuffers || spec.compressPercentage == 100
         let refill = spec.refillsWrites

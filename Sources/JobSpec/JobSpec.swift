@@ -405,10 +405,13 @@ public struct JobSpec: Sendable {
     }
 
     /// Whether each write's buffer is filled afresh (fio's refill_buffers): as set, else
-    /// when compression, dedupe, verify=null or buffer_pattern's rule turns it on.
+    /// when compression, dedupe, verify=null or buffer_pattern's rule turns it on. Fully
+    /// compressible is fio's zero_buffers, filled once (init.c), so 100 % does not refill.
+    /// fio applies these in option order; here an explicit refill_buffers wins wherever it is.
     public var refillsWrites: Bool {
         refillBuffersSet ? refillBuffers
-            : (refillBuffers || compressPercentage > 0 || dedupePercentage > 0 || dedupeSet || verifyNull || patternRefills)
+            : (refillBuffers || (compressPercentage > 0 && compressPercentage < 100) || dedupePercentage > 0 || dedupeSet
+               || verifyNull || patternRefills)
     }
 
     /// fio's verify interval (init.c): verify_interval, at most the smallest write (or read)

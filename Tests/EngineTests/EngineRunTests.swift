@@ -94,6 +94,18 @@ import Testing
         #expect(plain.count == 2048 && Set(stride(from: 0, to: plain.count, by: 8).map { plain[$0..<$0 + 8].reduce(Data(), +) }).count <= 4)
     }
 
+    /// buffer_compress_percentage=100 is fio's zero_buffers: every block written is zeros.
+    @Test func fullyCompressibleWritesAreZeros() throws {
+        let s = Scratch()
+        let path = s.file("z.dat")
+        let spec = try JobParser.parse(text: "[z]\nfilename=\(path)\nsize=256k\nbs=4k\niodepth=4\nrw=randwrite\nbuffer_compress_percentage=100\n",
+                                       path: "t.fio", environment: [:])
+        let out = try Runner.run(spec, options: quietOptions())
+        #expect(out.errors.isEmpty && out.result.jobs[0].write.ios == 64)
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        #expect(data.count == 256 << 10 && data.allSatisfy { $0 == 0 })
+    }
+
     /// A mixed job with buffer_pattern writes the pattern every time (fio refills it): its
     /// reads land in the same buffers and must not leave their data in a later write. The
     /// file starts scrambled, so every 512-byte block not rewritten still carries its own

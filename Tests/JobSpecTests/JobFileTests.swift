@@ -264,6 +264,7 @@ import Testing
         ("rw=randwrite\nscramble_buffers=1\nbuffer_pattern=0xdeadbeef\n", false),
         // Given at all, compression or dedupe fills the buffers: fio never scrambles them.
         ("rw=randwrite\nbuffer_compress_percentage=0\n", false),
+        ("rw=randwrite\nbuffer_compress_percentage=100\n", false),
         ("rw=randwrite\ndedupe_percentage=0\n", false),
         // verify=null verifies nothing but is a verify mode to fio.
         ("rw=randwrite\nverify=null\n", false),
@@ -275,6 +276,23 @@ import Testing
     func scrambleBuffersFollowsFiosRule(options: String, scrambles: Bool) throws {
         let spec = try parse("[j]\nsize=1m\nbs=4k\n" + options)[0]
         #expect(spec.scramblesWrites == scrambles, "\(options)")
+    }
+
+    /// Which writes are filled afresh: fio refills compressed, deduplicated and verify=null
+    /// writes, but fully compressible is zero_buffers, filled once.
+    @Test(arguments: [
+        ("rw=randwrite\n", false),
+        ("rw=randwrite\nbuffer_compress_percentage=50\n", true),
+        ("rw=randwrite\nbuffer_compress_percentage=100\n", false),
+        ("rw=randwrite\ndedupe_percentage=0\n", true),
+        ("rw=randwrite\nverify=null\n", true),
+        ("rw=randwrite\nbuffer_compress_percentage=50\nrefill_buffers=0\n", false),
+        ("rw=randwrite\nbuffer_pattern=0xab\n", false),
+        ("buffer_pattern=0xab\nrw=randwrite\n", true),
+    ])
+    func refillFollowsFiosRule(options: String, refills: Bool) throws {
+        let spec = try parse("[j]\nsize=1m\nbs=4k\n" + options)[0]
+        #expect(spec.refillsWrites == refills, "\(options)")
     }
 
     /// The dry run shows the verify interval the run will use: fio's rule turns an interval
