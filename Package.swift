@@ -69,7 +69,7 @@ let package = Package(
         ]),
         .executableTarget(name: "blocklab", dependencies: ["BlockLabCLI"]),
         // `make bench`: BlockLab vs fio side by side, plus microbenchmarks.
-        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "Recommend", "SnapStore", "SnapStoreHarness", "Metrics"]),
+        .executableTarget(name: "blocklab-bench", dependencies: ["BlockLabCore", "CSupport", "Throttle", "ThrottleReference", "VolumeModel", "Recommend", "SnapStore", "SnapStoreHarness", "Metrics", "Compare"]),
 
         // Each test target names every module it imports, so a change to one rebuilds it.
         .testTarget(name: "CoreTests", dependencies: ["BlockLabCore"]),
