@@ -113,7 +113,7 @@ extension Runner {
         let verifying = spec.verify != nil || spec.verifyPattern != nil
         let codec: VerifyCodec? = verifying
             ? try VerifyCodec(kind: spec.verify == nil ? nil : spec.verifyRequested ?? spec.verify?.rawValue, pattern: spec.verifyPattern,
-                              interval: spec.verify != .pattern ? ClonePlanner.verifyInterval(spec) : 0,
+                              interval: spec.verify != .pattern && spec.verify != .null ? ClonePlanner.verifyInterval(spec) : 0,
                               headerOffset: Int(spec.verifyOffset), thread: UInt16(truncatingIfNeeded: plan.jobNumber + 1))
             : nil
         let arena = try BufferArena(slots: plan.depth, slotSize: Int(spec.bufferBlockSize))

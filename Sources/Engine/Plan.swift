@@ -268,12 +268,12 @@ enum ClonePlanner {
             if interval < minimum {
                 throw BlockLabError.usage("\(at): verify_interval=\(interval) is too small for verify=\(spec.verify?.rawValue ?? "pattern"): header and checksum take \(minimum - 1) bytes")
             }
-            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) < minimum - 1 {
+            if spec.verify != .pattern, spec.verify != .null, spec.verifyOffset > 0, Int(spec.verifyOffset) < minimum - 1 {
                 // fio swaps the two ranges with memcpy: overlapping, the swap cannot be undone
                 // (fio then fails its own verify).
                 throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) overlaps the \(minimum - 1)-byte verify header it is swapped with; use at least \(minimum - 1)")
             }
-            if spec.verify != .pattern, spec.verifyOffset > 0, Int(spec.verifyOffset) + minimum - 1 > interval {
+            if spec.verify != .pattern, spec.verify != .null, spec.verifyOffset > 0, Int(spec.verifyOffset) + minimum - 1 > interval {
                 throw BlockLabError.usage("\(at): verify_offset=\(spec.verifyOffset) puts the \(minimum - 1)-byte header past the end of the \(interval)-byte verify interval")
             }
         }

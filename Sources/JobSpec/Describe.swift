@@ -161,12 +161,14 @@ extension JobSpec {
         if !floors.isEmpty { add("rate floor", floors.joined(separator: ", ") + " over \(Units.formatDuration(rateCycleNs)) (below it the job fails)") }
 
         var data: [String] = []
-        if let verify { data.append("verify \(verify.rawValue)" + (doVerify ? "" : " (no read-back)")) }
+        if let verify {
+            data.append("verify \(verify.rawValue)" + (doVerify ? (verify == .null ? " (read back, nothing checked)" : "") : " (no read-back)"))
+        }
         if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
         if verifyOnly { data.append("verify only") }
         if verify != nil {
             // The interval the run will use (fio's rule), which may differ from the one asked.
-            if verify != .pattern {
+            if verify != .pattern && verify != .null {
                 let used = effectiveVerifyInterval
                 data.append("every \(Units.formatBytes(UInt64(used)))"
                     + (verifyInterval > 0 && Int(verifyInterval) != used ? " (fio's rule for verify_interval=\(verifyInterval) with these block sizes)" : ""))

@@ -104,6 +104,9 @@ public enum VerifyKind: String, Sendable {
     /// fio's verify=pattern: the verify_pattern alone, no header. (verify_pattern without
     /// verify= is fio's header plus pattern.)
     case pattern
+    /// fio's verify=null: writes carry no header and the read-back checks nothing, but the
+    /// blocks are read back all the same (fio's "pretend to verify").
+    case null
 }
 
 /// fio's dedupe_mode.
@@ -337,8 +340,8 @@ public struct JobSpec: Sendable {
     /// buffer_pattern asked for refilled writes (fio's callback, see Options).
     public var patternRefills = false
     /// verify=null: no data is checked, but fio still counts the job as verifying (its
-    /// buffers are refilled, never scrambled).
-    public var verifyNull = false
+    /// buffers are refilled, never scrambled, and read back).
+    public var verifyNull: Bool { verify == .null }
     /// fio's verify_interval (0: the smallest write size).
     public var verifyInterval: UInt32 = 0
     /// fio's verify_offset: the header is swapped with the bytes here in each interval.

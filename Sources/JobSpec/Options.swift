@@ -339,7 +339,6 @@ enum Options {
         case "verify":
             s.verify = try Value.verify(opt)
             s.verifyRequested = s.verify == nil ? nil : opt.value?.lowercased()
-            s.verifyNull = opt.value?.lowercased() == "null"
         case "verify_pattern": s.verifyPattern = try Value.pattern(opt)
         case "do_verify": s.doVerify = try Value.bool(opt)
         case "verify_only": s.verifyOnly = try Value.bool(opt)

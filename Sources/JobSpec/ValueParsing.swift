@@ -318,13 +318,14 @@ enum Value {
     static func verify(_ opt: RawOption) throws -> VerifyKind? {
         let v = try required(opt).lowercased()
         switch v {
-        case "0", "null", "none": return nil
+        case "0", "none": return nil
+        case "null": return .null
         case "crc32c", "crc32c-intel": return .crc32c
         case "md5": return .md5
         case "sha256": return .sha256
         case "meta": return .meta
         case "pattern": return .pattern
-        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256, meta, pattern (or 0/null for none)")
+        default: throw fail(opt, "unsupported verify '\(v)'; BlockLab supports crc32c, md5, sha256, meta, pattern, null (read back, not checked), or 0 for none")
         }
     }
 

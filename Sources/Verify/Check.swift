@@ -26,6 +26,7 @@ extension VerifyCodec {
     /// all, as fio goes on after a bad checksum. A header failure always ends the check.
     /// With verify_offset the headers are swapped back in place.
     public func check(_ buffer: UnsafeMutableRawPointer, length: Int, offset: UInt64, numberio: UInt64?, all: Bool = false) -> VerifyFailure? {
+        if isNull { return nil }
         guard let kind else {
             guard let m = checkPattern(UnsafeRawPointer(buffer), from: 0, count: length, blockOffset: offset) else { return nil }
             return VerifyFailure(message: "verify: offset \(offset) (\(length) bytes): " + m, intervalStart: 0, intervalLength: length, headerFailure: false)

@@ -68,8 +68,12 @@ public struct VerifyCodec: Sendable {
     /// fio's VERIFY_CRC32C_INTEL, written when the job asked for crc32c-intel.
     static let crc32cIntelType: UInt16 = 6
 
-    /// nil: pattern only.
+    /// nil: pattern only (or verify=null, `isNull`).
     public let kind: Kind?
+    /// fio's verify=null: writes get plain pseudo-random data with no header, and a block
+    /// read back passes whatever it holds (fio's "pretend to verify": the I/O of a verify,
+    /// none of its checking).
+    public let isNull: Bool
     /// The verify_type written in headers (crc32c-intel keeps its own number, as in fio).
     let typeNumber: UInt16
     public let pattern: [UInt8]?
@@ -87,7 +91,11 @@ public struct VerifyCodec: Sendable {
     /// - pattern: verify_pattern bytes; required when kind is nil or "pattern".
     public init(kind: String?, pattern: [UInt8]?, interval: Int = 0, headerOffset: Int = 0, thread: UInt16 = 1) throws {
         if let pattern, pattern.isEmpty { throw BlockLabError.usage("verify_pattern: empty pattern") }
-        if kind == nil, pattern != nil {
+        isNull = kind?.lowercased() == "null"
+        if isNull {
+            self.kind = nil
+            typeNumber = 0
+        } else if kind == nil, pattern != nil {
             self.kind = .pattern
             typeNumber = Kind.pattern.rawValue
         } else if let kind, kind.lowercased() != "pattern" {
@@ -104,11 +112,11 @@ public struct VerifyCodec: Sendable {
             typeNumber = 0
         }
         guard interval >= 0, headerOffset >= 0 else { throw BlockLabError.usage("verify_interval and verify_offset must not be negative") }
-        self.pattern = pattern
+        self.pattern = isNull ? nil : pattern
         self.interval = interval
         self.headerOffset = headerOffset
         self.thread = thread
-        if let pattern {
+        if let pattern, !isNull {
             var e: [UInt8] = []
             while e.count < 4096 { e += pattern }
             expanded = e
@@ -135,7 +143,7 @@ public struct VerifyCodec: Sendable {
     /// without verify= (a header and the pattern).
     public static func minimumBlockSize(_ kind: String?) throws -> Int {
         guard let kind else { return headerSize + 1 }
-        guard kind.lowercased() != "pattern" else { return 1 }
+        guard kind.lowercased() != "pattern" && kind.lowercased() != "null" else { return 1 }
         guard let k = Kind(fioName: kind) else {
             throw BlockLabError.usage("verify=\(kind): unsupported (use crc32c, md5, sha256, meta, or verify_pattern alone)")
         }
@@ -150,7 +158,7 @@ public struct VerifyCodec: Sendable {
     /// Throws a usage error naming the option when `blockSize` is too small for this codec.
     public func validate(blockSize: Int) throws {
         guard blockSize >= minimumBlockSize else {
-            throw BlockLabError.usage("verify=\(kind?.name ?? "pattern"): blocks must be at least \(minimumBlockSize) bytes "
+            throw BlockLabError.usage("verify=\(kind?.name ?? (isNull ? "null" : "pattern")): blocks must be at least \(minimumBlockSize) bytes "
                 + "(header and checksum), bs is \(blockSize)")
         }
         if headerOffset > 0, headerOffset + headerLength > intervalLength(blockSize) {
@@ -180,6 +188,11 @@ public struct VerifyCodec: Sendable {
     /// Fills `buffer` (length bytes) with the data block `offset` should hold for this write.
     /// `length` must be at least `minimumBlockSize` (see `validate(blockSize:)`).
     public func fill(_ buffer: UnsafeMutableRawPointer, length: Int, offset: UInt64, stamp: Stamp) {
+        if isNull {
+            let seed = stamp.seed != 0 ? stamp.seed : Payload.key(offset: offset, generation: stamp.numberio &+ (UInt64(thread) << 48))
+            Payload.fill(buffer, count: length, offset: 0, generation: seed)
+            return
+        }
         guard let kind else {
             fillPattern(buffer, from: 0, count: length)
             return

@@ -94,6 +94,31 @@ import Testing
         #expect(plain.count == 2048 && Set(stride(from: 0, to: plain.count, by: 8).map { plain[$0..<$0 + 8].reduce(Data(), +) }).count <= 4)
     }
 
+    /// verify=null, as fio 3.33: every block written is read back (fio reports 256 reads
+    /// for this job too), and nothing read is checked, so a read job on data no verify
+    /// wrote passes where crc32c fails.
+    @Test func verifyNullReadsBackAndChecksNothing() throws {
+        let s = Scratch()
+        let path = s.file("vn.dat")
+        let write = try JobParser.parse(text: "[v]\nfilename=\(path)\nsize=1m\nbs=4k\nrw=write\nverify=null\n", path: "t.fio", environment: [:])
+        let out = try Runner.run(write, options: quietOptions())
+        #expect(out.errors.isEmpty)
+        #expect(out.result.jobs[0].write.ios == 256 && out.result.jobs[0].read.ios == 256)
+        let (rc, text) = shell("cd \(s.path) && fio --name=v --filename=fio.dat --size=1m --bs=4k --rw=write --verify=null --ioengine=psync "
+            + "--output-format=json 2>/dev/null")
+        #expect(rc == 0)
+        let fio = try JSONSerialization.jsonObject(with: Data(text[text.firstIndex(of: "{")!...].utf8)) as? [String: Any]
+        #expect((((fio?["jobs"] as? [[String: Any]])?.first?["read"] as? [String: Any])?["total_ios"] as? Int) == 256)
+        // Reading back data no verify wrote: null passes, crc32c does not.
+        _ = try Runner.run([job("plain", file: s.file("plain.dat"), rw: .write, bs: 4096, size: 256 << 10)], options: quietOptions())
+        for (kind, clean) in [("null", true), ("crc32c", false)] {
+            let read = try JobParser.parse(text: "[r]\nfilename=\(s.file("plain.dat"))\nsize=256k\nbs=4k\nrw=read\nverify=\(kind)\n",
+                                           path: "t.fio", environment: [:])
+            let r = try Runner.run(read, options: quietOptions())
+            #expect(r.errors.isEmpty == clean, "verify=\(kind): \(r.errors)")
+        }
+    }
+
     /// buffer_compress_percentage=100 is fio's zero_buffers: every block written is zeros.
     @Test func fullyCompressibleWritesAreZeros() throws {
         let s = Scratch()

@@ -167,7 +167,9 @@ import Testing
         #expect(j.volume == "gp3:size=500g,iops=6000" && j.instance == "m5.large")
         #expect(try parse("[j]\nsize=1m\nverify_pattern=258\n")[0].verifyPattern == [0x02, 0x01])
         #expect(try parse("[j]\nsize=1m\nverify_pattern=0x123\n")[0].verifyPattern == [0x01, 0x23])
-        #expect(try parse("[j]\nsize=1m\nverify=null\n")[0].verify == nil)
+        // verify=null is fio's pretend verify (read back, nothing checked); 0 is none.
+        #expect(try parse("[j]\nsize=1m\nverify=null\n")[0].verify == .null)
+        #expect(try parse("[j]\nsize=1m\nverify=0\n")[0].verify == nil)
         #expect(try parse("[j]\nsize=1m\nrandom_distribution=zipf:1.2\n")[0].randomDistribution == .zipf(theta: 1.2))
         let centred = try parse("[j]\nsize=1m\nrandom_distribution=zipf:1.2:0.25\n")[0]
         #expect(centred.randomDistribution == .zipf(theta: 1.2) && centred.randomCenter == 0.25)
