@@ -121,8 +121,11 @@ extension Runner {
         let compress = spec.compressPercentage == 100 ? 0 : spec.compressPercentage
         let zero = spec.zeroBuffers || spec.compressPercentage == 100
         let refill = spec.refillsWrites
+        // The buffer options decide what is written unless a verify writes its own data
+        // (verify=null writes what they say, as fio's fill_io_buffer).
+        let optionsFill = codec == nil || codec!.isNull
         var filler: ContentFiller?
-        if codec == nil && spec.rw.writes && (compress > 0 || spec.dedupePercentage > 0) {
+        if optionsFill && spec.rw.writes && (compress > 0 || spec.dedupePercentage > 0) {
             var adjusted = spec
             adjusted.compressPercentage = compress
             filler = ContentFiller(spec: adjusted, thread: plan.jobNumber, threads: plan.threads,
@@ -130,8 +133,8 @@ extension Runner {
             // Without refilling, each buffer is filled once, as fio fills them at start;
             // refilled, every write takes the next contents in order.
             if !refill { for slot in 0..<plan.depth { filler!.fill(arena.buffer(slot), length: Int(spec.bufferBlockSize)) } }
-        } else if codec == nil, let pattern = spec.bufferPattern { arena.fill(pattern: pattern) }
-        else if !zero && codec == nil { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
+        } else if optionsFill, let pattern = spec.bufferPattern { arena.fill(pattern: pattern) }
+        else if !zero && optionsFill { arena.fillRandom(seed: spec.randseed &+ UInt64(plan.clone)) }
         let config = LoopConfig(
             depth: plan.depth,
             batchSubmit: max(1, spec.iodepthBatchSubmit ?? min(4, plan.depth)),
@@ -145,9 +148,11 @@ extension Runner {
             fsyncEvery: spec.fsync > 0 ? spec.fsync : spec.fdatasync,
             datasync: spec.fsync == 0 && spec.fdatasync > 0,
             checkReads: codec != nil && !spec.rw.writes,
-            // A pattern is refilled only where reads share the buffers (they overwrite it).
-            refillBuffers: refill && (spec.bufferPattern == nil || filler != nil),
-            refillPattern: refill && filler == nil && codec == nil && spec.rw.reads ? spec.bufferPattern : nil,
+            // A pattern (zeros too) is refilled only where reads share the buffers (they
+            // overwrite it); refilled random data would not be zeros.
+            refillBuffers: refill && (spec.bufferPattern == nil || filler != nil) && !(zero && filler == nil),
+            refillPattern: refill && filler == nil && optionsFill && (spec.rw.reads || spec.verify == .null)
+                ? spec.bufferPattern ?? (zero ? [0] : nil) : nil,
             scramble: spec.scramblesWrites && codec == nil && filler == nil,
             seriesIntervalNs: options.seriesIntervalNs,
             sqesPerIO: plan.sqesPerIO,
@@ -234,7 +239,7 @@ extension Runner {
                 ? "set (ioprio hint bits; the device acts on them only with command duration limits enabled)"
                 : "dropped: this kernel does not take I/O priority hints (Linux 6.5+)")))
         }
-        if loop.codec != nil { engine.verifiedBlocks = loop.verifiedBlocks }
+        if let codec = loop.codec, !codec.isNull { engine.verifiedBlocks = loop.verifiedBlocks }
         if loop.backlogDropped > 0 {
             engine.features.append(("verify_backlog_unverified", .string("\(loop.backlogDropped) writes: the backlog reached its memory bound (an eighth of RAM); raise verify_backlog_batch")))
         }

@@ -37,11 +37,17 @@ extension JobLoop {
     @inline(__always)
     func fillWriteBuffer(_ slot: Int32, offset: UInt64, length: UInt32, now: UInt64) {
         if let codec {
-            slots[Int(slot)].numberio = writesIssued
-            codec.fill(arena.buffer(Int(slot)), length: Int(length), offset: offset,
-                       stamp: VerifyCodec.Stamp(numberio: writesIssued, timeNs: now))
+            let numberio = writesIssued
+            slots[Int(slot)].numberio = numberio
             writesIssued &+= 1
-        } else if filler != nil {
+            // verify=null writes what the buffer options say (below); nothing is checked.
+            if !codec.isNull {
+                codec.fill(arena.buffer(Int(slot)), length: Int(length), offset: offset,
+                           stamp: VerifyCodec.Stamp(numberio: numberio, timeNs: now))
+                return
+            }
+        }
+        if filler != nil {
             if cfg.refillBuffers { filler!.fill(arena.buffer(Int(slot)), length: Int(length)) }
         } else if cfg.refillBuffers {
             refillSeed &+= 0x9E37_79B9_7F4A_7C15

@@ -83,7 +83,7 @@ public enum Runner {
         let (clones, layouts) = try ClonePlanner.resolve(jobs, allowDestructive: options.allowDestructive,
                                                          mappedTarget: options.mappedTarget, notice: options.onNotice)
         try SteadyStateMonitor.checkConsistent(clones.map { ($0.spec, $0.reportGroup) })
-        if let job = jobs.first(where: { $0.verifyDump && $0.verify != nil }) {
+        if let job = jobs.first(where: { $0.verifyDump && $0.verify != nil && $0.verify != .null }) {
             // verify_dump writes into the working directory (as fio): checked like any output.
             let dir = try PathSafety.check(options.dumpDirectory, what: "\(job.origin): verify_dump (the working directory)")
             guard access(dir, W_OK) == 0 else {

@@ -164,7 +164,8 @@ extension JobSpec {
         if let verify {
             data.append("verify \(verify.rawValue)" + (doVerify ? (verify == .null ? " (read back, nothing checked)" : "") : " (no read-back)"))
         }
-        if let verifyPattern { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
+        // verify=null checks nothing: its pattern, header place, dumps and fatal stops do not apply.
+        if let verifyPattern, verify != .null { data.append("pattern 0x" + verifyPattern.map { Self.hex($0) }.joined()) }
         if verifyOnly { data.append("verify only") }
         if verify != nil {
             // The interval the run will use (fio's rule), which may differ from the one asked.
@@ -173,13 +174,13 @@ extension JobSpec {
                 data.append("every \(Units.formatBytes(UInt64(used)))"
                     + (verifyInterval > 0 && Int(verifyInterval) != used ? " (fio's rule for verify_interval=\(verifyInterval) with these block sizes)" : ""))
             }
-            if verifyOffset > 0 { data.append("header at +\(verifyOffset)") }
+            if verifyOffset > 0 && verify != .null { data.append("header at +\(verifyOffset)") }
             if verifyBacklog > 0 {
                 data.append("read back every \(verifyBacklog) writes"
                     + (verifyBacklogBatch > 0 && verifyBacklogBatch != verifyBacklog ? " (\(verifyBacklogBatch) at a time)" : ""))
             }
-            if verifyDump { data.append("dump bad blocks") }
-            if verifyFatal { data.append("stop at the first bad interval") }
+            if verifyDump && verify != .null { data.append("dump bad blocks") }
+            if verifyFatal && verify != .null { data.append("stop at the first bad interval") }
         }
         if dedupePercentage > 0 {
             data.append("\(dedupePercentage)% dedupable (\(dedupeMode.rawValue)"

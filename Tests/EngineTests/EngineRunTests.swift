@@ -107,8 +107,18 @@ import Testing
         let (rc, text) = shell("cd \(s.path) && fio --name=v --filename=fio.dat --size=1m --bs=4k --rw=write --verify=null --ioengine=psync "
             + "--output-format=json 2>/dev/null")
         #expect(rc == 0)
-        let fio = try JSONSerialization.jsonObject(with: Data(text[text.firstIndex(of: "{")!...].utf8)) as? [String: Any]
-        #expect((((fio?["jobs"] as? [[String: Any]])?.first?["read"] as? [String: Any])?["total_ios"] as? Int) == 256)
+        guard let brace = text.firstIndex(of: "{"),
+              let fio = try JSONSerialization.jsonObject(with: Data(text[brace...].utf8)) as? [String: Any] else {
+            Issue.record("fio wrote no JSON: \(text.prefix(300))"); return
+        }
+        #expect((((fio["jobs"] as? [[String: Any]])?.first?["read"] as? [String: Any])?["total_ios"] as? Int) == 256)
+        // What is written is what the buffer options say, as without verify: here the pattern.
+        let patterned = s.file("pattern.dat")
+        let withPattern = try JobParser.parse(text: "[p]\nfilename=\(patterned)\nsize=64k\nbs=4k\nrw=write\nverify=null\nbuffer_pattern=0x5a\n",
+                                              path: "t.fio", environment: [:])
+        let p = try Runner.run(withPattern, options: quietOptions())
+        #expect(p.errors.isEmpty && p.result.jobs[0].read.ios == 16)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: patterned)).allSatisfy { $0 == 0x5a })
         // Reading back data no verify wrote: null passes, crc32c does not.
         _ = try Runner.run([job("plain", file: s.file("plain.dat"), rw: .write, bs: 4096, size: 256 << 10)], options: quietOptions())
         for (kind, clean) in [("null", true), ("crc32c", false)] {
@@ -116,6 +126,7 @@ import Testing
                                            path: "t.fio", environment: [:])
             let r = try Runner.run(read, options: quietOptions())
             #expect(r.errors.isEmpty == clean, "verify=\(kind): \(r.errors)")
+            if clean { #expect(r.result.jobs[0].read.ios == 64) }
         }
     }
 
@@ -129,6 +140,16 @@ import Testing
         #expect(out.errors.isEmpty && out.result.jobs[0].write.ios == 64)
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(data.count == 256 << 10 && data.allSatisfy { $0 == 0 })
+        // Zeros refilled are zeros, also where reads share the buffers (fio's fill_io_buffer).
+        let mixed = s.file("zr.dat")
+        _ = try Runner.run([job("w", file: mixed, rw: .write, bs: 4096, size: 256 << 10, depth: 4)], options: quietOptions())
+        let refilled = try JobParser.parse(text: "[zr]\nfilename=\(mixed)\nsize=256k\nbs=4k\niodepth=4\nrw=randrw\nzero_buffers=1\nrefill_buffers=1\n",
+                                           path: "t.fio", environment: [:])
+        let r = try Runner.run(refilled, options: quietOptions())
+        #expect(r.errors.isEmpty && r.result.jobs[0].write.ios > 0)
+        let after = try Data(contentsOf: URL(fileURLWithPath: mixed))
+        let zeroBlocks = stride(from: 0, to: after.count, by: 4096).filter { after[$0..<$0 + 4096].allSatisfy { $0 == 0 } }.count
+        #expect(zeroBlocks == Int(r.result.jobs[0].write.ios), "\(zeroBlocks) zero blocks for \(r.result.jobs[0].write.ios) writes")
     }
 
     /// A mixed job with buffer_pattern writes the pattern every time (fio refills it): its
