@@ -73,7 +73,7 @@ enum ReportSession {
         let comparison = try Comparison.make(read.samples, options: opts)
         let formatter = ISO8601DateFormatter()
         let page = HTMLReport.render(HTMLReport.Input(results: read, comparison: comparison, recommendation: reco, prices: table,
-                                                      title: title, latency: latencyChoice, generated: formatter.string(from: now)))
+                                                      title: title, generated: formatter.string(from: now)))
         try out.write(page)
     }
 }

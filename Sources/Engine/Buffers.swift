@@ -44,11 +44,7 @@ final class BufferArena {
 
     /// fio's buffer_pattern: every slot holds the pattern repeated from its start.
     func fill(pattern: [UInt8]) {
-        guard !pattern.isEmpty else { return }
-        for slot in 0..<count {
-            let p = buffer(slot).assumingMemoryBound(to: UInt8.self)
-            for i in 0..<slotSize { p[i] = pattern[i % pattern.count] }
-        }
+        for slot in 0..<count { fill(slot: slot, pattern: pattern) }
     }
 
     func fillRandom(slot: Int, seed: UInt64) { fillPseudoRandom(buffer(slot), bytes: slotSize, seed: seed) }

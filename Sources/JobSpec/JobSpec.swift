@@ -334,8 +334,8 @@ public struct JobSpec: Sendable {
     public var scrambleBuffersSet = false
     /// buffer_compress_percentage or dedupe_percentage was given, whatever its value: fio
     /// then fills write buffers itself and never scrambles them.
-    public var contentOptionSet = false
-    /// dedupe_percentage was given: fio's callback turns refill_buffers on, whatever the value.
+    public var compressSet = false
+    /// dedupe_percentage was given: fio's callback also turns refill_buffers on, whatever the value.
     public var dedupeSet = false
     /// buffer_pattern asked for refilled writes (fio's callback, see Options).
     public var patternRefills = false
@@ -404,7 +404,7 @@ public struct JobSpec: Sendable {
     /// design, which fill the buffers themselves.
     public var scramblesWrites: Bool {
         guard scrambleBuffers && (scrambleBuffersSet || !zeroBuffers) else { return false }
-        return rw.writes && !refillsWrites && verify == nil && verifyPattern == nil && !verifyNull && !contentOptionSet
+        return rw.writes && !refillsWrites && verify == nil && verifyPattern == nil && !verifyNull && !compressSet && !dedupeSet
     }
 
     /// Whether each write's buffer is filled afresh (fio's refill_buffers): as set, else

@@ -359,14 +359,13 @@ enum Options {
         case "verify_state_save": _ = try Value.bool(opt)
         case "dedupe_percentage":
             s.dedupePercentage = try Value.int(opt, min: 0, max: 100)
-            s.contentOptionSet = true
             s.dedupeSet = true
         case "dedupe_mode": s.dedupeMode = try Value.choice(opt, DedupeMode.self)
         case "dedupe_working_set_percentage": s.dedupeWorkingSetPercentage = try Value.int(opt, min: 0, max: 100)
         case "dedupe_global": s.dedupeGlobal = try Value.bool(opt)
         case "buffer_compress_percentage":
             s.compressPercentage = try Value.int(opt, min: 0, max: 100)
-            s.contentOptionSet = true
+            s.compressSet = true
         case "buffer_compress_chunk":
             let v = try Value.size(opt)
             guard v <= UInt64(UInt32.max) else { throw Value.fail(opt, "must be at most 4g") }

@@ -17,13 +17,11 @@ public enum HTMLReport {
         public var generated: String
         /// Further figures the caller has (the lab's snapshot experiment), as plain tables.
         public var tables: [Table] = []
-        /// Which latency the results were read with (says so above the plots).
-        public var latency: LatencyChoice
 
         public init(results: ReadResults, comparison: Comparison, recommendation: RecommendationSummary? = nil,
-                    prices: Pricing? = nil, title: String = "BlockLab report", latency: LatencyChoice = .lat, generated: String = "") {
+                    prices: Pricing? = nil, title: String = "BlockLab report", generated: String = "") {
             self.results = results; self.comparison = comparison; self.recommendation = recommendation
-            self.prices = prices; self.title = title; self.latency = latency; self.generated = generated
+            self.prices = prices; self.title = title; self.generated = generated
         }
     }
 
@@ -68,7 +66,7 @@ public enum HTMLReport {
         body += cost(input)
         body += "<h2>Over time</h2>\n" + timelines(input.results)
         body += "<h2>Latency percentiles</h2>\n<p class=\"note\">HDR-style: the x axis stretches the tail (90 %, 99 %, 99.9 % ...), both axes logarithmic; "
-        body += "one line per run, coloured by column. " + (input.latency == .lat
+        body += "one line per run, coloured by column. " + (c.options.latency == .lat
             ? "lat in both tools (split as fio splits it); a fio run without lat_percentiles=1 shows its clat.</p>\n"
             : "Latency from when each I/O was due (BlockLab's: it counts time an I/O waited behind a rate limit; without a rate it is lat). fio does not measure it, so fio's runs have no line; nor has a BlockLab result written before it kept that histogram (a rate run without lat_from_due_histogram_ns).</p>\n")
         body += latencyPlots(input.results, c)

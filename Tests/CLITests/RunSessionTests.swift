@@ -302,7 +302,12 @@ import Repetition
         #expect(rows.count == 1 && (rows.first?["workload"] as? String)?.contains("behind") == true, "\(rows)")
         let figures = ((rows.first?["cells"] as? [Any]) ?? []).compactMap { ($0 as? [String: Any])?["median"] as? NSNumber }
         #expect(figures.count == 1)
-        #expect(throws: BlockLabError.self) { try p50("issue", [path]) }
+        do {
+            _ = try p50("issue", [path])
+            Issue.record("accepted --latency issue")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2 && e.description.contains("--latency"), "\(e.description)")
+        }
     }
 
     @Test func badInputIsExitTwoNamingTheFileOrOption() throws {
@@ -359,6 +364,15 @@ import Repetition
             }
             #expect(!FileManager.default.fileExists(atPath: dir + "/bad.html"))
         }
+        // A bad --latency is refused before anything is read or written.
+        do {
+            try ReportSession.run(paths: [Self.tests + "/CompareTests/Fixtures/fio-json.json"], html: dir + "/bad.html",
+                                  recommendation: nil, prices: nil, baseline: nil, metrics: [], latency: "issue", title: "t", stderr: { _ in })
+            Issue.record("accepted --latency issue")
+        } catch let e as BlockLabError {
+            #expect(e.exitCode == 2 && e.description.contains("--latency"), "\(e.description)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/bad.html"))
         #expect(throws: BlockLabError.self) {
             try ReportSession.run(paths: [Self.tests + "/CompareTests/Fixtures/fio-json.json"], html: dir + "/nodir/x.html",
                                   recommendation: nil, prices: nil, baseline: nil, metrics: [], title: "t", stderr: { _ in })

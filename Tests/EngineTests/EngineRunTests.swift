@@ -6,6 +6,14 @@ import Metrics
 import Testing
 @testable import Engine
 
+/// fio's scramble_buffers mark: a 512-byte block holds its own file offset at the start of
+/// one of its eight 64-byte lines.
+func carriesItsOffset(_ block: Data, _ offset: UInt64) -> Bool {
+    (0..<8).contains { line in
+        block.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: line * 64, as: UInt64.self) } == offset.littleEndian
+    }
+}
+
 /// Serialized: the interrupt test raises SIGINT, which every run in the process would see.
 @Suite(.serialized) struct EngineRunTests {
     @Test func sizeBoundedWriteDoesExactlyTheExpectedIOs() throws {
@@ -69,11 +77,6 @@ import Testing
         func blocks(_ path: String) throws -> [Data] {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             return stride(from: 0, to: data.count, by: 512).map { data.subdata(in: $0..<min($0 + 512, data.count)) }
-        }
-        func carriesItsOffset(_ block: Data, _ offset: UInt64) -> Bool {
-            (0..<8).contains { line in
-                block.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: line * 64, as: UInt64.self) } == offset.littleEndian
-            }
         }
         var spec = job("s", file: s.file("s.dat"), rw: .write, bs: 4096, size: 1 << 20, depth: 4)
         _ = try Runner.run([spec], options: quietOptions())
@@ -170,9 +173,7 @@ import Testing
         for (i, start) in stride(from: 0, to: data.count, by: 512).enumerated() {
             let block = data.subdata(in: start..<start + 512)
             if [UInt8](block) == pattern { rewritten += 1; continue }
-            let own = (0..<8).contains { line in
-                block.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: line * 64, as: UInt64.self) } == UInt64(i * 512).littleEndian
-            }
+            let own = carriesItsOffset(block, UInt64(i * 512))
             #expect(own, "block at \(start) is neither the pattern nor its own data")
             if !own { break }
         }

@@ -280,6 +280,14 @@ import Testing
         #expect(spec.scramblesWrites == scrambles, "\(options)")
     }
 
+    /// Bad values of scramble_buffers and verify are usage errors naming the option and value.
+    @Test func badScrambleAndVerifyValuesAreUsageErrors() {
+        let scramble = usageMessage { try parse("[j]\nsize=1m\nrw=write\nscramble_buffers=maybe\n") }
+        #expect(scramble?.contains("scramble_buffers") == true && scramble?.contains("expected a boolean") == true, "\(scramble ?? "accepted")")
+        let verify = usageMessage { try parse("[j]\nsize=1m\nrw=write\nverify=nul\n") }
+        #expect(verify?.contains("unsupported verify 'nul'") == true && verify?.contains("null") == true, "\(verify ?? "accepted")")
+    }
+
     /// Which writes are filled afresh: fio refills compressed, deduplicated and verify=null
     /// writes, but fully compressible is zero_buffers, filled once.
     @Test(arguments: [

@@ -32,7 +32,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             let c = try Comparison.make(read.samples)
             for style in CompareRenderer.Style.allCases { _ = CompareRenderer.render(c, style: style) }
             _ = c.regressions(beyond: 5)
-            _ = HTMLReport.render(HTMLReport.Input(results: read, comparison: c, title: "fuzz", latency: latency))
+            _ = HTMLReport.render(HTMLReport.Input(results: read, comparison: c, title: "fuzz"))
         } catch let e as BlockLabError {
             guard case .usage = e else { fatalError("unexpected error: \(e)") }
         } catch {
